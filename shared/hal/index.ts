@@ -1,0 +1,5 @@
+export * from './clock.ts';
+export * from './radio.ts';
+export * from './bus.ts';
+export * from './store.ts';
+export * from './power.ts';
