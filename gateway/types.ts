@@ -70,3 +70,21 @@ export class KerbError extends Error {
     this.name = 'KerbError';
   }
 }
+
+/** Structured logger (levels debug < info < warn < error); fields are logged as JSON. */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * What ingest needs from the metrics registry (gateway/metrics.ts implements it over prom-client).
+ * Names are Prometheus metric names without the `kerb_` prefix, e.g. inc('frames_rejected_total', { reason: 'mic' }).
+ */
+export interface Metrics {
+  inc(name: string, labels?: Record<string, string>, by?: number): void;
+  set(name: string, value: number, labels?: Record<string, string>): void;
+  observe(name: string, value: number, labels?: Record<string, string>): void;
+}
