@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createRequire } from 'node:module';
+import { portableAes } from '../../shared/lorawan/aes.ts';
+import type { AesFactory } from '../../shared/lorawan/aes.ts';
+import { nodeAes } from '../../gateway/crypto.ts';
+import { decodeFrame } from '../../shared/lorawan/frame.ts';
+import type { DataFrame } from '../../shared/lorawan/frame.ts';
+import { openFrame, sealFrame, computeMic, cryptFrmPayload } from '../../shared/lorawan/session.ts';
+import type { Session } from '../../shared/lorawan/session.ts';
+import { DIR_DOWN, DIR_UP, ERR_FCNT_MISMATCH, ERR_MIC } from '../../shared/lorawan/constants.ts';
+import { hex, toHex, loadVectors, errCode, arbFrame } from './helpers.ts';
+import type { FrameVectors } from './helpers.ts';
+
+// lora-packet is CommonJS whose module.exports replaces its typed `default`: load it with require.
+const lp = createRequire(import.meta.url)('lora-packet') as typeof import('lora-packet').default;
+
+const { frames, rejects } = loadVectors<FrameVectors>('lorawan-frames.json');
+const keyed = frames.filter((v) => v.nwkSKey);
+const arbKey = fc.uint8Array({ minLength: 16, maxLength: 16 });
+
+function session(factory: AesFactory, nwk: Uint8Array | string, app: Uint8Array | string): Session {
+  return {
+    nwkSKey: factory(typeof nwk === 'string' ? hex(nwk) : nwk),
+    appSKey: factory(typeof app === 'string' ? hex(app) : app),
+  };
+}
+
+describe.each([
+  ['portableAes', portableAes],
+  ['nodeAes', nodeAes],
+])('golden frames with %s', (_n, factory) => {
+  it.each(keyed.map((v) => [v.name, v] as const))('%s: MIC, decrypt, seal', (_x, v) => {
+    const s = session(factory, v.nwkSKey!, v.appSKey!);
+    const raw = hex(v.hex);
+    const f = decodeFrame(raw) as DataFrame;
+    expect(computeMic(s.nwkSKey, f.mtype & 1, f.devAddr, v.fcnt32!, raw, raw.length - 4)).toBe(f.mic);
+    const plain = openFrame(s, raw, f, v.fcnt32!);
+    if (typeof plain === 'number') throw new Error(`open failed: ${plain}`);
+    expect(toHex(plain)).toBe(v.plaintext!.toUpperCase());
+    // sealing the plaintext rebuilds the exact frame (f.fcnt deliberately wrong: seal takes fcnt32)
+    const sealed = sealFrame(s, { ...f, payload: hex(v.plaintext!), mic: 0, fcnt: 0xbeef }, v.fcnt32!);
+    expect(toHex(sealed)).toBe(v.hex.toUpperCase());
+  });
+
+  it.each(rejects.filter((r) => r.openError).map((r) => [r.name, r] as const))('refuses %s', (_x, r) => {
+    const raw = hex(r.hex);
+    const f = decodeFrame(raw) as DataFrame;
+    expect(typeof f).toBe('object');
+    expect(openFrame(session(factory, r.nwkSKey!, r.appSKey!), raw, f, r.fcnt32!)).toBe(errCode(r.openError!));
+  });
+});
+
+describe('openFrame', () => {
+  const v = keyed[0];
+  const s = session(portableAes, v.nwkSKey!, v.appSKey!);
+  const raw = hex(v.hex);
+  const f = decodeFrame(raw) as DataFrame;
+  it('refuses an FCnt32 whose low 16 bits are not the FCnt on air', () => {
+    expect(openFrame(s, raw, f, v.fcnt32! + 1)).toBe(ERR_FCNT_MISMATCH);
+    expect(openFrame(s, raw, f, -1)).toBe(ERR_FCNT_MISMATCH);
+    // same low bits, other high bits: a different B0, so the MIC fails
+    expect(openFrame(s, raw, f, v.fcnt32! + 65536)).toBe(ERR_MIC);
+  });
+  it('refuses every single-bit corruption of the frame', () => {
+    for (let bit = 0; bit < raw.length * 8; bit++) {
+      const b = raw.slice();
+      b[bit >> 3] ^= 1 << (bit & 7);
+      const g = decodeFrame(b);
+      if (typeof g === 'number') continue; // header corruption the decoder already refuses
+      expect(openFrame(s, b, g, (v.fcnt32! & ~0xffff) + g.fcnt)).toBe(ERR_MIC);
+    }
+  });
+  it('returns an empty payload for a frame without FPort', () => {
+    const sealed = sealFrame(s, { ...f, fport: -1, payload: new Uint8Array(0) }, 9);
+    const g = decodeFrame(sealed) as DataFrame;
+    expect(g.fport).toBe(-1);
+    expect(openFrame(s, sealed, g, 9)).toEqual(new Uint8Array(0));
+  });
+});
+
+describe('cryptFrmPayload', () => {
+  it('is its own inverse, differs by direction, and leaves its input alone', () => {
+    fc.assert(
+      fc.property(arbKey, fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.uint8Array({ minLength: 1, maxLength: 64 }), (k, a, n, d) => {
+        const aes = portableAes(k);
+        const copy = d.slice();
+        const up = cryptFrmPayload(aes, DIR_UP, a, n, d);
+        expect(d).toEqual(copy);
+        expect(cryptFrmPayload(aes, DIR_UP, a, n, up)).toEqual(d);
+        expect(toHex(cryptFrmPayload(aes, DIR_DOWN, a, n, d))).not.toBe(toHex(up));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('properties', () => {
+  it('openFrame(sealFrame(f)) = plaintext for random keys, fields and 32-bit counters (portable seals, node opens)', () => {
+    fc.assert(
+      fc.property(arbKey, arbKey, arbFrame, fc.nat({ max: 0xffffffff }), (nk, ak, f, n) => {
+        const sealed = sealFrame(session(portableAes, nk, ak), f, n);
+        const g = decodeFrame(sealed);
+        if (typeof g === 'number') return false;
+        const p = openFrame(session(nodeAes, nk, ak), sealed, g, n);
+        return typeof p !== 'number' && toHex(p) === toHex(f.fport >= 0 ? f.payload : new Uint8Array(0)) && g.fcnt === n % 65536;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// lora-packet 0.9.3 is an independent implementation (crypto-js AES, aes-cmac CMAC). It takes
+// DevAddr and FCnt big-endian and the FCnt high bytes in B0 order (little-endian), see its README.
+describe('cross-check with lora-packet', () => {
+  const be32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  const msb = (n32: number) => Buffer.from([(n32 >>> 16) & 255, n32 >>> 24]);
+  const arbCase = fc.record({ nk: arbKey, ak: arbKey, f: arbFrame, n: fc.nat({ max: 0xffffffff }) });
+
+  it('frames lora-packet builds decode and verify here', () => {
+    fc.assert(
+      fc.property(arbCase, ({ nk, ak, f, n }) => {
+        const fields: Parameters<typeof lp.fromFields>[0] = {
+          MType: f.mtype, DevAddr: be32(f.devAddr), FCnt: n % 65536, FOpts: Buffer.from(f.fopts),
+          FCtrl: { ADR: f.adr, ADRACKReq: f.adrAckReq, ACK: f.ack, FPending: f.fpending },
+          payload: Buffer.from(f.payload),
+        };
+        if (f.fport >= 0) fields.FPort = f.fport;
+        const pkt = lp.fromFields(fields, Buffer.from(ak), Buffer.from(nk), undefined, msb(n));
+        lp.recalculateMIC(pkt, Buffer.from(nk), undefined, msb(n)); // also MICs frames without FPort
+        const raw = Uint8Array.from(pkt.getPHYPayload()!);
+        const g = decodeFrame(raw);
+        if (typeof g === 'number') throw new Error(`refused lora-packet frame ${toHex(raw)}: ${g}`);
+        expect(g.mtype).toBe(f.mtype);
+        expect(g.devAddr).toBe(f.devAddr);
+        expect([g.adr, g.adrAckReq, g.ack, g.fpending]).toEqual([f.adr, f.adrAckReq, f.ack, f.fpending]);
+        expect(g.fport).toBe(f.fport);
+        expect(toHex(g.fopts)).toBe(toHex(f.fopts));
+        const p = openFrame(session(portableAes, nk, ak), raw, g, n);
+        if (typeof p === 'number') throw new Error(`open failed ${p} for ${toHex(raw)} fcnt32 ${n}`);
+        expect(toHex(p)).toBe(toHex(f.payload));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('frames sealed here verify and decrypt in lora-packet', () => {
+    fc.assert(
+      fc.property(arbCase, ({ nk, ak, f, n }) => {
+        const raw = sealFrame(session(portableAes, nk, ak), f, n);
+        const pkt = lp.fromWire(Buffer.from(raw));
+        expect(lp.verifyMIC(pkt, Buffer.from(nk), undefined, msb(n))).toBe(true);
+        expect(pkt.getFCnt()).toBe(n % 65536);
+        expect(pkt.getFPort()).toBe(f.fport >= 0 ? f.fport : null);
+        expect(pkt.getFCtrlACK()).toBe(f.ack);
+        expect(pkt.getFCtrlADR()).toBe(f.adr);
+        expect(pkt.getBuffers().DevAddr!.toString('hex')).toBe(be32(f.devAddr).toString('hex'));
+        if (f.fport >= 0 && f.payload.length > 0) {
+          expect(toHex(lp.decrypt(pkt, Buffer.from(ak), Buffer.from(nk), msb(n)))).toBe(toHex(f.payload));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
