@@ -1,0 +1,228 @@
+// Persisted LoRaWAN frame counters (LoRaWAN 1.0.4 §4.3.1.5): the last accepted uplink FCnt and the
+// next downlink FCnt of every session, so that a frame replayed after a gateway restart is still
+// rejected and a downlink counter is never reused (reuse would repeat the AES-CTR keystream).
+//
+// Storage: a snapshot (fcnt.json, replaced atomically) plus an append-only log (fcnt.log) of JSON
+// lines, one per changed session, fdatasync'ed before a commit resolves. Commits that arrive while
+// a sync is in flight share the next one (group commit), so the cost is one fsync per batch rather
+// than per frame. The log is folded into the snapshot at start-up (which also drops a line torn by
+// a power cut) and whenever it grows past compactEvery lines.
+//
+// Counters are keyed by session (DevAddr + keys fingerprint, registry.ts), not by device id: a
+// renamed device keeps its counters, a re-keyed device starts a new session at 0, and switching
+// back to old keys finds the old counters again (no replay window).
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Logger } from './types.ts';
+import { writeFileAtomic, fsyncDir } from './state-file.ts';
+
+export interface SessionCounters {
+  /** Last accepted (and delivered) uplink FCnt, 32 bits; -1 for a fresh session. */
+  up: number;
+  /** Next downlink FCnt to use. */
+  down: number;
+  /** Device id when last written (for humans reading the file). */
+  id: string;
+}
+
+interface Entry extends SessionCounters {
+  /** Highest FCnt accepted in memory (verified, delivery may still be in flight); >= up. */
+  seen: number;
+}
+
+export interface CounterStoreOptions {
+  dir: string;
+  log: Logger;
+  /** Fold the log into the snapshot after this many lines. Default 10000. */
+  compactEvery?: number;
+}
+
+const SNAPSHOT = 'fcnt.json';
+const LOG = 'fcnt.log';
+
+export class CounterStore {
+  private entries = new Map<string, Entry>();
+  private dirty = new Set<string>();
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private flushing: Promise<void> | undefined;
+  private logFh: fsp.FileHandle | undefined;
+  private logLines = 0;
+  private closed = false;
+
+  constructor(private readonly opts: CounterStoreOptions) {}
+
+  private get snapshotPath(): string { return path.join(this.opts.dir, SNAPSHOT); }
+  private get logPath(): string { return path.join(this.opts.dir, LOG); }
+
+  async open(): Promise<void> {
+    await fsp.mkdir(this.opts.dir, { recursive: true });
+    let snap: Record<string, SessionCounters> = {};
+    try {
+      const doc = JSON.parse(await fsp.readFile(this.snapshotPath, 'utf8')) as { sessions?: Record<string, SessionCounters> };
+      snap = doc.sessions ?? {};
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        // The snapshot is only ever replaced by rename, so this is not a torn write: refuse to
+        // start with counters we cannot trust rather than reopen every session to replays.
+        throw new Error(`${this.snapshotPath}: unreadable frame-counter snapshot (${String(e)}); fix or remove it deliberately`);
+      }
+    }
+    for (const [sid, c] of Object.entries(snap)) this.merge(sid, c);
+    let logText = '';
+    try {
+      logText = await fsp.readFile(this.logPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    let torn = 0;
+    for (const line of logText.split('\n')) {
+      if (!line) continue;
+      try {
+        const r = JSON.parse(line) as { s: string } & SessionCounters;
+        this.merge(r.s, r);
+      } catch {
+        torn++; // a line cut by a power failure mid-append: its commit never resolved
+      }
+    }
+    if (torn) this.opts.log.warn('frame-counter log had torn lines (power cut during a write); ignored', { lines: torn });
+    await this.compact();
+    this.logFh = await fsp.open(this.logPath, 'a', 0o600);
+  }
+
+  private merge(sid: string, c: Partial<SessionCounters>): void {
+    if (typeof sid !== 'string') return;
+    const up = typeof c.up === 'number' ? c.up : -1;
+    const down = typeof c.down === 'number' ? c.down : 0;
+    const e = this.entries.get(sid);
+    if (!e) this.entries.set(sid, { up, down, seen: up, id: String(c.id ?? '') });
+    else {
+      // Counters only move forward within a session: max() makes replaying the log idempotent.
+      e.up = Math.max(e.up, up);
+      e.seen = Math.max(e.seen, e.up);
+      e.down = Math.max(e.down, down);
+      if (c.id) e.id = String(c.id);
+    }
+  }
+
+  private entry(sessionId: string, deviceId: string): Entry {
+    let e = this.entries.get(sessionId);
+    if (!e) {
+      e = { up: -1, down: 0, seen: -1, id: deviceId };
+      this.entries.set(sessionId, e);
+    }
+    return e;
+  }
+
+  /** Last uplink FCnt accepted for the session (in memory, including deliveries still in flight); -1 if none. */
+  lastUp(sessionId: string): number {
+    return this.entries.get(sessionId)?.seen ?? -1;
+  }
+
+  /** Last uplink FCnt durably committed. */
+  committedUp(sessionId: string): number {
+    return this.entries.get(sessionId)?.up ?? -1;
+  }
+
+  /** Marks fcnt32 as accepted in memory, so a replay arriving while it is being delivered is rejected. */
+  accept(sessionId: string, deviceId: string, fcnt32: number): void {
+    const e = this.entry(sessionId, deviceId);
+    if (fcnt32 > e.seen) e.seen = fcnt32;
+  }
+
+  /** Durably records fcnt32 as the last accepted uplink FCnt. Resolves once it is on disk. */
+  commitUp(sessionId: string, deviceId: string, fcnt32: number): Promise<void> {
+    const e = this.entry(sessionId, deviceId);
+    if (fcnt32 <= e.up) return Promise.resolve();
+    e.up = fcnt32;
+    if (fcnt32 > e.seen) e.seen = fcnt32;
+    e.id = deviceId;
+    return this.markDirty(sessionId);
+  }
+
+  /**
+   * Takes the next downlink FCnt and durably records its successor before returning it, so no
+   * value can be handed out twice even across a crash.
+   */
+  async reserveDown(sessionId: string, deviceId: string): Promise<number> {
+    const e = this.entry(sessionId, deviceId);
+    const fcnt = e.down;
+    if (fcnt > 0xffffffff) throw new Error(`downlink frame counter exhausted for ${deviceId}: re-key the device`);
+    e.down = fcnt + 1;
+    e.id = deviceId;
+    await this.markDirty(sessionId);
+    return fcnt;
+  }
+
+  /** The next downlink FCnt that reserveDown() would return (for logs and tests). */
+  peekDown(sessionId: string): number {
+    return this.entries.get(sessionId)?.down ?? 0;
+  }
+
+  private markDirty(sid: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('counter store closed'));
+    this.dirty.add(sid);
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.flushing) this.flushing = this.flushLoop();
+    return p;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.dirty.size) {
+        const sids = [...this.dirty];
+        const waiters = this.waiters;
+        this.dirty = new Set();
+        this.waiters = [];
+        try {
+          let text = '';
+          for (const sid of sids) {
+            const e = this.entries.get(sid)!;
+            text += JSON.stringify({ s: sid, id: e.id, up: e.up, down: e.down }) + '\n';
+          }
+          if (!this.logFh) throw new Error('counter store not open');
+          await this.logFh.appendFile(text);
+          await this.logFh.datasync();
+          this.logLines += sids.length;
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          for (const w of waiters) w.reject(e as Error);
+          // Keep them dirty: the in-memory state is still right and the next commit writes it too.
+          for (const sid of sids) this.dirty.add(sid);
+          const pending = this.waiters;
+          this.waiters = [];
+          for (const w of pending) w.reject(e as Error);
+          break;
+        }
+        if (this.logLines >= (this.opts.compactEvery ?? 10_000)) {
+          try {
+            await this.compact();
+          } catch (e) {
+            this.opts.log.error('frame-counter compaction failed (log keeps growing)', { error: String(e) });
+          }
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Writes the snapshot (committed values only) and empties the log. */
+  private async compact(): Promise<void> {
+    const sessions: Record<string, SessionCounters> = {};
+    for (const [sid, e] of this.entries) sessions[sid] = { id: e.id, up: e.up, down: e.down };
+    await writeFileAtomic(this.snapshotPath, JSON.stringify({ version: 1, sessions }, null, 1) + '\n');
+    // Crash between the rename and the truncate: the log replays onto the snapshot with max(), harmless.
+    if (this.logFh) await this.logFh.truncate(0);
+    else if (fs.existsSync(this.logPath)) await fsp.truncate(this.logPath, 0);
+    await fsyncDir(this.opts.dir);
+    this.logLines = 0;
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.closed = true;
+    await this.logFh?.close();
+    this.logFh = undefined;
+  }
+}

@@ -1,0 +1,325 @@
+// The device registry: which nodes the gateway accepts, with their ABP session keys (LoRaWAN 1.0.4
+// §6.1.1 DevAddr, §6.1.3 NwkSKey, §6.1.4 AppSKey). File format: docs/registry.md. The file is
+// re-read when it changes (fs.watch on its directory plus a stat poll, because editors and
+// `kerb device add` replace it by rename, and fs.watch misses events on some filesystems) and on
+// reload() (SIGHUP); an invalid new file is logged and the previous registry stays in force.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Logger, Metrics } from './types.ts';
+import { KerbError } from './types.ts';
+import type { Readings } from '../shared/payload/kerb.ts';
+
+export interface DeviceLocation { lat: number; lon: number; alt?: number }
+
+export interface DeviceInfo {
+  id: string;          // stable id used in MQTT topics: [a-z0-9_-], 1..64 chars
+  name: string;        // human name (defaults to id)
+  devAddr: number;     // uint32
+  devAddrHex: string;  // 8 upper-case hex digits, big-endian as usually written
+  nwkSKey: Uint8Array; // 16 bytes
+  appSKey: Uint8Array; // 16 bytes
+  location?: DeviceLocation;
+  profile: string;     // a key of PROFILES
+  /**
+   * Fingerprint of (devAddr, NwkSKey, AppSKey). Frame counters belong to a session: when a device is
+   * re-keyed its counters restart at 0, and old frames cannot pass the MIC under the new keys.
+   */
+  sessionId: string;
+}
+
+export interface Profile {
+  description: string;
+  /** How FRMPayloads are decoded into Readings: kerb codec on FPort 1, Cayenne LPP on any port, or not at all. */
+  decoder: 'kerb' | 'lpp' | 'none';
+  /** Readings the profile is expected to carry (for Home Assistant discovery and docs). */
+  readings: (keyof Readings)[];
+}
+
+const KERB_READINGS: (keyof Readings)[] = ['pm25DeciUgm3', 'pm10DeciUgm3', 'tempDeciC', 'rhHalfPct', 'pressureDeciHpa', 'noiseDeciDb', 'batteryMv'];
+
+export const PROFILES: Record<string, Profile> = {
+  'kerb-street-v1': {
+    description: 'kerb street sensor: PM2.5, PM10, temperature, humidity, pressure, noise, battery (kerb codec, FPort 1)',
+    decoder: 'kerb',
+    readings: KERB_READINGS,
+  },
+  'cayenne-lpp': {
+    description: 'third-party node sending Cayenne LPP on any FPort (temperature, humidity, pressure, analog inputs)',
+    decoder: 'lpp',
+    readings: ['tempDeciC', 'rhHalfPct', 'pressureDeciHpa'],
+  },
+  raw: {
+    description: 'payload passed through undecoded',
+    decoder: 'none',
+    readings: [],
+  },
+};
+export const DEFAULT_PROFILE = 'kerb-street-v1';
+
+const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile']);
+const ID_RE = /^[a-z0-9_-]{1,64}$/;
+const HEX8 = /^[0-9a-fA-F]{8}$/;
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+
+export interface RegistryParse {
+  devices: DeviceInfo[];
+  errors: string[];   // fatal: the file is rejected as a whole
+  warnings: string[]; // accepted, but worth a log line (unknown keys, shared DevAddr)
+}
+
+export function sessionFingerprint(devAddr: number, nwkSKey: Uint8Array, appSKey: Uint8Array): string {
+  const h = createHash('sha256');
+  const a = Buffer.alloc(4);
+  a.writeUInt32BE(devAddr >>> 0);
+  h.update(a).update(nwkSKey).update(appSKey);
+  return h.digest('hex').slice(0, 16);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates a parsed registry document. Error texts name the device index/id, the key and the problem. */
+export function validateRegistry(doc: unknown): RegistryParse {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const devices: DeviceInfo[] = [];
+  if (!isObj(doc)) return { devices, errors: ['top level: must be an object {"devices": [...]}'], warnings };
+  for (const k of Object.keys(doc)) if (k !== 'devices' && !k.startsWith('$')) warnings.push(`top level: unknown key '${k}' ignored`);
+  if (!Array.isArray(doc.devices)) return { devices, errors: ['devices: must be an array'], warnings };
+  const ids = new Map<string, number>();
+  const addrs = new Map<number, string[]>();
+  doc.devices.forEach((d: unknown, i: number) => {
+    const where = (key: string): string => {
+      const id = isObj(d) && typeof d.id === 'string' ? ` (${d.id})` : '';
+      return `devices[${i}]${id}.${key}`;
+    };
+    if (!isObj(d)) {
+      errors.push(`devices[${i}]: must be an object`);
+      return;
+    }
+    const n0 = errors.length;
+    for (const k of Object.keys(d)) if (!KNOWN_KEYS.has(k)) warnings.push(`${where(k)}: unknown key ignored`);
+    const id = d.id;
+    if (typeof id !== 'string' || !ID_RE.test(id)) {
+      errors.push(`${where('id')}: must be 1..64 characters of a-z 0-9 _ - (got ${JSON.stringify(id)})`);
+    } else if (ids.has(id)) {
+      errors.push(`${where('id')}: duplicate of devices[${ids.get(id)}]`);
+    } else ids.set(id, i);
+    if (d.name !== undefined && (typeof d.name !== 'string' || d.name.length > 200)) errors.push(`${where('name')}: must be a string of at most 200 characters`);
+    if (typeof d.devAddr !== 'string' || !HEX8.test(d.devAddr)) errors.push(`${where('devAddr')}: must be 8 hex digits (e.g. "26011BDA")`);
+    for (const k of ['nwkSKey', 'appSKey']) {
+      const v = d[k];
+      if (typeof v !== 'string' || !HEX32.test(v)) errors.push(`${where(k)}: must be 32 hex digits`);
+    }
+    let location: DeviceLocation | undefined;
+    if (d.location !== undefined) {
+      const l = d.location;
+      if (!isObj(l)) errors.push(`${where('location')}: must be an object {"lat": .., "lon": ..}`);
+      else {
+        const lat = l.lat, lon = l.lon, alt = l.alt;
+        if (typeof lat !== 'number' || !(lat >= -90 && lat <= 90)) errors.push(`${where('location.lat')}: must be a number in -90..90`);
+        if (typeof lon !== 'number' || !(lon >= -180 && lon <= 180)) errors.push(`${where('location.lon')}: must be a number in -180..180`);
+        if (alt !== undefined && (typeof alt !== 'number' || !Number.isFinite(alt))) errors.push(`${where('location.alt')}: must be a number (metres)`);
+        if (typeof lat === 'number' && typeof lon === 'number') location = alt === undefined ? { lat, lon } : { lat, lon, alt: alt as number };
+      }
+    }
+    const profile = d.profile === undefined ? DEFAULT_PROFILE : d.profile;
+    if (typeof profile !== 'string' || !Object.hasOwn(PROFILES, profile)) {
+      errors.push(`${where('profile')}: unknown profile ${JSON.stringify(profile)} (known: ${Object.keys(PROFILES).join(', ')})`);
+    }
+    if (errors.length > n0) return;
+    const devAddr = parseInt(d.devAddr as string, 16) >>> 0;
+    const nwkSKey = Uint8Array.from(Buffer.from(d.nwkSKey as string, 'hex'));
+    const appSKey = Uint8Array.from(Buffer.from(d.appSKey as string, 'hex'));
+    const dev: DeviceInfo = {
+      id: id as string,
+      name: typeof d.name === 'string' && d.name ? d.name : (id as string),
+      devAddr,
+      devAddrHex: (d.devAddr as string).toUpperCase(),
+      nwkSKey,
+      appSKey,
+      profile: profile as string,
+      sessionId: sessionFingerprint(devAddr, nwkSKey, appSKey),
+    };
+    if (location) dev.location = location;
+    devices.push(dev);
+    const same = addrs.get(devAddr);
+    if (same) {
+      same.push(dev.id);
+      warnings.push(`${where('devAddr')}: ${dev.devAddrHex} is shared with ${same.slice(0, -1).join(', ')} (each frame is checked against every candidate's MIC)`);
+    } else addrs.set(devAddr, [dev.id]);
+  });
+  return { devices, errors, warnings };
+}
+
+/** Parses registry text (JSON). JSON syntax errors become one error entry. */
+export function parseRegistry(text: string): RegistryParse {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return { devices: [], errors: [`JSON syntax: ${(e as Error).message}`], warnings: [] };
+  }
+  return validateRegistry(doc);
+}
+
+export interface RegistryOptions {
+  path: string;
+  log: Logger;
+  metrics?: Metrics;
+  /** Stat poll period for change detection (fs.watch is the fast path). Default 2000 ms; 0 disables. */
+  pollMs?: number;
+}
+
+/** The loaded registry, with lookups by id and DevAddr, reloadable in place. */
+export class Registry {
+  private devices: DeviceInfo[] = [];
+  private byId = new Map<string, DeviceInfo>();
+  private byAddr = new Map<number, DeviceInfo[]>();
+  private lastHash = '';
+  private lastStat = '';
+  private watcher: fs.FSWatcher | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private listeners: ((devices: DeviceInfo[]) => void)[] = [];
+
+  constructor(private readonly opts: RegistryOptions) {}
+
+  list(): DeviceInfo[] { return this.devices; }
+  get(id: string): DeviceInfo | undefined { return this.byId.get(id); }
+  /** All devices with this DevAddr (normally one; several may share one, each tried by MIC). */
+  byDevAddr(devAddr: number): DeviceInfo[] { return this.byAddr.get(devAddr >>> 0) ?? []; }
+  /** Called after every successful load that changed the registry. */
+  onChange(cb: (devices: DeviceInfo[]) => void): void { this.listeners.push(cb); }
+
+  /**
+   * Initial load. A missing file is an empty registry (the gateway picks the file up when it
+   * appears); an invalid file at start-up is an error (KerbError 'registry_invalid').
+   */
+  load(): void {
+    const r = this.readAndParse();
+    if (r === 'missing') {
+      this.opts.log.warn('device registry file not found; no devices accepted until it exists', { path: this.opts.path });
+      this.apply([]);
+      return;
+    }
+    if (r === 'unchanged') return;
+    if (r.errors.length) {
+      throw new KerbError('registry_invalid', `${this.opts.path}: invalid device registry:\n  ${r.errors.join('\n  ')}`);
+    }
+    for (const w of r.warnings) this.opts.log.warn(`registry: ${w}`, { path: this.opts.path });
+    this.apply(r.devices);
+    this.opts.log.info('device registry loaded', { path: this.opts.path, devices: r.devices.length });
+  }
+
+  /** Re-reads the file; keeps the current registry when the new one is invalid. Returns true when it changed. */
+  reload(): boolean {
+    let r: RegistryParse | 'missing' | 'unchanged';
+    try {
+      r = this.readAndParse();
+    } catch (e) {
+      this.opts.log.error('device registry reload failed; keeping the previous registry', { path: this.opts.path, error: String(e) });
+      this.opts.metrics?.inc('registry_reloads_total', { result: 'error' });
+      return false;
+    }
+    if (r === 'unchanged') return false;
+    if (r === 'missing') {
+      this.opts.log.error('device registry file disappeared; keeping the previous registry', { path: this.opts.path });
+      this.opts.metrics?.inc('registry_reloads_total', { result: 'error' });
+      return false;
+    }
+    if (r.errors.length) {
+      this.opts.log.error('device registry invalid; keeping the previous registry', { path: this.opts.path, errors: r.errors });
+      this.opts.metrics?.inc('registry_reloads_total', { result: 'error' });
+      return false;
+    }
+    for (const w of r.warnings) this.opts.log.warn(`registry: ${w}`, { path: this.opts.path });
+    const before = new Set(this.devices.map((d) => d.id));
+    this.apply(r.devices);
+    const after = new Set(r.devices.map((d) => d.id));
+    const added = [...after].filter((x) => !before.has(x));
+    const removed = [...before].filter((x) => !after.has(x));
+    this.opts.log.info('device registry reloaded', { path: this.opts.path, devices: r.devices.length, added, removed });
+    this.opts.metrics?.inc('registry_reloads_total', { result: 'ok' });
+    for (const cb of this.listeners) {
+      try { cb(this.devices); } catch (e) { this.opts.log.error('registry change listener failed', { error: String(e) }); }
+    }
+    return true;
+  }
+
+  /** Starts watching the file for changes. */
+  start(): void {
+    const dir = path.dirname(this.opts.path);
+    const base = path.basename(this.opts.path);
+    const kick = (): void => {
+      if (this.debounce) clearTimeout(this.debounce);
+      // Editors write in several steps; wait for the burst to settle.
+      this.debounce = setTimeout(() => { this.debounce = undefined; this.reload(); }, 100);
+      this.debounce.unref?.();
+    };
+    try {
+      this.watcher = fs.watch(dir, { persistent: false }, (_ev, name) => {
+        if (name === null || name === base) kick();
+      });
+      this.watcher.on('error', (e) => {
+        this.opts.log.warn('registry fs.watch failed; relying on the stat poll', { error: String(e) });
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch (e) {
+      this.opts.log.warn('registry fs.watch unavailable; relying on the stat poll', { dir, error: String(e) });
+    }
+    const pollMs = this.opts.pollMs ?? 2000;
+    if (pollMs > 0) {
+      this.poll = setInterval(() => {
+        if (this.statKey() !== this.lastStat) kick();
+      }, pollMs);
+      this.poll.unref?.();
+    }
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.poll) clearInterval(this.poll);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.poll = this.debounce = undefined;
+  }
+
+  private statKey(): string {
+    try {
+      const st = fs.statSync(this.opts.path);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  }
+
+  private readAndParse(): RegistryParse | 'missing' | 'unchanged' {
+    this.lastStat = this.statKey();
+    let text: string;
+    try {
+      text = fs.readFileSync(this.opts.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw e;
+    }
+    const hash = createHash('sha256').update(text).digest('hex');
+    if (hash === this.lastHash) return 'unchanged';
+    const r = parseRegistry(text);
+    if (!r.errors.length) this.lastHash = hash;
+    return r;
+  }
+
+  private apply(devices: DeviceInfo[]): void {
+    this.devices = devices;
+    this.byId = new Map(devices.map((d) => [d.id, d]));
+    this.byAddr = new Map();
+    for (const d of devices) {
+      const l = this.byAddr.get(d.devAddr);
+      if (l) l.push(d); else this.byAddr.set(d.devAddr, [d]);
+    }
+  }
+}
