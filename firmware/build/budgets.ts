@@ -1,0 +1,22 @@
+// Bundle size budgets in bytes (style.md §13: size is an output that is measured and budgeted).
+// Puck.js sensor node ≤ 20 KB is the hard limit: half of its 40 KB Storage, leaving room
+// for the key file, settings, the frame-counter blocks and journalling trash; code saved to
+// .bootcde runs from flash, so the bundle costs Storage, not JsVars (docs/firmware.md).
+// Other boards have 48 KB (Pico) and 896 KB (ESP32) of Storage; their budgets leave the same
+// kind of headroom without being so loose that growth goes unnoticed.
+
+export const ENTRIES = ['node', 'bridge', 'selftest'];
+
+export const ENTRY_FILES: Record<string, string> = {
+  node: 'firmware/src/main-node.ts',
+  bridge: 'firmware/src/main-bridge.ts',
+  selftest: 'firmware/src/selftest.ts',
+};
+
+export const BUDGETS: Record<string, Record<string, number>> = {
+  puck: { node: 20 * 1024, bridge: 16 * 1024, selftest: 12 * 1024 },
+  pico: { node: 24 * 1024, bridge: 16 * 1024, selftest: 12 * 1024 },
+  esp32: { node: 32 * 1024, bridge: 24 * 1024, selftest: 12 * 1024 },
+};
+
+export const FW_VERSION = '0.1.0';

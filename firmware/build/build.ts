@@ -1,0 +1,60 @@
+// Builds every (board, entry) bundle into dist/firmware/<board>-<entry>.js, checks each with the
+// Espruino-subset checker and against its budget. Returns a report; cli/build.ts prints it.
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bundleEntry, type BundleResult } from './bundle.ts';
+import { formatViolations } from './subset.ts';
+import { BUDGETS, ENTRY_FILES, FW_VERSION } from './budgets.ts';
+
+export interface BuildItem {
+  board: string;
+  entry: string;
+  file: string;
+  bytes: number;
+  budget: number;
+  result: BundleResult;
+  problems: string[];
+}
+
+export interface BuildOptions {
+  root: string;
+  outDir?: string;
+  boards?: string[];
+  entries?: string[];
+  minifyIdentifiers?: boolean;
+}
+
+export function bundleName(board: string, entry: string): string {
+  return `${board}-${entry}.js`;
+}
+
+export async function buildOne(root: string, board: string, entry: string, minifyIdentifiers = false): Promise<BundleResult> {
+  const file = ENTRY_FILES[entry];
+  if (!file) throw new Error(`unknown entry '${entry}' (known: ${Object.keys(ENTRY_FILES).join(', ')})`);
+  return bundleEntry(resolve(root, file), { defines: { KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION }, minifyIdentifiers });
+}
+
+export async function buildAll(o: BuildOptions): Promise<BuildItem[]> {
+  const outDir = o.outDir ?? join(o.root, 'dist', 'firmware');
+  mkdirSync(outDir, { recursive: true });
+  const boards = o.boards ?? Object.keys(BUDGETS);
+  const items: BuildItem[] = [];
+  for (const board of boards) {
+    const budgets = BUDGETS[board];
+    if (!budgets) throw new Error(`unknown board '${board}' (known: ${Object.keys(BUDGETS).join(', ')})`);
+    for (const entry of o.entries ?? Object.keys(budgets)) {
+      if (!existsSync(resolve(o.root, ENTRY_FILES[entry] ?? ''))) continue; // entry not written yet
+      const result = await buildOne(o.root, board, entry, o.minifyIdentifiers);
+      const name = bundleName(board, entry);
+      const file = join(outDir, name);
+      const problems: string[] = [];
+      for (const e of result.buildErrors) problems.push(`esbuild: ${e}`);
+      if (result.violations.length) problems.push(formatViolations(name, result.violations));
+      const budget = budgets[entry] ?? 0;
+      if (result.bytes > budget) problems.push(`${name}: ${result.bytes} bytes exceeds the ${budget}-byte budget`);
+      if (result.buildErrors.length === 0) writeFileSync(file, result.code);
+      items.push({ board, entry, file, bytes: result.bytes, budget, result, problems });
+    }
+  }
+  return items;
+}

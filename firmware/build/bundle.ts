@@ -1,0 +1,101 @@
+// esbuild → one Espruino script. Two passes: bundle (syntax-minify only, so constant board
+// defines fold and dead branches drop), then replace esbuild's `__require` shim (it references
+// Proxy and costs ~300 bytes) by the device's own `require`, then whitespace-minify. Identifier
+// minification is optional: it once produced a variable named `of`, which Espruino rejects
+// (espruino.md), so the subset checker looks for that name in every output.
+import * as esbuild from 'esbuild';
+import { BUILTIN_MODULES, ESBUILD_TARGET, SUPPORTED } from './target.ts';
+import { checkSubset, type Violation } from './subset.ts';
+
+export interface BundleOptions {
+  /** Values for `declare const` compile-time constants, e.g. { KERB_BOARD: 'puck' }. */
+  defines?: Record<string, string | number | boolean>;
+  minifyIdentifiers?: boolean;
+  minifyWhitespace?: boolean;
+}
+
+export interface BundleResult {
+  ok: boolean;
+  code: string;
+  bytes: number;
+  /** esbuild refusals (syntax it cannot lower for the Espruino target). */
+  buildErrors: string[];
+  violations: Violation[];
+}
+
+function defineMap(d: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(d ?? {})) out[k] = JSON.stringify(d![k]);
+  return out;
+}
+
+/** Remove esbuild's dynamic-require shim; calls go straight to Espruino's global `require`. */
+export function stripRequireShim(code: string): string {
+  const start = code.indexOf('var __require = ');
+  if (start < 0) return code;
+  const endMarker = 'is not supported\');\n  });\n';
+  const end = code.indexOf(endMarker, start);
+  if (end < 0) return code; // shape changed: the checker will flag its Proxy reference
+  return code.slice(0, start) + code.slice(end + endMarker.length).replace(/\b__require\(/g, 'require(');
+}
+
+async function finish(raw: string, opts: BundleOptions, buildErrors: string[]): Promise<BundleResult> {
+  let code = stripRequireShim(raw);
+  const minify = await esbuild.transform(code, {
+    loader: 'js',
+    target: ESBUILD_TARGET,
+    supported: SUPPORTED,
+    minifyWhitespace: opts.minifyWhitespace !== false,
+    minifyIdentifiers: opts.minifyIdentifiers === true,
+    minifySyntax: true,
+    legalComments: 'none',
+    charset: 'utf8',
+  });
+  code = minify.code;
+  const violations = checkSubset(code);
+  return { ok: violations.length === 0 && buildErrors.length === 0, code, bytes: Buffer.byteLength(code, 'utf8'), buildErrors, violations };
+}
+
+function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
+  return {
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'neutral',
+    target: ESBUILD_TARGET,
+    supported: SUPPORTED,
+    external: BUILTIN_MODULES,
+    define: defineMap(opts.defines),
+    minifySyntax: true,
+    treeShaking: true,
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
+  };
+}
+
+async function run(build: esbuild.BuildOptions, opts: BundleOptions): Promise<BundleResult> {
+  let raw: string;
+  try {
+    const r = await esbuild.build(build);
+    raw = r.outputFiles![0]!.text;
+  } catch (e) {
+    const errs = (e as { errors?: esbuild.Message[] }).errors ?? [];
+    const msgs = errs.length
+      ? errs.map((m) => `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1} ` : ''}${m.text}${m.location ? `\n    ${m.location.lineText.trim()}` : ''}`)
+      : [String(e)];
+    return { ok: false, code: '', bytes: 0, buildErrors: msgs, violations: [] };
+  }
+  return finish(raw, opts, []);
+}
+
+/** Bundle a firmware entry file for one board. */
+export function bundleEntry(entry: string, opts: BundleOptions = {}): Promise<BundleResult> {
+  return run({ ...baseOptions(opts), entryPoints: [entry] }, opts);
+}
+
+/** Bundle a source text (tests: "the build rejects an Espruino-incompatible construct"). */
+export function bundleSource(source: string, opts: BundleOptions = {}, resolveDir?: string): Promise<BundleResult> {
+  return run({ ...baseOptions(opts), stdin: { contents: source, loader: 'ts', sourcefile: 'input.ts', resolveDir } }, opts);
+}

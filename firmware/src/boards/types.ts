@@ -1,0 +1,54 @@
+// A board profile: which Espruino objects and pins the firmware uses on one board (wiring in
+// docs/wiring.md). Plain data built at boot by the board's file; the build picks one board with
+// the KERB_BOARD define so the others are dropped from the bundle.
+import type { EspruinoI2C, EspruinoPin, EspruinoSerial, EspruinoSPI } from '../espruino.ts';
+
+/** How the board measures its supply (Power.batteryMv). */
+export const BATT_NONE = 0;
+export const BATT_E_PERCENT = 1; // E.getBattery(): percent (Puck.js/Pixl.js), mapped to mV linearly
+export const BATT_NRF_VOLTS = 2; // NRF.getBattery(): volts (nRF52)
+export const BATT_DIVIDER = 3;   // analogRead(pin) × divider × vref
+
+/** How the board sleeps between timer events (Power.allowDeepSleep). */
+export const SLEEP_NONE = 0;
+export const SLEEP_STM32 = 1; // setDeepSleep(1): stops the clocks, wakes on RTC timers/setWatch
+export const SLEEP_NRF = 2;   // nRF52 sleeps by itself between events
+
+export interface RadioPins {
+  spi: EspruinoSPI;
+  sck: EspruinoPin;
+  miso: EspruinoPin;
+  mosi: EspruinoPin;
+  nss: EspruinoPin;
+  /** null: RESET tied high (power-on reset only). */
+  reset: EspruinoPin | null;
+  /** null: DIO0 not wired, RegIrqFlags is polled over SPI. */
+  dio0: EspruinoPin | null;
+}
+
+export interface BoardProfile {
+  name: string;
+  /** `require("crypto").AES` is present on this board's stock firmware (espruino.md table). */
+  hasAes: boolean;
+  sleep: number;
+  battery: number;
+  batteryPin: EspruinoPin | null;
+  /** (R1 + R2) / R2 of the battery divider, × 1000. */
+  batteryDividerMilli: number;
+  /** ADC full scale in mV (3300 on STM32/nRF52 with VDD reference, 3300 nominal on ESP32). */
+  adcRefMv: number;
+  i2c: EspruinoI2C;
+  scl: EspruinoPin;
+  sda: EspruinoPin;
+  /** UART for the particulate sensor (9600 8N1); null when the board has no pins left for it. */
+  pmSerial: EspruinoSerial | null;
+  pmRx: EspruinoPin | null;
+  pmTx: EspruinoPin | null;
+  /** Microphone envelope input (ADC); null when absent. */
+  soundPin: EspruinoPin | null;
+  radio: RadioPins;
+  /** Serial link to the Pi for the radio-bridge firmware (USB CDC where the board has it). */
+  linkSerial: EspruinoSerial;
+  /** Baud for linkSerial when it is a real UART (ignored by USB CDC). */
+  linkBaud: number;
+}

@@ -1,0 +1,40 @@
+// AES seam (architecture.md): AES-128 block encryption through the board's
+// require("crypto").AES.encrypt(message, key, { mode: 'ECB' }) (Espruino libs/crypto/
+// jswrap_crypto.c: key must be an ArrayBuffer of 128/192/256 bits; returns an ArrayBuffer; ECB
+// processes whole 16-byte blocks). Boards without AES (MDBT42Q, Pixl.js, ESP32 IDF4) and older
+// firmware fall back to shared portableAes.
+import type { Aes, AesFactory } from '../../../shared/lorawan/aes.ts';
+import { portableAes } from '../../../shared/lorawan/aes.ts';
+import type { EspruinoAes, EspruinoCrypto } from '../espruino.ts';
+
+declare function require(name: 'crypto'): EspruinoCrypto;
+
+export function espruinoAesFactory(hw: EspruinoAes): AesFactory {
+  return function (key: Uint8Array): Aes {
+    const k = new Uint8Array(16);
+    k.set(key.subarray(0, 16));
+    const keyBuf = k.buffer;
+    const blk = new Uint8Array(16);
+    const opts = { mode: 'ECB' };
+    return {
+      encryptBlock: function (src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number) {
+        blk.set(src.subarray(srcOff, srcOff + 16));
+        const out = new Uint8Array(hw.encrypt(blk, keyBuf, opts));
+        dst.set(out, dstOff);
+      },
+    };
+  };
+}
+
+/** The board's hardware AES if `require("crypto").AES` exists, else the portable one. */
+export function boardAes(hasAes: boolean): AesFactory {
+  if (hasAes) {
+    try {
+      const c = require('crypto');
+      if (c && c.AES) return espruinoAesFactory(c.AES);
+    } catch (e) {
+      // "Module crypto not found": firmware built without it.
+    }
+  }
+  return portableAes;
+}

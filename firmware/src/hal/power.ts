@@ -1,0 +1,33 @@
+// Power over E/NRF/analogRead per board profile. Watchdog: E.enableWatchdog(s, false) means only
+// E.kickWatchdog() resets it (isAuto=false), so a stuck main loop reboots the board.
+import type { Power } from '../../../shared/hal/power.ts';
+import type { EspruinoE, EspruinoNRF, EspruinoPin } from '../espruino.ts';
+import { BATT_DIVIDER, BATT_E_PERCENT, BATT_NRF_VOLTS, SLEEP_STM32, type BoardProfile } from '../boards/types.ts';
+
+declare const E: EspruinoE;
+declare const NRF: EspruinoNRF;
+declare function analogRead(pin: EspruinoPin): number;
+declare function setDeepSleep(on: number): void;
+
+/** Li-ion/alkaline span used to map E.getBattery()'s percent back to millivolts. */
+const PCT_EMPTY_MV = 2000;
+const PCT_FULL_MV = 3000;
+
+export function createEspruinoPower(b: BoardProfile, watchdogS: number): Power {
+  if (watchdogS > 0) E.enableWatchdog(watchdogS, false);
+  return {
+    batteryMv: function () {
+      if (b.battery === BATT_NRF_VOLTS) return Math.round(NRF.getBattery() * 1000);
+      if (b.battery === BATT_E_PERCENT) return Math.round(PCT_EMPTY_MV + (PCT_FULL_MV - PCT_EMPTY_MV) * E.getBattery() / 100);
+      if (b.battery === BATT_DIVIDER && b.batteryPin) return Math.round(analogRead(b.batteryPin) * b.adcRefMv * b.batteryDividerMilli / 1000);
+      return -1;
+    },
+    allowDeepSleep: function (on: boolean) {
+      // nRF52 sleeps by itself between events; ESP32's deepSleep resets the chip, so only STM32
+      // boards have a switch.
+      if (b.sleep === SLEEP_STM32) setDeepSleep(on ? 1 : 0);
+    },
+    kickWatchdog: function () { if (watchdogS > 0) E.kickWatchdog(); },
+    reboot: function () { E.reboot(); },
+  };
+}
