@@ -1,0 +1,106 @@
+// Parsing of messages on the command topics (`<base>/device/<id>/down`, `<base>/gateway/<gw>/request`).
+// Both accept JSON (first non-blank byte `{`) or CBOR (a map with text keys); replies are encoded the
+// same way the command came in. A transaction id (`id`, or `transaction` as Zigbee2MQTT names it)
+// is echoed in every result; the gateway makes one up when the command has none.
+import { randomUUID } from 'node:crypto';
+import { Decoder, Encoder } from 'cbor-x';
+import type { Downlink } from './types.ts';
+
+export type WireFormat = 'json' | 'cbor';
+
+const cborEnc = new Encoder({ useRecords: false, tagUint8Array: false });
+const cborDec = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+export function decodeCommandPayload(buf: Uint8Array): { format: WireFormat; value: Record<string, unknown> } | { error: string } {
+  let i = 0;
+  while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++;
+  if (i >= buf.length) return { error: 'empty message' };
+  if (buf[i] === 0x7b) {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(buf).toString('utf8'));
+      if (v && typeof v === 'object' && !Array.isArray(v)) return { format: 'json', value: v as Record<string, unknown> };
+      return { error: 'JSON command must be an object' };
+    } catch (e) {
+      return { error: `invalid JSON: ${(e as Error).message}` };
+    }
+  }
+  try {
+    const v: unknown = cborDec.decode(buf);
+    if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
+      const o: Record<string, unknown> = {};
+      const entries = v instanceof Map ? [...v.entries()] : Object.entries(v);
+      for (const [k, x] of entries) o[String(k)] = x;
+      return { format: 'cbor', value: o };
+    }
+    return { error: 'CBOR command must be a map' };
+  } catch (e) {
+    return { error: `neither JSON nor CBOR: ${(e as Error).message}` };
+  }
+}
+
+export function encodeReply(format: WireFormat, value: Record<string, unknown>): Uint8Array | string {
+  if (format === 'json') return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+  const out = cborEnc.encode(value);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+export function transactionId(v: Record<string, unknown>): string | undefined {
+  const t = v.id ?? v.transaction;
+  if (typeof t === 'string' && t.length > 0 && t.length <= 128) return t;
+  if (typeof t === 'number' && Number.isFinite(t)) return String(t);
+  return undefined;
+}
+
+/**
+ * Named commands → FPort + FRMPayload. Filled from docs/protocol.md §4 (FPort 10 commands) by
+ * `namedCommandEncoder`; until a command is known there, only raw {fport, payload} works.
+ */
+export type NamedEncoder = (name: string, args: Record<string, unknown>) => { fport: number; payload: Uint8Array } | { error: string };
+
+function bytesFrom(v: unknown): Uint8Array | undefined {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') {
+    const s = v.replace(/\s+/g, '');
+    if (s.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(s)) return Uint8Array.from(Buffer.from(s, 'hex'));
+  }
+  if (Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) return Uint8Array.from(v as number[]);
+  return undefined;
+}
+
+/** Validates a downlink command; `now` and `defaultExpiryS` give expiresAt. */
+export function parseDownCommand(
+  deviceId: string,
+  v: Record<string, unknown>,
+  now: number,
+  defaultExpiryS: number,
+  named?: NamedEncoder,
+): { downlink: Downlink } | { error: string; id: string } {
+  const id = transactionId(v) ?? randomUUID();
+  let fport: number;
+  let payload: Uint8Array;
+  const cmd = v.command ?? v.cmd;
+  if (cmd !== undefined) {
+    if (typeof cmd !== 'string') return { id, error: 'command: must be a string' };
+    if (!named) return { id, error: `command "${cmd}": named commands are not available; send {fport, payload} (hex)` };
+    const r = named(cmd, v);
+    if ('error' in r) return { id, error: r.error };
+    fport = r.fport;
+    payload = r.payload;
+  } else {
+    if (typeof v.fport !== 'number' || !Number.isInteger(v.fport) || v.fport < 1 || v.fport > 223)
+      return { id, error: `fport: must be an integer 1..223, got ${JSON.stringify(v.fport)}` };
+    const p = bytesFrom(v.payload ?? v.data);
+    if (!p) return { id, error: 'payload: must be hex (or CBOR bytes)' };
+    fport = v.fport;
+    payload = p;
+  }
+  if (payload.length > 242) return { id, error: `payload: ${payload.length} bytes is over the 242-byte LoRaWAN maximum` };
+  const confirmed = v.confirmed === true;
+  let expiryS = defaultExpiryS;
+  const e = v.expires_in ?? v.expiresIn;
+  if (e !== undefined) {
+    if (typeof e !== 'number' || !(e > 0)) return { id, error: 'expires_in: must be a positive number of seconds' };
+    expiryS = e;
+  }
+  return { downlink: { id, deviceId, fport, payload, confirmed, expiresAt: now + expiryS * 1000 } };
+}

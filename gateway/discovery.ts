@@ -1,0 +1,92 @@
+// Home Assistant MQTT discovery (https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery):
+// one retained config message per device and reading under
+// `<prefix>/sensor/<device>_<reading>/config`, re-published whenever Home Assistant announces
+// `online` on its status topic (its birth message), so sensors appear with no YAML.
+// State comes from `<base>/device/<id>/state`, a flat JSON object in display units.
+import type { Readings } from '../shared/payload/kerb.ts';
+import type { Uplink } from './types.ts';
+import type { Topics } from './topics.ts';
+
+export interface HaSensor {
+  key: string;            // JSON key in the state message and object id suffix
+  name: string;
+  unit?: string;
+  deviceClass?: string;
+  stateClass?: string;
+  diagnostic?: boolean;
+  precision?: number;
+  from?: { reading: keyof Readings; scale: number }; // from Readings
+}
+
+/** Display units are Home Assistant's native ones (°C, %, hPa, µg/m³, dBA, V, dBm). */
+export const HA_SENSORS: HaSensor[] = [
+  { key: 'temperature', name: 'Temperature', unit: '°C', deviceClass: 'temperature', stateClass: 'measurement', precision: 1, from: { reading: 'tempDeciC', scale: 0.1 } },
+  { key: 'humidity', name: 'Humidity', unit: '%', deviceClass: 'humidity', stateClass: 'measurement', precision: 1, from: { reading: 'rhHalfPct', scale: 0.5 } },
+  { key: 'pressure', name: 'Pressure', unit: 'hPa', deviceClass: 'atmospheric_pressure', stateClass: 'measurement', precision: 1, from: { reading: 'pressureDeciHpa', scale: 0.1 } },
+  { key: 'pm25', name: 'PM2.5', unit: 'µg/m³', deviceClass: 'pm25', stateClass: 'measurement', precision: 1, from: { reading: 'pm25DeciUgm3', scale: 0.1 } },
+  { key: 'pm10', name: 'PM10', unit: 'µg/m³', deviceClass: 'pm10', stateClass: 'measurement', precision: 1, from: { reading: 'pm10DeciUgm3', scale: 0.1 } },
+  { key: 'noise', name: 'Noise', unit: 'dBA', deviceClass: 'sound_pressure', stateClass: 'measurement', precision: 1, from: { reading: 'noiseDeciDb', scale: 0.1 } },
+  { key: 'battery', name: 'Battery', unit: 'V', deviceClass: 'voltage', stateClass: 'measurement', precision: 2, diagnostic: true, from: { reading: 'batteryMv', scale: 0.001 } },
+  { key: 'rssi', name: 'RSSI', unit: 'dBm', deviceClass: 'signal_strength', stateClass: 'measurement', diagnostic: true },
+  { key: 'snr', name: 'SNR', unit: 'dB', stateClass: 'measurement', diagnostic: true },
+  { key: 'fcnt', name: 'Frame counter', stateClass: 'total_increasing', diagnostic: true },
+];
+
+export interface HaDevice {
+  id: string;
+  name?: string;
+  profile?: string;
+}
+
+/** The flat state object published on `<base>/device/<id>/state` after each uplink. */
+export function haState(u: Uplink): Record<string, number | string> {
+  const s: Record<string, number | string> = {};
+  const r = u.readings;
+  for (const d of HA_SENSORS) {
+    if (!d.from || !r) continue;
+    const raw = r[d.from.reading];
+    if (typeof raw === 'number') s[d.key] = Number((raw * d.from.scale).toFixed(d.precision ?? 3));
+  }
+  s.rssi = u.meta.rssiDbm;
+  s.snr = u.meta.snrDb;
+  s.fcnt = u.fcnt;
+  s.last_seen = new Date(u.receivedAt).toISOString();
+  return s;
+}
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: string;
+}
+
+/** Retained discovery configs for one device (all sensors of its profile). */
+export function discoveryMessages(prefix: string, topics: Topics, dev: HaDevice, sensors: HaSensor[] = HA_SENSORS): DiscoveryMessage[] {
+  const device = {
+    identifiers: [`kerb_${dev.id}`],
+    name: dev.name || dev.id,
+    manufacturer: 'kerb',
+    model: dev.profile || 'kerb sensor node',
+  };
+  return sensors.map((s) => {
+    const objectId = `${dev.id}_${s.key}`.replace(/[^a-zA-Z0-9_-]/g, '_');
+    const cfg: Record<string, unknown> = {
+      name: s.name,
+      unique_id: `kerb_${objectId}`,
+      object_id: `kerb_${objectId}`,
+      state_topic: topics.deviceState(dev.id),
+      value_template: `{{ value_json.${s.key} }}`,
+      availability: [
+        { topic: topics.gatewayState },
+        { topic: topics.deviceAvailability(dev.id) },
+      ],
+      availability_mode: 'all',
+      device,
+    };
+    if (s.unit) cfg.unit_of_measurement = s.unit;
+    if (s.deviceClass) cfg.device_class = s.deviceClass;
+    if (s.stateClass) cfg.state_class = s.stateClass;
+    if (s.precision !== undefined) cfg.suggested_display_precision = s.precision;
+    if (s.diagnostic) cfg.entity_category = 'diagnostic';
+    return { topic: `${prefix}/sensor/${objectId}/config`, payload: JSON.stringify(cfg) };
+  });
+}

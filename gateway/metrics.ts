@@ -1,0 +1,146 @@
+// The Metrics interface (gateway/types.ts) over prom-client. Every name gets the `kerb_` prefix.
+// Known metrics are declared up front with help text and label names; any other name used by
+// ingest is created on first use (counter for inc, gauge for set, histogram for observe) with the
+// label names of that first call. A later call with other label names is dropped (prom-client
+// would throw) and logged once: a metrics typo must never take the gateway down.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger, Metrics } from './types.ts';
+
+type Kind = 'counter' | 'gauge' | 'histogram';
+interface Decl {
+  kind: Kind;
+  help: string;
+  labels?: string[];
+  buckets?: number[];
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** Metrics the publishing side emits, and the ones ingest is known to use. */
+export const KNOWN_METRICS: Record<string, Decl> = {
+  outbox_depth: { kind: 'gauge', help: 'Messages in the durable outbox not yet acknowledged by the broker' },
+  outbox_bytes: { kind: 'gauge', help: 'Bytes of outbox segment files on disk' },
+  outbox_appended_total: { kind: 'counter', help: 'Messages written to the outbox' },
+  outbox_delivered_total: { kind: 'counter', help: 'Outbox messages acknowledged by the broker (PUBACK)' },
+  outbox_dropped_total: { kind: 'counter', help: 'Outbox messages dropped by the overflow policy (drop oldest)' },
+  outbox_inflight: { kind: 'gauge', help: 'Outbox messages published and awaiting PUBACK' },
+  outbox_fsync_seconds: { kind: 'histogram', help: 'Outbox write+fsync duration', buckets: LATENCY_BUCKETS },
+  mqtt_connected: { kind: 'gauge', help: '1 when connected to the MQTT broker' },
+  mqtt_connects_total: { kind: 'counter', help: 'Successful MQTT connections' },
+  mqtt_connect_errors_total: { kind: 'counter', help: 'Failed MQTT connection attempts', labels: ['code'] },
+  mqtt_messages_published_total: { kind: 'counter', help: 'MQTT messages published (acknowledged for QoS>0)', labels: ['kind'] },
+  mqtt_messages_received_total: { kind: 'counter', help: 'MQTT messages received on command topics', labels: ['kind'] },
+  uplinks_total: { kind: 'counter', help: 'Uplinks accepted from ingest into the outbox' },
+  uplink_publish_latency_seconds: {
+    kind: 'histogram',
+    help: 'Time from reception at the gateway to broker PUBACK of the uplink',
+    buckets: LATENCY_BUCKETS,
+  },
+  downlink_commands_total: { kind: 'counter', help: 'Downlink commands received over MQTT', labels: ['result'] },
+  downlink_results_total: { kind: 'counter', help: 'Downlink results published', labels: ['state'] },
+  requests_total: { kind: 'counter', help: 'Gateway request/response commands handled', labels: ['command'] },
+  devices_online: { kind: 'gauge', help: 'Devices whose last uplink is within the availability timeout' },
+};
+
+type Any = Counter<string> | Gauge<string> | Histogram<string>;
+
+export class PromMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly byName = new Map<string, { kind: Kind; m: Any; labels: string[] }>();
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly log?: Logger,
+    readonly prefix = 'kerb_',
+    defaultMetrics = true,
+  ) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix });
+    for (const [name, d] of Object.entries(KNOWN_METRICS)) this.declare(name, d);
+  }
+
+  declare(name: string, d: Decl): void {
+    if (this.byName.has(name)) return;
+    const cfg = { name: this.prefix + name, help: d.help, labelNames: d.labels ?? [], registers: [this.registry] };
+    const m: Any =
+      d.kind === 'counter'
+        ? new Counter(cfg)
+        : d.kind === 'gauge'
+          ? new Gauge(cfg)
+          : new Histogram({ ...cfg, buckets: d.buckets ?? LATENCY_BUCKETS });
+    this.byName.set(name, { kind: d.kind, m, labels: d.labels ?? [] });
+  }
+
+  private get(name: string, kind: Kind, labels?: Record<string, string>): Any | undefined {
+    let e = this.byName.get(name);
+    if (!e) {
+      try {
+        this.declare(name, { kind, help: `${name} (${kind})`, labels: labels ? Object.keys(labels).sort() : [] });
+      } catch (err) {
+        this.warnOnce(name, 'cannot create metric', err);
+        return undefined;
+      }
+      e = this.byName.get(name)!;
+    }
+    if (e.kind !== kind) {
+      this.warnOnce(name, `metric is a ${e.kind}, used as ${kind}`);
+      return undefined;
+    }
+    const given = labels ? Object.keys(labels) : [];
+    if (given.length !== e.labels.length || given.some((l) => !e.labels.includes(l))) {
+      this.warnOnce(name, `label names [${given.join(',')}] differ from declared [${e.labels.join(',')}]`);
+      return undefined;
+    }
+    return e.m;
+  }
+
+  private warnOnce(name: string, problem: string, err?: unknown): void {
+    if (this.warned.has(name)) return;
+    this.warned.add(name);
+    this.log?.warn('metric misuse ignored', { metric: name, problem, err });
+  }
+
+  inc(name: string, labels?: Record<string, string>, by = 1): void {
+    const m = this.get(name, 'counter', labels) as Counter<string> | undefined;
+    if (!m) return;
+    if (labels) m.inc(labels, by);
+    else m.inc(by);
+  }
+
+  set(name: string, value: number, labels?: Record<string, string>): void {
+    const m = this.get(name, 'gauge', labels) as Gauge<string> | undefined;
+    if (!m) return;
+    if (labels) m.set(labels, value);
+    else m.set(value);
+  }
+
+  observe(name: string, value: number, labels?: Record<string, string>): void {
+    const m = this.get(name, 'histogram', labels) as Histogram<string> | undefined;
+    if (!m) return;
+    if (labels) m.observe(labels, value);
+    else m.observe(value);
+  }
+
+  /** Current value of a counter/gauge (sum over label sets); for /health and the stats message. */
+  async value(name: string): Promise<number> {
+    const e = this.byName.get(name);
+    if (!e || e.kind === 'histogram') return 0;
+    const v = await e.m.get();
+    return v.values.reduce((s, x) => s + x.value, 0);
+  }
+
+  /** Values of one metric per label set, e.g. radio_up{radio=…}. */
+  async values(name: string): Promise<{ labels: Record<string, string | number>; value: number }[]> {
+    const e = this.byName.get(name);
+    if (!e || e.kind === 'histogram') return [];
+    const v = await e.m.get();
+    return v.values.map((x) => ({ labels: x.labels as Record<string, string | number>, value: x.value }));
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
