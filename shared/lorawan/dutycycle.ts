@@ -1,0 +1,72 @@
+// EU868 duty-cycle accountant. Sub-bands and limits as implemented by Semtech's LoRaMac-node
+// (src/mac/region/RegionEU868.c VerifyRfFreq, RegionEU868.h EU868_BAND0..5), which follows
+// ETSI EN 300 220-2 V3.2.1 Table B.1 / CEPT ERC/REC 70-03 Annex 1 bands h1.3-h1.7 as listed in
+// LoRaWAN Regional Parameters RP002-1.0.x §2.5 (EU863-870):
+//   863.0–865.0 MHz 0.1 %   865.0–868.0 MHz 1 %   868.0–868.6 MHz 1 % (g1, default channels)
+//   868.7–869.2 MHz 0.1 % (g2)   869.4–869.65 MHz 10 % (g3, RX2)   869.7–870.0 MHz 1 % (g4)
+// Off-period rule (LoRaWAN Regional Parameters, EU863-870 duty cycle; LoRaMac-node band
+// accounting): after a transmission of duration T in a sub-band with duty cycle dc, that sub-band
+// stays silent for T·(1/dc − 1), i.e. the next start is at least T/dc after the previous start.
+// Holds no module state: every DutyCycle carries its own table (the simulator runs many nodes).
+
+/** EU868 default uplink channels (RP002 §2.5.2, mandatory for every EU868 device). */
+export const EU868_UPLINK_FREQS = [868100000, 868300000, 868500000];
+/** EU868 RX2 default frequency (RP002 §2.5.x, 869.525 MHz, DR0). */
+export const EU868_RX2_FREQ = 869525000;
+
+/** Sub-band index: lower edge (Hz), upper edge (Hz), duty cycle as 1/denominator. */
+export const EU868_SUBBANDS = [
+  // [loHz, hiHz, dcDenominator, loInclusive]
+  [863000000, 865000000, 1000, 1],
+  [865000000, 868000000, 100, 1],
+  [868000000, 868600000, 100, 0],
+  [868700000, 869200000, 1000, 1],
+  [869400000, 869650000, 10, 1],
+  [869700000, 870000000, 100, 1],
+];
+export const SUBBAND_NONE = -1;
+
+export interface DutyCycle {
+  /** Sub-band index for a frequency, or SUBBAND_NONE (-1) outside EU868's permitted bands. */
+  subBand(freqHz: number): number;
+  /** Earliest time (ms, same clock as nowMs, ≥ nowMs) a transmission may start on freqHz.
+   *  Infinity for a frequency outside every permitted sub-band. */
+  nextFreeMs(freqHz: number, nowMs: number): number;
+  /** Account a transmission starting at nowMs lasting toaMs. Returns the sub-band, or -1 (not recorded). */
+  record(freqHz: number, nowMs: number, toaMs: number): number;
+  /** Duty cycle (fraction) of a sub-band. */
+  dutyCycle(band: number): number;
+}
+
+export function eu868SubBand(freqHz: number): number {
+  for (let i = 0; i < EU868_SUBBANDS.length; i++) {
+    const b = EU868_SUBBANDS[i];
+    const aboveLo = b[3] ? freqHz >= b[0] : freqHz > b[0];
+    if (aboveLo && freqHz <= b[1]) return i;
+  }
+  return SUBBAND_NONE;
+}
+
+export function createDutyCycle(): DutyCycle {
+  // readyAt[i]: earliest start time allowed in sub-band i.
+  const readyAt = [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity];
+  return {
+    subBand: eu868SubBand,
+    nextFreeMs: function (freqHz: number, nowMs: number): number {
+      const b = eu868SubBand(freqHz);
+      if (b < 0) return Infinity;
+      return readyAt[b] > nowMs ? readyAt[b] : nowMs;
+    },
+    record: function (freqHz: number, nowMs: number, toaMs: number): number {
+      const b = eu868SubBand(freqHz);
+      if (b < 0) return SUBBAND_NONE;
+      // start + T + T·(1/dc − 1) = start + T/dc
+      const next = nowMs + toaMs * EU868_SUBBANDS[b][2];
+      if (next > readyAt[b]) readyAt[b] = next;
+      return b;
+    },
+    dutyCycle: function (band: number): number {
+      return band >= 0 && band < EU868_SUBBANDS.length ? 1 / EU868_SUBBANDS[band][2] : 0;
+    },
+  };
+}
