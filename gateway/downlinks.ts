@@ -1,0 +1,355 @@
+// Downlinks for LoRaWAN class A devices (LoRaWAN 1.0.4 §3.3): a command can only reach a node in
+// the receive windows that follow one of its uplinks. Commands wait in a durable queue
+// (downlinks.json in the state directory, replaced atomically on every change) until the device's
+// next uplink; then the frame is sealed with the session's persisted FCntDown and handed to the
+// radio that heard the uplink, timed for RX1 (uplink end + RECEIVE_DELAY1 on the radio clock, same
+// frequency and data rate, inverted IQ — RP002-1.0.x EU868 RX1DROffset 0).
+//
+// Results: 'queued' once on disk; 'sent' when the radio reports the transmission; for confirmed
+// downlinks 'acknowledged' when the device's next uplink carries ACK (§4.3.1.2), otherwise the
+// command is sent again after later uplinks up to maxAttempts; 'expired' when expiresAt passes
+// before it could be sent; 'failed' with a reason (too large for the data rate, radio errors,
+// never acknowledged).
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Downlink, DownlinkResult, Logger, Metrics, RxMeta } from './types.ts';
+import { KerbError } from './types.ts';
+import { writeFileAtomic } from './state-file.ts';
+import type { CounterStore } from './counters.ts';
+import type { DeviceInfo } from './registry.ts';
+import { sealFrame } from '../shared/lorawan/session.ts';
+import type { DataFrame } from '../shared/lorawan/frame.ts';
+import type { AesFactory } from '../shared/lorawan/aes.ts';
+import { MTYPE_CONFIRMED_DOWN, MTYPE_UNCONFIRMED_DOWN } from '../shared/lorawan/constants.ts';
+import { LINK_TX, LINK_TX_OK, LINK_TX_TOO_LATE, LINK_TX_TOO_EARLY, LINK_TX_BUSY, LINK_TX_HW, LINK_TX_INVALID, LINK_TX_DUTY_CYCLE } from '../shared/link/link.ts';
+import type { TxRequest, TxResult } from '../shared/link/link.ts';
+
+/** RP002-1.0.3 §2.2.7 (EU868): maximum FRMPayload size N (no FOpts) per data rate, by SF at 125 kHz. */
+export function maxPayloadForSf(sf: number, bwHz = 125000): number {
+  if (bwHz === 250000) return 222; // DR6 SF7/250 kHz
+  if (sf >= 10) return 51;
+  if (sf === 9) return 115;
+  return 222;
+}
+export const MAX_DOWNLINK_PAYLOAD = 222;
+/** LoRaWAN 1.0.4 §2.1 / RP002 EU868 RECEIVE_DELAY1. */
+export const DEFAULT_RX1_DELAY_MS = 1000;
+/** EU868 downlink power in RX1 (14 dBm ERP is the 868.0–868.6 MHz band limit with margin for antenna gain). */
+export const DEFAULT_TX_POWER_DBM = 14;
+
+export function txStatusName(s: number): string {
+  switch (s) {
+    case LINK_TX_OK: return 'ok';
+    case LINK_TX_TOO_LATE: return 'too late for the receive window';
+    case LINK_TX_TOO_EARLY: return 'too early for the radio scheduler';
+    case LINK_TX_BUSY: return 'radio busy';
+    case LINK_TX_HW: return 'radio hardware error';
+    case LINK_TX_INVALID: return 'transmit parameters rejected by the radio';
+    case LINK_TX_DUTY_CYCLE: return 'duty-cycle limit';
+    default: return `radio status ${s}`;
+  }
+}
+
+/** A downlink as stored in the queue file. */
+interface Stored {
+  id: string;
+  deviceId: string;
+  fport: number;
+  payload: string;      // hex
+  confirmed: boolean;
+  expiresAt: number;
+  queuedAt: number;
+  attempts: number;     // transmissions tried so far
+  /** queued: waits for an uplink; wait_ack: sent confirmed, waits for the ACK in the next uplink. */
+  state: 'queued' | 'wait_ack';
+  fcntDown?: number;
+}
+
+export interface DownlinkQueueOptions {
+  stateDir: string;
+  log: Logger;
+  metrics: Metrics;
+  counters: CounterStore;
+  aes: AesFactory;
+  lookup(deviceId: string): DeviceInfo | undefined;
+  /** Sends a TxRequest through the named radio; false when that radio is not connected. */
+  send(radioId: string, req: TxRequest): boolean;
+  emit(r: DownlinkResult): void;
+  rx1DelayMs?: number;
+  /** Transmissions per command before 'failed' (radio errors, or confirmed and never acknowledged). Default 3. */
+  maxAttempts?: number;
+  /** Give up on a TxResult after the RX1 time plus this. Default 3000 ms. */
+  txResultTimeoutMs?: number;
+  now?: () => number;
+}
+
+interface InFlight {
+  txId: number;
+  deviceId: string;
+  item: Stored | undefined; // undefined for an empty ACK frame
+  fcntDown: number;
+  timer: NodeJS.Timeout;
+}
+
+export class DownlinkQueue {
+  private items: Stored[] = [];
+  private inflight = new Map<number, InFlight>();
+  private nextTxId = 1;
+  private saving: Promise<void> | undefined;
+  private saveAgain = false;
+  private saveWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly file: string;
+  private readonly now: () => number;
+
+  constructor(private readonly o: DownlinkQueueOptions) {
+    this.file = path.join(o.stateDir, 'downlinks.json');
+    this.now = o.now ?? Date.now;
+    // Tx ids only need to be unique among in-flight requests; start at a random point so a radio
+    // still holding a request from before a restart cannot match a new one.
+    this.nextTxId = 1 + Math.floor(Math.random() * 0x7fffffff);
+  }
+
+  async open(): Promise<void> {
+    await fsp.mkdir(this.o.stateDir, { recursive: true });
+    try {
+      const doc = JSON.parse(await fsp.readFile(this.file, 'utf8')) as { downlinks?: Stored[] };
+      this.items = Array.isArray(doc.downlinks) ? doc.downlinks : [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${this.file}: unreadable downlink queue (${String(e)})`);
+    }
+    if (this.items.length) this.o.log.info('downlink queue restored', { queued: this.items.length });
+    this.expiryTimer = setInterval(() => this.expire(), 1000);
+    this.expiryTimer.unref?.();
+    this.gauge();
+  }
+
+  async close(): Promise<void> {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = undefined;
+    for (const f of this.inflight.values()) clearTimeout(f.timer);
+    this.inflight.clear();
+    while (this.saving) await this.saving;
+  }
+
+  /** Number of commands waiting for a device (queued or awaiting ACK). */
+  pending(deviceId: string): number {
+    return this.items.filter((i) => i.deviceId === deviceId).length;
+  }
+
+  list(deviceId?: string): Readonly<Stored>[] {
+    return deviceId ? this.items.filter((i) => i.deviceId === deviceId) : this.items;
+  }
+
+  /** Validates and durably enqueues d; emits 'queued'. Rejects with KerbError on invalid input. */
+  async add(d: Downlink): Promise<void> {
+    if (!this.o.lookup(d.deviceId)) throw new KerbError('unknown_device', `downlink ${d.id}: no device '${d.deviceId}' in the registry`);
+    if (!Number.isInteger(d.fport) || d.fport < 1 || d.fport > 223) throw new KerbError('invalid_fport', `downlink ${d.id}: fport must be 1..223 (got ${d.fport})`);
+    if (d.payload.length > MAX_DOWNLINK_PAYLOAD) throw new KerbError('payload_too_large', `downlink ${d.id}: payload of ${d.payload.length} bytes exceeds ${MAX_DOWNLINK_PAYLOAD}`);
+    if (this.items.some((i) => i.id === d.id) || [...this.inflight.values()].some((f) => f.item?.id === d.id)) {
+      throw new KerbError('duplicate_id', `downlink ${d.id}: a command with this id is already queued`);
+    }
+    const now = this.now();
+    if (!(d.expiresAt > now)) {
+      this.result({ id: d.id, deviceId: d.deviceId, state: 'expired', at: now, reason: 'expiresAt is already in the past' });
+      return;
+    }
+    this.items.push({
+      id: d.id, deviceId: d.deviceId, fport: d.fport, payload: Buffer.from(d.payload).toString('hex'),
+      confirmed: d.confirmed, expiresAt: d.expiresAt, queuedAt: now, attempts: 0, state: 'queued',
+    });
+    await this.save();
+    this.gauge();
+    this.result({ id: d.id, deviceId: d.deviceId, state: 'queued', at: this.now() });
+  }
+
+  /**
+   * Called for every accepted uplink, right after verification (RX1 is one second away). `delivered`
+   * settles when the uplink is durably handed on: an ACK is only sent for an uplink that is safe.
+   */
+  async onUplink(dev: DeviceInfo, up: { confirmed: boolean; ack: boolean; meta: RxMeta }, delivered: Promise<void>): Promise<void> {
+    const now = this.now();
+    let changed = this.expire(now, true);
+    // §4.3.1.2: the device acknowledges a confirmed downlink by setting ACK in its next uplink.
+    const waiting = this.items.find((i) => i.deviceId === dev.id && i.state === 'wait_ack');
+    if (waiting) {
+      if (up.ack) {
+        this.remove(waiting);
+        this.result({ id: waiting.id, deviceId: dev.id, state: 'acknowledged', at: now, fcntDown: waiting.fcntDown });
+      } else if (waiting.attempts >= this.maxAttempts) {
+        this.remove(waiting);
+        this.result({ id: waiting.id, deviceId: dev.id, state: 'failed', at: now, reason: `not acknowledged after ${waiting.attempts} transmissions`, fcntDown: waiting.fcntDown });
+      } else {
+        waiting.state = 'queued'; // the device missed it: send again in this uplink's window
+      }
+      changed = true;
+    }
+    if (changed) await this.save().catch((e) => this.o.log.error('downlink queue save failed', { error: String(e) }));
+
+    let item = this.items.find((i) => i.deviceId === dev.id && i.state === 'queued' && !this.isInflight(i));
+    let ack = up.confirmed;
+    if (ack) {
+      // Only acknowledge what is durably accepted; a slow disk must not cost the receive window.
+      const budget = Math.max(0, (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) - 500);
+      const ok = await Promise.race([
+        delivered.then(() => true, () => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), budget).unref?.()),
+      ]);
+      if (!ok) ack = false;
+    }
+    if (item && !this.items.includes(item)) item = undefined; // expired while waiting
+    if (!item && !ack) return;
+    if (item) {
+      const max = maxPayloadForSf(up.meta.sf, up.meta.bwHz);
+      const len = item.payload.length / 2;
+      if (len > max) {
+        this.remove(item);
+        await this.save().catch(() => {});
+        this.result({ id: item.id, deviceId: dev.id, state: 'failed', at: this.now(), reason: `payload of ${len} bytes exceeds ${max} bytes allowed at SF${up.meta.sf}` });
+        return;
+      }
+    }
+    let fcntDown: number;
+    try {
+      fcntDown = await this.o.counters.reserveDown(dev.sessionId, dev.id);
+    } catch (e) {
+      this.o.log.error('cannot reserve a downlink frame counter; not transmitting', { device: dev.id, error: String(e) });
+      return;
+    }
+    const more = this.items.filter((i) => i.deviceId === dev.id && i.state === 'queued' && i !== item).length > 0;
+    const frame: DataFrame = {
+      mtype: item?.confirmed ? MTYPE_CONFIRMED_DOWN : MTYPE_UNCONFIRMED_DOWN,
+      devAddr: dev.devAddr, adr: false, adrAckReq: false, ack, fpending: more, fcnt: fcntDown & 0xffff,
+      fopts: new Uint8Array(0),
+      fport: item ? item.fport : -1,
+      payload: item ? Uint8Array.from(Buffer.from(item.payload, 'hex')) : new Uint8Array(0),
+      mic: 0,
+    };
+    const phy = sealFrame({ nwkSKey: this.o.aes(dev.nwkSKey), appSKey: this.o.aes(dev.appSKey) }, frame, fcntDown);
+    const rx1 = this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS;
+    const txId = this.nextTxId;
+    this.nextTxId = (this.nextTxId % 0xfffffffe) + 1;
+    const req: TxRequest = {
+      type: LINK_TX, id: txId, payload: phy,
+      freqHz: up.meta.freqHz, sf: up.meta.sf, bwHz: up.meta.bwHz, cr: up.meta.cr,
+      powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true,
+      // The radio clock is a wrapping uint32 of µs.
+      atUs: (up.meta.tsUs + rx1 * 1000) % 4294967296,
+    };
+    if (item) item.attempts++;
+    const timer = setTimeout(() => this.txDone(txId, undefined), rx1 + (this.o.txResultTimeoutMs ?? 3000));
+    timer.unref?.();
+    this.inflight.set(txId, { txId, deviceId: dev.id, item, fcntDown, timer });
+    if (!this.o.send(up.meta.radioId, req)) {
+      this.txDone(txId, undefined, `radio ${up.meta.radioId} not connected`);
+      return;
+    }
+    this.o.metrics.inc('downlink_tx_requests_total', { kind: item ? 'command' : 'ack' });
+    this.o.log.debug('downlink scheduled for RX1', { device: dev.id, id: item?.id, fcntDown, atUs: req.atUs, radio: up.meta.radioId, ack, fpending: more });
+  }
+
+  /** A TxResult from a radio. */
+  onTxResult(r: TxResult): void {
+    this.txDone(r.id, r);
+  }
+
+  private isInflight(i: Stored): boolean {
+    for (const f of this.inflight.values()) if (f.item === i) return true;
+    return false;
+  }
+
+  private txDone(txId: number, r: TxResult | undefined, why?: string): void {
+    const f = this.inflight.get(txId);
+    if (!f) return;
+    this.inflight.delete(txId);
+    clearTimeout(f.timer);
+    const now = this.now();
+    const ok = r !== undefined && r.status === LINK_TX_OK;
+    const reason = why ?? (r ? txStatusName(r.status) : 'no TxResult from the radio');
+    this.o.metrics.inc('downlink_tx_results_total', { result: ok ? 'ok' : 'error' });
+    const item = f.item;
+    if (!item) {
+      if (!ok) this.o.log.warn('ACK downlink not transmitted', { device: f.deviceId, reason });
+      return;
+    }
+    if (!this.items.includes(item)) return; // removed meanwhile (expired)
+    if (ok) {
+      if (item.confirmed) {
+        item.state = 'wait_ack';
+        item.fcntDown = f.fcntDown;
+      } else this.remove(item);
+      this.result({ id: item.id, deviceId: item.deviceId, state: 'sent', at: now, fcntDown: f.fcntDown });
+    } else if (item.attempts >= this.maxAttempts) {
+      this.remove(item);
+      this.result({ id: item.id, deviceId: item.deviceId, state: 'failed', at: now, reason: `${reason} (after ${item.attempts} attempts)`, fcntDown: f.fcntDown });
+    } else {
+      this.o.log.warn('downlink transmission failed; will retry after the next uplink', { id: item.id, device: item.deviceId, reason });
+    }
+    this.save().catch((e) => this.o.log.error('downlink queue save failed', { error: String(e) }));
+    this.gauge();
+  }
+
+  private get maxAttempts(): number { return this.o.maxAttempts ?? 3; }
+
+  /** Expires overdue commands; returns true when something changed. */
+  private expire(now = this.now(), noSave = false): boolean {
+    const overdue = this.items.filter((i) => i.expiresAt <= now && !this.isInflight(i));
+    if (!overdue.length) return false;
+    for (const i of overdue) {
+      this.remove(i);
+      this.result({
+        id: i.id, deviceId: i.deviceId, state: 'expired', at: now, fcntDown: i.fcntDown,
+        reason: i.state === 'wait_ack' ? 'sent but not acknowledged before expiresAt' : 'no uplink from the device before expiresAt',
+      });
+    }
+    if (!noSave) this.save().catch((e) => this.o.log.error('downlink queue save failed', { error: String(e) }));
+    return true;
+  }
+
+  private remove(i: Stored): void {
+    const k = this.items.indexOf(i);
+    if (k >= 0) this.items.splice(k, 1);
+    this.gauge();
+  }
+
+  private gauge(): void {
+    this.o.metrics.set('downlinks_queued', this.items.length);
+  }
+
+  private result(r: DownlinkResult): void {
+    this.o.metrics.inc('downlink_results_total', { state: r.state });
+    if (r.state === 'failed' || r.state === 'expired') this.o.log.warn(`downlink ${r.state}`, { ...r });
+    else this.o.log.info(`downlink ${r.state}`, { ...r });
+    try {
+      this.o.emit(r);
+    } catch (e) {
+      this.o.log.error('downlink result handler failed', { error: String(e) });
+    }
+  }
+
+  /** Coalescing durable save: resolves once a write that includes the current state is on disk. */
+  private save(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => this.saveWaiters.push({ resolve, reject }));
+    if (this.saving) this.saveAgain = true;
+    else this.saving = this.saveLoop();
+    return p;
+  }
+
+  private async saveLoop(): Promise<void> {
+    try {
+      do {
+        this.saveAgain = false;
+        const waiters = this.saveWaiters;
+        this.saveWaiters = [];
+        try {
+          await writeFileAtomic(this.file, JSON.stringify({ version: 1, downlinks: this.items }, null, 1) + '\n');
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          for (const w of waiters) w.reject(e as Error);
+        }
+      } while (this.saveAgain || this.saveWaiters.length);
+    } finally {
+      this.saving = undefined;
+    }
+  }
+}

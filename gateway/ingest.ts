@@ -1,0 +1,264 @@
+// The gateway's ingest side: radios (serial or in-process) → link messages → dedup → verify →
+// Uplink handed to the publishing side → frame counter committed; and the durable class A
+// downlink queue. gateway/main.ts composes it with the publisher (docs/architecture.md).
+//
+// Order of durability for an uplink: verify (the FCnt is reserved in memory, so an in-flight
+// replay is rejected) → onUplink handler (resolves once the uplink is in the outbox) → FCnt
+// committed to disk. A crash between the last two can at worst let a replay of that one frame in
+// after the restart, which the outbox's (device, FCnt) de-duplication absorbs; the reverse order
+// could lose an accepted uplink.
+import * as path from 'node:path';
+import type { Downlink, DownlinkResult, LinkTransport, Logger, Metrics, RxMeta, Uplink } from './types.ts';
+import { Registry } from './registry.ts';
+import type { DeviceInfo } from './registry.ts';
+import { CounterStore } from './counters.ts';
+import { verifyFrame, hex8 } from './verify.ts';
+import { DownlinkQueue } from './downlinks.ts';
+import { RadioLink, RadioManager } from './radios.ts';
+import { RateLog } from './rate-log.ts';
+import { nodeAes } from './crypto.ts';
+import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
+import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
+
+export interface IngestOptions {
+  gatewayId: string;
+  stateDir: string;
+  registryPath: string;
+  radios: { path: string; baudRate?: number }[];
+  log: Logger;
+  metrics: Metrics;
+  rx1DelayMs?: number;
+  downlinkExpiryMs?: number;
+  /** Receptions of one frame by several radios within this window are merged (ChirpStack: 200 ms). Default 200. */
+  dedupWindowMs?: number;
+  /** Serial radio liveness: no valid link message for this long → reopen. Default 30000. */
+  heartbeatTimeoutMs?: number;
+  /** Serial reconnect backoff bounds. Defaults 500 ms and 30 s. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** Registry stat-poll period (fs.watch is the fast path). Default 2000 ms. */
+  registryPollMs?: number;
+  /** Summary period of rate-limited reject logs. Default 60 s. */
+  logSummaryMs?: number;
+}
+
+interface Pending {
+  rx: { link: RadioLink; rx: RxPacket; receivedAt: number }[];
+  timer: NodeJS.Timeout | undefined;
+  done: boolean;
+}
+
+export class Ingest {
+  readonly registry: Registry;
+  private readonly counters: CounterStore;
+  private readonly downlinks: DownlinkQueue;
+  private readonly radios: RadioManager;
+  private readonly rateLog: RateLog;
+  private readonly links = new Map<string, RadioLink>();
+  private uplinkHandler: ((u: Uplink) => Promise<void>) | undefined;
+  private resultCbs: ((r: DownlinkResult) => void)[] = [];
+  private readonly recent = new Map<string, Pending>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private started = false;
+  private stopping = false;
+
+  constructor(private readonly opts: IngestOptions) {
+    const { log, metrics } = opts;
+    this.rateLog = new RateLog(log, opts.logSummaryMs ?? 60_000);
+    this.registry = new Registry({ path: opts.registryPath, log, metrics, pollMs: opts.registryPollMs });
+    this.counters = new CounterStore({ dir: opts.stateDir, log });
+    this.downlinks = new DownlinkQueue({
+      stateDir: opts.stateDir, log, metrics, counters: this.counters, aes: nodeAes,
+      lookup: (id) => this.registry.get(id),
+      send: (radioId, req) => this.links.get(radioId)?.send(req) ?? false,
+      emit: (r) => {
+        for (const cb of this.resultCbs) cb(r);
+      },
+      rx1DelayMs: opts.rx1DelayMs,
+    });
+    this.radios = new RadioManager({
+      radios: opts.radios, log, metrics,
+      attach: (t) => this.addLink(t),
+      heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+      backoffMinMs: opts.backoffMinMs,
+      backoffMaxMs: opts.backoffMaxMs,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.registry.load();
+    await this.counters.open();
+    await this.downlinks.open();
+    this.registry.start();
+    this.radios.start();
+    this.started = true;
+    this.opts.log.info('ingest started', {
+      gatewayId: this.opts.gatewayId, devices: this.registry.list().length, radios: this.opts.radios.map((r) => r.path), stateDir: path.resolve(this.opts.stateDir),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    this.radios.stop();
+    for (const l of [...this.links.values()]) l.close();
+    for (const p of this.recent.values()) if (p.timer) clearTimeout(p.timer);
+    this.recent.clear();
+    this.registry.stop();
+    // Let accepted uplinks finish their delivery and counter commits.
+    await Promise.allSettled([...this.chains.values()]);
+    await this.downlinks.close();
+    await this.counters.close();
+    this.rateLog.stop();
+    this.started = false;
+    this.stopping = false;
+  }
+
+  /** SIGHUP: re-read the device registry now. */
+  reload(): boolean {
+    return this.registry.reload();
+  }
+
+  /** An in-process radio (simulator): same message path as a serial radio, without the serial supervisor. */
+  attachTransport(t: LinkTransport): void {
+    this.opts.metrics.set('radio_up', 1, { radio: t.name });
+    t.onClose(() => this.opts.metrics.set('radio_up', 0, { radio: t.name }));
+    this.addLink(t);
+  }
+
+  onUplink(handler: (u: Uplink) => Promise<void>): void {
+    this.uplinkHandler = handler;
+  }
+
+  /** Durably queues a downlink for the device's next class A receive window. */
+  async queueDownlink(d: Downlink): Promise<void> {
+    const expiresAt = d.expiresAt > 0 ? d.expiresAt : Date.now() + (this.opts.downlinkExpiryMs ?? 24 * 3600_000);
+    await this.downlinks.add({ ...d, expiresAt });
+  }
+
+  onDownlinkResult(cb: (r: DownlinkResult) => void): void {
+    this.resultCbs.push(cb);
+  }
+
+  /** Connected radio links (for health reporting). */
+  radioStates(): { radio: string; state: string }[] {
+    const serial = this.radios.states();
+    const known = new Set(serial.map((s) => s.radio));
+    for (const id of this.links.keys()) if (!known.has(id)) serial.push({ radio: id, state: 'up' });
+    return serial;
+  }
+
+  private addLink(t: LinkTransport): RadioLink {
+    const link = new RadioLink(t, { log: this.opts.log, metrics: this.opts.metrics, rateLog: this.rateLog }, {
+      onMessage: (l, m) => this.onMessage(l, m),
+      onClose: (l) => {
+        if (this.links.get(l.id) === l) this.links.delete(l.id);
+      },
+    });
+    const old = this.links.get(link.id);
+    if (old && old !== link) old.close();
+    this.links.set(link.id, link);
+    return link;
+  }
+
+  private onMessage(link: RadioLink, m: LinkMessage): void {
+    if (m.type === LINK_RX) this.onRx(link, m);
+    else if (m.type === LINK_TX_RESULT) this.downlinks.onTxResult(m);
+    else if (m.type === LINK_STATUS) {
+      this.opts.metrics.set('radio_rx_bad', m.rxBad, { radio: link.id });
+      this.opts.metrics.set('radio_uptime_seconds', m.uptimeS, { radio: link.id });
+    }
+    // A TxRequest from a radio is meaningless: ignore.
+  }
+
+  private onRx(link: RadioLink, rx: RxPacket): void {
+    this.opts.metrics.inc('frames_received_total', { radio: link.id });
+    if (!this.started || this.stopping) return;
+    // De-duplicate receptions of the same PHYPayload by several radios (identical bytes, MIC
+    // included): the first one opens a window, the others join it; the best RSSI wins.
+    const key = Buffer.from(rx.payload).toString('base64');
+    const now = Date.now();
+    const p = this.recent.get(key);
+    const windowMs = this.opts.dedupWindowMs ?? 200;
+    if (p) {
+      p.rx.push({ link, rx, receivedAt: now });
+      this.opts.metrics.inc('frames_duplicate_total');
+      return;
+    }
+    const entry: Pending = { rx: [{ link, rx, receivedAt: now }], timer: undefined, done: false };
+    this.recent.set(key, entry);
+    // With one radio there is nothing to wait for: process at once (RX1 is only a second away)
+    // and keep the key for the window so an echo of the same bytes is still dropped.
+    const wait = this.links.size > 1 ? windowMs : 0;
+    const fire = (): void => {
+      if (!entry.done) {
+        entry.done = true;
+        this.process(entry);
+      }
+    };
+    if (wait === 0) fire();
+    entry.timer = setTimeout(() => {
+      fire();
+      this.recent.delete(key);
+    }, Math.max(wait, windowMs));
+    entry.timer.unref?.();
+  }
+
+  private process(entry: Pending): void {
+    let best = entry.rx[0];
+    for (const r of entry.rx) if (r.rx.rssiDbm > best.rx.rssiDbm) best = r;
+    const { link, rx, receivedAt } = best;
+    const res = verifyFrame(rx.payload, {
+      candidates: (a) => this.registry.byDevAddr(a),
+      lastUp: (sid) => this.counters.lastUp(sid),
+      aes: nodeAes,
+    });
+    if (!res.ok) {
+      this.opts.metrics.inc('frames_rejected_total', { reason: res.reason });
+      const level = res.reason === 'not_uplink' ? 'debug' : 'warn';
+      this.rateLog.note(`reject:${res.reason}`, level, `frame rejected: ${res.reason}`, {
+        radio: link.id, devAddr: res.devAddr !== undefined ? hex8(res.devAddr) : undefined, device: res.device?.id, detail: res.detail,
+        rssiDbm: rx.rssiDbm,
+      });
+      return;
+    }
+    const v = res.v;
+    const dev = v.device;
+    this.counters.accept(dev.sessionId, dev.id, v.fcnt32);
+    if (v.gap) this.opts.log.warn('frame counter jumped (frames lost, or the node was out of range for long)', { device: dev.id, fcnt: v.fcnt32, gap: v.gap });
+    if (v.decodeError) this.rateLog.note(`decode:${dev.id}`, 'warn', 'payload not decodable for the device profile; published raw', { device: dev.id, profile: dev.profile, fport: v.frame.fport, error: v.decodeError });
+    const meta: RxMeta = {
+      gatewayId: this.opts.gatewayId, radioId: link.id, rssiDbm: rx.rssiDbm, snrDb: rx.snrDb,
+      freqHz: rx.freqHz, sf: rx.sf, bwHz: rx.bwHz, cr: rx.cr, tsUs: rx.tsUs,
+    };
+    const u: Uplink = {
+      deviceId: dev.id, devAddr: dev.devAddr, fcnt: v.fcnt32, fport: v.frame.fport, confirmed: v.confirmed,
+      adr: v.frame.adr, payload: v.payload, readings: v.readings, receivedAt, meta,
+    };
+    this.opts.metrics.inc('uplinks_accepted_total', { device: dev.id });
+    const delivered = this.deliver(dev, u);
+    void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta }, delivered)
+      .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
+  }
+
+  /** Hands u to the publisher after the device's previous uplinks, then commits its FCnt. */
+  private deliver(dev: DeviceInfo, u: Uplink): Promise<void> {
+    const prev = this.chains.get(dev.id) ?? Promise.resolve();
+    const run = async (): Promise<void> => {
+      await prev.catch(() => {});
+      if (this.uplinkHandler) await this.uplinkHandler(u);
+      await this.counters.commitUp(dev.sessionId, dev.id, u.fcnt);
+    };
+    const p = run();
+    const tail = p.catch((e) => {
+      this.opts.metrics.inc('uplink_delivery_failures_total');
+      this.opts.log.error('uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
+    });
+    this.chains.set(dev.id, tail);
+    void tail.then(() => {
+      if (this.chains.get(dev.id) === tail) this.chains.delete(dev.id);
+    });
+    return p;
+  }
+}
