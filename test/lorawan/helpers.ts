@@ -34,6 +34,8 @@ export interface FrameVector {
     fcnt: number; fopts: string; fport: number; payload: string; mic: string;
   };
   plaintext?: string;
+  /** Intermediate blocks of the worked example in docs/protocol.md §1. */
+  blocks?: { b0: string; cmac: string; a: string[]; s: string[] };
 }
 export interface RejectVector {
   name: string;

@@ -7,6 +7,7 @@ import { nodeAes } from '../../gateway/crypto.ts';
 import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import type { DataFrame } from '../../shared/lorawan/frame.ts';
 import { openFrame, sealFrame, computeMic, cryptFrmPayload } from '../../shared/lorawan/session.ts';
+import { aesCmac } from '../../shared/lorawan/cmac.ts';
 import type { Session } from '../../shared/lorawan/session.ts';
 import { DIR_DOWN, DIR_UP, ERR_FCNT_MISMATCH, ERR_MIC } from '../../shared/lorawan/constants.ts';
 import { hex, toHex, loadVectors, errCode, arbFrame } from './helpers.ts';
@@ -48,6 +49,36 @@ describe.each([
     const f = decodeFrame(raw) as DataFrame;
     expect(typeof f).toBe('object');
     expect(openFrame(session(factory, r.nwkSKey!, r.appSKey!), raw, f, r.fcnt32!)).toBe(errCode(r.openError!));
+  });
+});
+
+describe('worked example blocks (docs/protocol.md §1)', () => {
+  const withBlocks = keyed.filter((v) => v.blocks);
+  it('has at least one vector with blocks', () => expect(withBlocks.length).toBeGreaterThan(0));
+  it.each(withBlocks.map((v) => [v.name, v] as const))('%s: B0, CMAC, A_i and S_i as the spec lays them out', (_x, v) => {
+    const raw = hex(v.hex);
+    const f = decodeFrame(raw) as DataFrame;
+    const le32 = (n: number) => Buffer.from([n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24]).toString('hex');
+    // LoRaWAN 1.0.4 §4.4 / §4.3.3.1, written out here independently of session.ts
+    const common = '00000000' + (f.mtype & 1 ? '01' : '00') + le32(f.devAddr) + le32(v.fcnt32!) + '00';
+    const msgLen = raw.length - 4;
+    expect(v.blocks!.b0).toBe(('49' + common + msgLen.toString(16).padStart(2, '0')).toUpperCase());
+    const m = new Uint8Array(16 + msgLen);
+    m.set(hex(v.blocks!.b0));
+    m.set(raw.subarray(0, msgLen), 16);
+    const tag = aesCmac(nodeAes(hex(v.nwkSKey!)), m, m.length);
+    expect(toHex(tag)).toBe(v.blocks!.cmac);
+    expect(toHex(tag.subarray(0, 4))).toBe(v.expect.mic);
+    const app = nodeAes(hex(f.fport === 0 ? v.nwkSKey! : v.appSKey!));
+    const plain: number[] = [];
+    v.blocks!.a.forEach((a, i) => {
+      expect(a).toBe(('01' + common + (i + 1).toString(16).padStart(2, '0')).toUpperCase());
+      const s = new Uint8Array(16);
+      app.encryptBlock(hex(a), 0, s, 0);
+      expect(toHex(s)).toBe(v.blocks!.s[i]);
+      for (let j = 0; j < 16 && i * 16 + j < f.payload.length; j++) plain.push(f.payload[i * 16 + j] ^ s[j]);
+    });
+    expect(toHex(Uint8Array.from(plain))).toBe(v.plaintext!.toUpperCase());
   });
 });
 

@@ -1,0 +1,292 @@
+// `kerb decode <hex>`: decode a LoRaWAN 1.0.x data-frame PHYPayload, check its MIC, decrypt it and
+// decode the kerb payload, printing JSON. Exit status: 0 decoded (and verified when keys were given),
+// 1 the frame was rejected (reason on stderr), 2 usage error or unreadable registry.
+import { readFileSync } from 'node:fs';
+import { decodeFrame } from '../shared/lorawan/frame.ts';
+import type { DataFrame } from '../shared/lorawan/frame.ts';
+import { openFrame } from '../shared/lorawan/session.ts';
+import type { Session } from '../shared/lorawan/session.ts';
+import { reconstructFcnt } from '../shared/lorawan/fcnt.ts';
+import { errorName } from '../shared/lorawan/errors.ts';
+import {
+  ERR_TOO_SHORT, ERR_NOT_DATA_FRAME, ERR_MIC, FRAME_MIN_LEN, DIR_UP,
+} from '../shared/lorawan/constants.ts';
+import { decodeReadings, decodeStatusFrame, decodeAlert, FPORT_READINGS, FPORT_STATUS, FPORT_ALERT } from '../shared/payload/kerb.ts';
+import { nodeAes } from '../gateway/crypto.ts';
+import { parseRegistry, PROFILES } from '../gateway/registry.ts';
+
+const USAGE = `usage: kerb decode <hex | -> [options]
+
+Decodes a LoRaWAN 1.0.x data frame (PHYPayload, hex; "-" reads it from stdin), verifies its MIC,
+decrypts FRMPayload and decodes kerb readings (FPort 1), status (2) and alerts (3), or Cayenne LPP.
+
+options:
+  --nwkskey HEX --appskey HEX   session keys (32 hex digits each)
+  --registry FILE               look the keys up by DevAddr in a device registry (devices.json)
+  --last-fcnt N                 last accepted 32-bit uplink/downlink counter; the 16 bits on air are
+                                extended to the next value above it (default: fresh session)
+  --lpp                         decode the payload as Cayenne LPP whatever the port
+  --json                        one line of JSON (default: indented)
+
+exit status: 0 decoded, 1 frame rejected (reason on stderr), 2 usage error`;
+
+const MTYPE_NAMES = ['join-request', 'join-accept', 'unconfirmed-data-up', 'unconfirmed-data-down', 'confirmed-data-up', 'confirmed-data-down', 'rejoin-request', 'proprietary'];
+
+interface Opts {
+  hex?: string;
+  nwkSKey?: string;
+  appSKey?: string;
+  registry?: string;
+  lastFcnt: number;
+  lpp: boolean;
+  json: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Opts {
+  const o: Opts = { lastFcnt: -1, lpp: false, json: false };
+  const value = (i: number, name: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${name} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--nwkskey': o.nwkSKey = value(i++, a); break;
+      case '--appskey': o.appSKey = value(i++, a); break;
+      case '--registry': o.registry = value(i++, a); break;
+      case '--last-fcnt': {
+        const v = value(i++, a);
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n > 0xffffffff) throw new UsageError(`--last-fcnt must be an integer 0..4294967295 (got ${v})`);
+        o.lastFcnt = n;
+        break;
+      }
+      case '--lpp': o.lpp = true; break;
+      case '--json': o.json = true; break;
+      default:
+        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+        if (o.hex !== undefined) throw new UsageError(`one frame at a time (got '${o.hex}' and '${a}')`);
+        o.hex = a;
+    }
+  }
+  if (o.hex === undefined) throw new UsageError('no frame given');
+  if ((o.nwkSKey === undefined) !== (o.appSKey === undefined)) throw new UsageError('--nwkskey and --appskey go together');
+  if (o.registry !== undefined && o.nwkSKey !== undefined) throw new UsageError('give keys either with --nwkskey/--appskey or with --registry, not both');
+  return o;
+}
+
+/** Hex with optional 0x prefix, spaces, colons or dashes between bytes; undefined if not hex. */
+function parseHex(s: string): Uint8Array | undefined {
+  const t = s.trim().replace(/^0x/i, '').replace(/[\s:-]/g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(t)) return undefined;
+  return Uint8Array.from(Buffer.from(t, 'hex'));
+}
+
+function parseKey(s: string, name: string): Uint8Array {
+  const k = parseHex(s);
+  if (!k || k.length !== 16) throw new UsageError(`${name} must be 32 hex digits (16 bytes)`);
+  return k;
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex').toUpperCase();
+const hex8 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+
+interface Candidate { id?: string; profile?: string; nwkSKey: Uint8Array; appSKey: Uint8Array }
+
+/** Why a frame failed to decode, in words a field engineer can act on. */
+function decodeFailure(code: number, bytes: Uint8Array): string {
+  if (code === ERR_TOO_SHORT) return `frame too short: ${bytes.length} bytes, a data frame needs at least ${FRAME_MIN_LEN}`;
+  if (code === ERR_NOT_DATA_FRAME) return `not a data frame: MType ${bytes[0] >> 5} (${MTYPE_NAMES[bytes[0] >> 5]}); kerb decodes data frames (MType 2..5)`;
+  return errorName(code);
+}
+
+/** Loads the optional Cayenne LPP decoder (shared/payload/lpp.ts) if this tree has it. */
+async function loadLpp(): Promise<((b: Uint8Array) => unknown) | undefined> {
+  const path = '../shared/payload/lpp.ts';
+  try {
+    const m = (await import(path)) as { decodeLpp?: (b: Uint8Array) => unknown };
+    return m.decodeLpp;
+  } catch {
+    return undefined;
+  }
+}
+
+/** kerb / LPP payload decoding by port and registry profile; adds fields to out. */
+async function decodePayloadInto(out: Record<string, unknown>, fport: number, plain: Uint8Array, profile: string | undefined, forceLpp: boolean): Promise<void> {
+  if (fport <= 0) return;
+  const decoder = forceLpp ? 'lpp' : profile ? PROFILES[profile]?.decoder ?? 'kerb' : 'kerb';
+  if (decoder === 'lpp') {
+    const decodeLpp = await loadLpp();
+    if (!decodeLpp) {
+      out.lppError = 'this build has no Cayenne LPP decoder (shared/payload/lpp.ts)';
+      return;
+    }
+    const r = decodeLpp(plain);
+    if (typeof r === 'number') out.lppError = `Cayenne LPP codec error ${r}`;
+    else out.lpp = r;
+    return;
+  }
+  if (decoder !== 'kerb') return;
+  if (fport === FPORT_READINGS) {
+    const r = decodeReadings(plain);
+    if (typeof r === 'number') out.readingsError = `kerb readings codec error ${r}`;
+    else out.readings = r;
+  } else if (fport === FPORT_STATUS) {
+    const r = decodeStatusFrame(plain);
+    if (typeof r === 'number') out.statusError = `kerb status codec error ${r}`;
+    else out.status = r;
+  } else if (fport === FPORT_ALERT) {
+    const r = decodeAlert(plain);
+    if (typeof r === 'number') out.alertError = `kerb alert codec error ${r}`;
+    else out.alert = r;
+  }
+}
+
+function frameJson(f: DataFrame): Record<string, unknown> {
+  const up = (f.mtype & 1) === DIR_UP;
+  const fctrl: Record<string, unknown> = { adr: f.adr };
+  if (up) fctrl.adrAckReq = f.adrAckReq;
+  else if (f.adrAckReq) fctrl.rfu = true; // bit 6 is RFU on downlinks: show it only when set
+  fctrl.ack = f.ack;
+  fctrl[up ? 'classB' : 'fpending'] = f.fpending;
+  fctrl.foptsLen = f.fopts.length;
+  return {
+    mtype: MTYPE_NAMES[f.mtype],
+    direction: up ? 'up' : 'down',
+    devAddr: hex8(f.devAddr),
+    fctrl,
+    fcnt16: f.fcnt,
+    fopts: hexOf(f.fopts),
+    fport: f.fport < 0 ? null : f.fport,
+    frmPayload: hexOf(f.payload),
+    mic: hex8(f.mic),
+  };
+}
+
+function printable(b: Uint8Array): string | undefined {
+  if (!b.length) return undefined;
+  for (const c of b) if (c < 0x20 || c > 0x7e) return undefined;
+  return Buffer.from(b).toString('latin1');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  let o: Opts;
+  let candidates: Candidate[] = [];
+  try {
+    o = parseArgs(argv);
+    if (o.nwkSKey !== undefined) candidates = [{ nwkSKey: parseKey(o.nwkSKey, '--nwkskey'), appSKey: parseKey(o.appSKey!, '--appskey') }];
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`kerb decode: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+
+  const text = o.hex === '-' ? await readStdin() : o.hex!;
+  const bytes = parseHex(text);
+  if (!bytes) {
+    console.error(`kerb decode: not hex: '${text.trim().slice(0, 40)}${text.trim().length > 40 ? '…' : ''}'`);
+    return 1;
+  }
+  const f = decodeFrame(bytes);
+  if (typeof f === 'number') {
+    console.error(`kerb decode: ${decodeFailure(f, bytes)}`);
+    return 1;
+  }
+  const out = frameJson(f);
+  const emit = (): void => console.log(o.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+
+  if (o.registry !== undefined) {
+    let doc: string;
+    try {
+      doc = readFileSync(o.registry, 'utf8');
+    } catch (e) {
+      console.error(`kerb decode: cannot read registry ${o.registry}: ${(e as Error).message}`);
+      return 2;
+    }
+    const reg = parseRegistry(doc);
+    if (reg.errors.length) {
+      console.error(`kerb decode: invalid registry ${o.registry}:\n  ${reg.errors.join('\n  ')}`);
+      return 2;
+    }
+    candidates = reg.devices.filter((d) => d.devAddr === f.devAddr).map((d) => ({ id: d.id, profile: d.profile, nwkSKey: d.nwkSKey, appSKey: d.appSKey }));
+    if (!candidates.length) {
+      emit();
+      console.error(`kerb decode: unknown device ${hex8(f.devAddr)} (not in registry ${o.registry}, which has ${reg.devices.length} device${reg.devices.length === 1 ? '' : 's'})`);
+      return 1;
+    }
+  }
+
+  const fcnt32 = reconstructFcnt(o.lastFcnt, f.fcnt);
+  out.fcnt32 = fcnt32 < 0 ? null : fcnt32;
+  if (!candidates.length) {
+    // No keys: the structure alone. Say so rather than imply a verified frame.
+    out.micOk = null;
+    out.note = 'no keys given: MIC not checked, FRMPayload not decrypted';
+    emit();
+    return 0;
+  }
+  if (fcnt32 < 0) {
+    emit();
+    console.error(`kerb decode: frame counter exhausted: no 32-bit FCnt above --last-fcnt ${o.lastFcnt} ends in ${f.fcnt}; the session must be re-keyed`);
+    return 1;
+  }
+
+  for (const c of candidates) {
+    const s: Session = { nwkSKey: nodeAes(c.nwkSKey), appSKey: nodeAes(c.appSKey) };
+    const plain = openFrame(s, bytes, f, fcnt32);
+    if (typeof plain === 'number') continue;
+    if (c.id !== undefined) {
+      out.device = c.id;
+      out.profile = c.profile;
+    }
+    out.micOk = true;
+    if (f.fport >= 0) {
+      out.payload = hexOf(plain);
+      const txt = printable(plain);
+      if (txt !== undefined) out.payloadText = txt;
+      await decodePayloadInto(out, f.fport, plain, c.profile, o.lpp);
+    }
+    emit();
+    return 0;
+  }
+
+  // Every candidate failed the MIC. Look for the likely cause among counters the frame could have
+  // been sent with (the MIC covers all 32 bits): an old or replayed counter, or a session past 65535.
+  out.micOk = false;
+  emit();
+  const s0: Session = { nwkSKey: nodeAes(candidates[0].nwkSKey), appSKey: nodeAes(candidates[0].appSKey) };
+  const who = candidates.length > 1 ? ` (tried ${candidates.length} devices with DevAddr ${hex8(f.devAddr)})` : '';
+  if (o.lastFcnt >= 0) {
+    let stale = o.lastFcnt - (o.lastFcnt % 65536) + f.fcnt;
+    if (stale > o.lastFcnt) stale -= 65536;
+    if (stale >= 0 && typeof openFrame(s0, bytes, f, stale) !== 'number') {
+      console.error(`kerb decode: replayed or old frame: its MIC verifies with FCnt32 ${stale}, which is not above --last-fcnt ${o.lastFcnt}`);
+      return 1;
+    }
+  }
+  let hint = '';
+  if (o.lastFcnt < 0) {
+    for (let hi = 1; hi < 256; hi++) {
+      const n = hi * 65536 + f.fcnt;
+      if (typeof openFrame(s0, bytes, f, n) !== 'number') {
+        hint = `; it verifies with FCnt32 ${n}: pass --last-fcnt (e.g. ${n - 1}) for counters past 65535`;
+        break;
+      }
+    }
+  }
+  console.error(`kerb decode: ${errorName(ERR_MIC)}${who} at FCnt32 ${fcnt32}${hint}`);
+  return 1;
+}
