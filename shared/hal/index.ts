@@ -3,3 +3,4 @@ export * from './radio.ts';
 export * from './bus.ts';
 export * from './store.ts';
 export * from './power.ts';
+export * from './sensor.ts';

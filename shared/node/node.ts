@@ -1,0 +1,653 @@
+// The kerb street-sensor application (issue 4), written only against shared/hal so the same code runs
+// on Espruino (firmware/src/main-node.ts) and thousands of times in one simulator process.
+// Behaviour and the frame-counter wear arithmetic: docs/node.md. Device code: Espruino subset, no
+// module state; all per-node state lives in this closure (a few typed arrays and scalars).
+//
+// One event loop, one pending timer: loop() powers sensors whose warm-up starts, takes due samples
+// one at a time, sends queued uplinks (alert > readings > status), kicks the watchdog at the end of
+// every healthy pass, then sleeps until the earliest next event. Any asynchronous step (a sensor
+// read, a transmission and its two receive windows) sets `busy` and calls loop() when it finishes,
+// so a driver that never calls back stops the kicks and the hardware watchdog resets the board.
+import type { Clock, TimerHandle } from '../hal/clock.ts';
+import type { Radio, RadioParams, RadioRx } from '../hal/radio.ts';
+import { RADIO_OK, RADIO_ERR_HW } from '../hal/radio.ts';
+import type { Store } from '../hal/store.ts';
+import type { Power } from '../hal/power.ts';
+import type { Sensor } from '../hal/sensor.ts';
+import { SENSOR_OK, SENSOR_ERR_HW, SLOT_COUNT, SLOT_PM25, SLOT_PM10, SLOT_NOISE, SLOT_BATTERY, READING_ABSENT } from '../hal/sensor.ts';
+import type { AesFactory } from '../lorawan/aes.ts';
+import type { DataFrame } from '../lorawan/frame.ts';
+import { decodeFrame } from '../lorawan/frame.ts';
+import type { Session } from '../lorawan/session.ts';
+import { sealFrame, openFrame } from '../lorawan/session.ts';
+import { reconstructFcnt, MAX_FCNT_GAP } from '../lorawan/fcnt.ts';
+import { MTYPE_UNCONFIRMED_UP, MTYPE_UNCONFIRMED_DOWN, MTYPE_CONFIRMED_DOWN } from '../lorawan/constants.ts';
+import { timeOnAirMs } from '../lorawan/airtime.ts';
+import { createDutyCycle, EU868_UPLINK_FREQS } from '../lorawan/dutycycle.ts';
+import { encodeReadings, encodeStatusFrame, encodeAlert, KIND_FIELDS } from '../payload/kerb.ts';
+import type { Readings } from '../payload/kerb.ts';
+import {
+  FPORT_READINGS, FPORT_STATUS, FPORT_ALERT, STATUS_BATTERY_LOW, STATUS_REBOOTED, STATUS_SETTINGS_DEFAULT,
+  STATUS_RADIO_FAULT, STATUS_STORE_FAULT, RESET_UNKNOWN,
+} from '../payload/constants.ts';
+import {
+  REC_FCNT_A, REC_FCNT_B, REC_SETTINGS, REC_DOWN, FPORT_COMMAND, CMD_OK, STATUS_CMD_REJECTED,
+  RX1_DELAY_MS, RX2_DELAY_MS, RX2_FREQ_HZ, RX2_SF, LORA_BW_HZ, LORA_CR, LORA_PREAMBLE, RX_WINDOW_SYMBOLS,
+  RX_WINDOW_SLACK_MS, SAMPLE_LEAD_MS, LOW_BATTERY_HYST_MV, DEFAULT_INTERVAL_S, DEFAULT_SF,
+  DEFAULT_TX_POWER_DBM, DEFAULT_HOLDOFF_S, DEFAULT_LOW_BATTERY_MV, DEFAULT_LOW_BATTERY_FACTOR,
+  DEFAULT_COUNTER_BLOCK,
+} from './constants.ts';
+import { encodeCounter, decodeCounter, encodeSettings, decodeSettings, encodeDownCounter, decodeDownCounter } from './persist.ts';
+import type { NodeSettings } from './persist.ts';
+import { applyCommands } from './commands.ts';
+import type { CommandEffects } from './commands.ts';
+
+export interface NodeDeps {
+  clock: Clock;
+  radio: Radio;
+  store: Store;
+  power: Power;
+  sensors: Sensor[];
+  aesFactory: AesFactory;
+  /** Short human-readable events; may be a no-op. */
+  log: (msg: string) => void;
+}
+
+/** Provisioning. Every field but the keys is optional (defaults in ./constants.ts). */
+export interface NodeConfig {
+  devAddr: number;
+  nwkSKey: Uint8Array;
+  appSKey: Uint8Array;
+  intervalS?: number;
+  sf?: number;
+  txPowerDbm?: number;
+  pm25AlertDeciUgm3?: number;   // 0 = off
+  pm10AlertDeciUgm3?: number;
+  noiseAlertDeciDb?: number;
+  alertHoldoffS?: number;
+  lowBatteryMv?: number;        // 0 = no low-battery mode
+  lowBatteryFactor?: number;    // interval multiplier in low-battery mode
+  counterBlock?: number;        // frame counters reserved per flash write
+  /** Per-sensor sampling period override (ms), same order as deps.sensors; 0/absent = driver's. */
+  samplePeriodMs?: number[];
+  /** Wake at least this often (to kick a short hardware watchdog); 0 = only when there is work. */
+  maxSleepMs?: number;
+  /** LoRaWAN airtime budget per 24 h (TTN fair use: 30000); 0 = none. Alerts are exempt. */
+  airtimeBudgetMsPerDay?: number;
+  /** First report this long after start() (fleet staggering); default one interval. */
+  firstReportMs?: number;
+  fwVersion?: number[];         // [major, minor, patch] for the status frame
+  resetCause?: number;          // RESET_* for the status frame
+  /** Seed for pseudo-random channel choice (LoRaWAN 1.0.4 §3.3?: channels used pseudo-randomly). */
+  seed?: number;
+}
+
+export interface NodeInfo {
+  fcnt: number;          // next uplink frame counter
+  reserved: number;      // counters below this are reserved in flash
+  downFcnt: number;      // last accepted downlink counter, -1 for none
+  bootCount: number;
+  settings: NodeSettings;
+  effectiveIntervalS: number;
+  lowBattery: boolean;
+  uplinks: number;
+  downlinks: number;
+  samples: number;
+  sampleFaults: number;
+  storeWrites: number;
+  dropped: number;       // readings frames replaced while waiting for the duty cycle / budget
+  lastCmdResult: number;
+}
+
+export interface SensorNode {
+  start(): void;
+  stop(): void;
+  info(): NodeInfo;
+}
+
+function num(v: number | undefined, d: number): number {
+  return typeof v === 'number' && v === v ? v : d;
+}
+
+export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
+  const clock = deps.clock;
+  const radio = deps.radio;
+  const store = deps.store;
+  const power = deps.power;
+  const sensors = deps.sensors;
+  const ns = sensors.length;
+  const log = deps.log;
+  const devAddr = config.devAddr >>> 0;
+  const session: Session = { nwkSKey: deps.aesFactory(config.nwkSKey), appSKey: deps.aesFactory(config.appSKey) };
+  const sf = num(config.sf, DEFAULT_SF);
+  const txPower = num(config.txPowerDbm, DEFAULT_TX_POWER_DBM);
+  const lowMv = num(config.lowBatteryMv, DEFAULT_LOW_BATTERY_MV);
+  const lowFactor = num(config.lowBatteryFactor, DEFAULT_LOW_BATTERY_FACTOR);
+  const block = Math.max(1, num(config.counterBlock, DEFAULT_COUNTER_BLOCK));
+  const maxSleep = num(config.maxSleepMs, 0);
+  const budget = num(config.airtimeBudgetMsPerDay, 0);
+  const fw = config.fwVersion || [0, 0, 0];
+  const dc = createDutyCycle();
+  const freqs = EU868_UPLINK_FREQS;
+
+  // ---- persisted state ----
+  let status = 0;
+  let settingsStatus = 0;
+  const defaults: NodeSettings = {
+    intervalS: num(config.intervalS, DEFAULT_INTERVAL_S),
+    pm25AlertDeciUgm3: num(config.pm25AlertDeciUgm3, 0),
+    pm10AlertDeciUgm3: num(config.pm10AlertDeciUgm3, 0),
+    noiseAlertDeciDb: num(config.noiseAlertDeciDb, 0),
+    alertHoldoffS: num(config.alertHoldoffS, DEFAULT_HOLDOFF_S),
+  };
+  const storedSettingsRaw = store.read(REC_SETTINGS);
+  let settings = decodeSettings(storedSettingsRaw);
+  if (!settings) {
+    if (storedSettingsRaw) settingsStatus = STATUS_SETTINGS_DEFAULT;
+    settings = defaults;
+  }
+  const ca = decodeCounter(store.read(REC_FCNT_A));
+  const cb = decodeCounter(store.read(REC_FCNT_B));
+  // The newer valid copy wins; a torn write of one copy leaves the other, older one, which is still
+  // safe because counters are only used after the write reserving them succeeded.
+  const useA = !!ca && (!cb || ca.reserved >= cb.reserved);
+  const cur = useA ? ca : cb;
+  let fcnt = cur ? cur.reserved : 0;
+  let reserved = fcnt;              // nothing reserved for this boot yet: first uplink writes
+  let nextRec = useA ? REC_FCNT_B : REC_FCNT_A;
+  const bootCount = ((cur ? cur.bootCount : 0) + 1) & 0xffff;
+  let downFcnt = decodeDownCounter(store.read(REC_DOWN));
+
+  // ---- runtime state ----
+  const n = SLOT_COUNT;
+  const scratch = new Int32Array(n);
+  const sum = new Float64Array(n);
+  const cnt = new Uint16Array(n);
+  const max = new Int32Array(n);
+  const nextSample = new Float64Array(ns);
+  const poweredAt = new Float64Array(ns);  // -1 = off
+  const period = new Float64Array(ns);
+  let faults = 0;                          // sensor fault flags seen since the last readings frame
+  let timer: TimerHandle = 0;
+  let timerAt = -1;
+  let running = false;
+  let busy = false;
+  let sleepAllowed = false;
+  let epoch = 0;                           // invalidates callbacks of a stopped/restarted node
+  let startAt = 0;
+  let reportAt = 0;
+  let lowBattery = false;
+  let batteryMv = -1;
+  let firstFrame = true;
+  let pendingAck = false;
+  let statusPending = false;
+  let rebootPending = false;
+  let readingsPending: Uint8Array | null = null;
+  let alertPending: Uint8Array | null = null;
+  let lastAlertAt = -1e15;
+  let above = 0;                           // slot bitmask currently above its threshold
+  let rng = (num(config.seed, devAddr) >>> 0) || 1;
+  let dayStart = 0;
+  let dayAirMs = 0;
+  let lastCmd = CMD_OK;
+  // loop() is defined last; completions that re-enter it go through this reference (Espruino does
+  // not hoist function declarations, and the lint rule forbids use before definition).
+  let resume: () => void = function () {};
+  const stats = { uplinks: 0, downlinks: 0, samples: 0, sampleFaults: 0, storeWrites: 0, dropped: 0 };
+
+  for (let i = 0; i < ns; i++) {
+    const o = config.samplePeriodMs ? config.samplePeriodMs[i] : 0;
+    period[i] = o > 0 ? o : sensors[i].periodMs;
+    poweredAt[i] = -1;
+  }
+
+  function effectiveIntervalMs(): number {
+    return settings!.intervalS * 1000 * (lowBattery ? lowFactor : 1);
+  }
+
+  function threshold(slot: number): number {
+    const s = settings!;
+    if (slot === SLOT_PM25) return s.pm25AlertDeciUgm3;
+    if (slot === SLOT_PM10) return s.pm10AlertDeciUgm3;
+    if (slot === SLOT_NOISE) return s.noiseAlertDeciDb;
+    return 0;
+  }
+
+  /** Plans the sensor samples of the cycle that ends at reportAt. */
+  function planCycle(from: number): void {
+    const iv = reportAt - from;
+    for (let i = 0; i < ns; i++) {
+      const p = Math.min(period[i], iv);
+      nextSample[i] = Math.max(from, from + p - SAMPLE_LEAD_MS);
+    }
+  }
+
+  function setPower(i: number, on: boolean): void {
+    if (on === poweredAt[i] >= 0) return;
+    poweredAt[i] = on ? clock.now() : -1;
+    try {
+      sensors[i].power(on);
+    } catch (e) {
+      faults |= sensors[i].faultFlag;
+    }
+  }
+
+  /** Time sensor i can be sampled (after warm-up if it has one). */
+  function sampleReadyAt(i: number): number {
+    const w = sensors[i].warmupMs;
+    if (w <= 0) return nextSample[i];
+    if (poweredAt[i] < 0) return nextSample[i]; // loop() powers it first; never sampled cold
+    return Math.max(nextSample[i], poweredAt[i] + w);
+  }
+
+  function writeRec(name: string, data: Uint8Array): boolean {
+    stats.storeWrites++;
+    if (store.write(name, data) === 0) return true;
+    status |= STATUS_STORE_FAULT;
+    return false;
+  }
+
+  function record(slot: number, v: number): void {
+    sum[slot] += v;
+    if (cnt[slot] === 0 || v > max[slot]) max[slot] = v;
+    cnt[slot]++;
+    if (slot === SLOT_BATTERY) batteryMv = v;
+    const thr = threshold(slot);
+    const bit = 1 << slot;
+    if (thr <= 0) {
+      above &= ~bit;
+      return;
+    }
+    if (v >= thr && !(above & bit)) {
+      above |= bit;
+      const now = clock.now();
+      // Rate limit (docs/node.md "Alerts"): one alert frame per hold-off, the first crossing wins.
+      if (!alertPending && now - lastAlertAt >= settings!.alertHoldoffS * 1000) {
+        alertPending = encodeAlert({ kind: slot, rising: true, value: v, threshold: thr });
+        lastAlertAt = now;
+      }
+    } else if (v < thr) {
+      above &= ~bit;
+    }
+  }
+
+  function sampleDone(i: number, ep: number, st: number): void {
+    if (ep !== epoch) return;
+    stats.samples++;
+    if (st === SENSOR_OK) {
+      const slots = sensors[i].slots;
+      for (let k = 0; k < n; k++) if ((slots >> k) & 1 && scratch[k] !== READING_ABSENT) record(k, scratch[k]);
+    } else {
+      stats.sampleFaults++;
+      faults |= sensors[i].faultFlag;
+    }
+    nextSample[i] += Math.min(period[i], effectiveIntervalMs());
+    // Duty-cycle fan-driven sensors: off unless the next sample's warm-up has already begun.
+    if (sensors[i].warmupMs > 0 && nextSample[i] - sensors[i].warmupMs > clock.now()) setPower(i, false);
+    busy = false;
+    resume();
+  }
+
+  function startSample(i: number): void {
+    busy = true;
+    for (let k = 0; k < n; k++) scratch[k] = READING_ABSENT;
+    const ep = epoch;
+    let called = false;
+    try {
+      sensors[i].sample(scratch, function (st: number) {
+        if (called) return;
+        called = true;
+        sampleDone(i, ep, st);
+      });
+    } catch (e) {
+      if (!called) {
+        called = true;
+        sampleDone(i, ep, SENSOR_ERR_HW);
+      }
+    }
+  }
+
+  function updateBattery(): void {
+    if (batteryMv < 0) {
+      const mv = power.batteryMv();
+      if (mv > 0) batteryMv = mv;
+    }
+    if (lowMv <= 0 || batteryMv <= 0) return;
+    if (!lowBattery && batteryMv < lowMv) lowBattery = true;
+    else if (lowBattery && batteryMv >= lowMv + LOW_BATTERY_HYST_MV) lowBattery = false;
+  }
+
+  function flags(): number {
+    return status | settingsStatus | (firstFrame ? STATUS_REBOOTED : 0) | (lowBattery ? STATUS_BATTERY_LOW : 0) |
+      (lastCmd !== CMD_OK ? STATUS_CMD_REJECTED : 0);
+  }
+
+  /** Closes the reporting interval: aggregates → readings frame, next cycle planned. */
+  function closeCycle(now: number): void {
+    if (cnt[SLOT_BATTERY] === 0) {
+      const mv = power.batteryMv();
+      if (mv > 0) record(SLOT_BATTERY, mv);
+    }
+    updateBattery();
+    const r: Readings = {};
+    const rr = r as { [k: string]: number };
+    for (let k = 0; k < n; k++) {
+      if (cnt[k] === 0) continue;
+      // Noise: the interval maximum (peaks are what residents hear); everything else the mean.
+      rr[KIND_FIELDS[k]] = k === SLOT_NOISE ? max[k] : Math.round(sum[k] / cnt[k]);
+      sum[k] = 0;
+      cnt[k] = 0;
+    }
+    r.status = flags() | faults;
+    faults = 0;
+    if (readingsPending) stats.dropped++;
+    readingsPending = encodeReadings(r);
+    batteryMv = -1;
+    reportAt = now + effectiveIntervalMs();
+    planCycle(now);
+  }
+
+  function statusFrame(now: number): Uint8Array {
+    return encodeStatusFrame({
+      fwMajor: fw[0], fwMinor: fw[1], fwPatch: fw[2],
+      uptimeS: Math.floor((now - startAt) / 1000),
+      resetCause: num(config.resetCause, RESET_UNKNOWN),
+      status: flags() | faults,
+      reportIntervalS: Math.round(effectiveIntervalMs() / 1000),
+      pm25AlertDeciUgm3: settings!.pm25AlertDeciUgm3,
+      bootCount: bootCount,
+    });
+  }
+
+  function nextRand(): number {
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    rng = rng >>> 0;
+    return rng;
+  }
+
+  /** Picks a channel free under the duty cycle now; returns -1 and sets waitUntil otherwise. */
+  function pickChannel(now: number, out: Float64Array): number {
+    const start = nextRand() % freqs.length;
+    let soonest = Infinity;
+    for (let j = 0; j < freqs.length; j++) {
+      const f = freqs[(start + j) % freqs.length];
+      const t = dc.nextFreeMs(f, now);
+      if (t <= now) return f;
+      if (t < soonest) soonest = t;
+    }
+    out[0] = soonest;
+    return -1;
+  }
+
+  const waitBuf = new Float64Array(1);
+  let txWaitUntil = 0;
+
+  function rxParams(freq: number, rxSf: number): RadioParams {
+    return { freqHz: freq, sf: rxSf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: 0, invertIq: true };
+  }
+
+  function rxWindowMs(rxSf: number): number {
+    return Math.ceil((RX_WINDOW_SYMBOLS * (1 << rxSf) * 1000) / LORA_BW_HZ) + RX_WINDOW_SLACK_MS;
+  }
+
+  /** Verifies and decrypts a downlink; returns true when it was for us and authentic. */
+  function handleDownlink(raw: Uint8Array): boolean {
+    const f = decodeFrame(raw);
+    if (typeof f === 'number') return false;
+    const df = f as DataFrame;
+    if (df.mtype !== MTYPE_UNCONFIRMED_DOWN && df.mtype !== MTYPE_CONFIRMED_DOWN) return false;
+    if (df.devAddr >>> 0 !== devAddr) return false;
+    const fc = reconstructFcnt(downFcnt, df.fcnt);
+    if (fc < 0 || (downFcnt >= 0 && fc - downFcnt > MAX_FCNT_GAP)) return false;
+    const pt = openFrame(session, raw, df, fc);
+    if (typeof pt === 'number') return false;
+    downFcnt = fc;
+    writeRec(REC_DOWN, encodeDownCounter(fc));
+    stats.downlinks++;
+    if (df.mtype === MTYPE_CONFIRMED_DOWN) {
+      // §4.3.1.2 / §18: ACK in the next uplink; send the status frame now so the ACK is prompt.
+      pendingAck = true;
+      statusPending = true;
+    }
+    if (df.fport === FPORT_COMMAND) {
+      const s: NodeSettings = {
+        intervalS: settings!.intervalS, pm25AlertDeciUgm3: settings!.pm25AlertDeciUgm3,
+        pm10AlertDeciUgm3: settings!.pm10AlertDeciUgm3, noiseAlertDeciDb: settings!.noiseAlertDeciDb,
+        alertHoldoffS: settings!.alertHoldoffS,
+      };
+      const fx: CommandEffects = { settingsChanged: false, statusRequested: false, reboot: false };
+      lastCmd = applyCommands(pt as Uint8Array, s, fx);
+      log('kerb: cmd ' + lastCmd);
+      if (lastCmd === CMD_OK) {
+        if (fx.settingsChanged) {
+          const ivChanged = s.intervalS !== settings!.intervalS;
+          settings = s;
+          settingsStatus = 0;
+          writeRec(REC_SETTINGS, encodeSettings(s));
+          if (ivChanged) {
+            // New interval applies from now: the current cycle closes at now + new interval at most.
+            const now = clock.now();
+            reportAt = Math.min(reportAt, now + effectiveIntervalMs());
+            planCycle(now);
+          }
+        }
+        if (fx.statusRequested) statusPending = true;
+        if (fx.reboot) rebootPending = true;
+      } else {
+        statusPending = true;
+      }
+    }
+    return true;
+  }
+
+  function stop(): void {
+    running = false;
+    epoch++;
+    busy = false;
+    if (timer) clock.clearTimeout(timer);
+    timer = 0;
+    for (let i = 0; i < ns; i++) setPower(i, false);
+    radio.sleep();
+  }
+
+  function finishRadio(ep: number): void {
+    if (ep !== epoch) return;
+    radio.sleep();
+    busy = false;
+    if (rebootPending) {
+      rebootPending = false;
+      log('kerb: reboot');
+      stop();
+      power.reboot();
+      return;
+    }
+    resume();
+  }
+
+  function openRx(ep: number, freq: number, rxSf: number, then: (got: boolean) => void): void {
+    radio.receive(rxParams(freq, rxSf), rxWindowMs(rxSf), function (st: number, rx: RadioRx | null) {
+      if (ep !== epoch) return;
+      then(st === RADIO_OK && !!rx && handleDownlink(rx.payload));
+    });
+  }
+
+  function transmit(now: number, fport: number, payload: Uint8Array, freq: number): void {
+    // Reserve counters in flash before using them: a reboot resumes at `reserved`, never below.
+    if (fcnt >= reserved) {
+      const r = fcnt + block;
+      if (!writeRec(nextRec, encodeCounter({ reserved: r, bootCount: bootCount }))) return;
+      reserved = r;
+      nextRec = nextRec === REC_FCNT_A ? REC_FCNT_B : REC_FCNT_A;
+    }
+    const f: DataFrame = {
+      mtype: MTYPE_UNCONFIRMED_UP, devAddr: devAddr, adr: false, adrAckReq: false, ack: pendingAck,
+      fpending: false, fcnt: fcnt & 0xffff, fopts: new Uint8Array(0), fport: fport, payload: payload, mic: 0,
+    };
+    const phy = sealFrame(session, f, fcnt);
+    fcnt++;
+    pendingAck = false;
+    firstFrame = false;
+    const toa = timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true);
+    dc.record(freq, now, toa);
+    dayAirMs += toa;
+    stats.uplinks++;
+    busy = true;
+    const ep = epoch;
+    const p: RadioParams = { freqHz: freq, sf: sf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: txPower, invertIq: false };
+    radio.transmit(p, phy, function (st: number) {
+      if (ep !== epoch) return;
+      if (st !== RADIO_OK) {
+        if (st === RADIO_ERR_HW) status |= STATUS_RADIO_FAULT;
+        finishRadio(ep);
+        return;
+      }
+      status &= ~STATUS_RADIO_FAULT;
+      const tEnd = clock.now();
+      // LoRaWAN 1.0.4 §3.3.1/§3.3.2: RX1 RECEIVE_DELAY1 after the end of the uplink on the uplink
+      // channel and data rate (RX1DROffset 0); RX2 at RECEIVE_DELAY2 on 869.525 MHz SF12 (RP002 EU868).
+      clock.setTimeout(function () {
+        if (ep !== epoch) return;
+        openRx(ep, freq, sf, function (got: boolean) {
+          if (got) {
+            finishRadio(ep);
+            return;
+          }
+          const wait = tEnd + RX2_DELAY_MS - clock.now();
+          if (wait < 0) {
+            finishRadio(ep);
+            return;
+          }
+          clock.setTimeout(function () {
+            if (ep !== epoch) return;
+            openRx(ep, RX2_FREQ_HZ, RX2_SF, function () {
+              finishRadio(ep);
+            });
+          }, wait);
+        });
+      }, Math.max(0, tEnd + RX1_DELAY_MS - clock.now()));
+    });
+  }
+
+  /** Sends the most urgent queued uplink if a channel is free. Returns true when busy with it. */
+  function tryUplink(now: number): boolean {
+    if (!alertPending && !readingsPending && !statusPending) return false;
+    if (now < txWaitUntil) return false;
+    const freq = pickChannel(now, waitBuf);
+    if (freq < 0) {
+      txWaitUntil = waitBuf[0];
+      return false;
+    }
+    if (now - dayStart >= 86400000) {
+      dayStart = now;
+      dayAirMs = 0;
+    }
+    let port = FPORT_ALERT;
+    let payload: Uint8Array;
+    if (alertPending) {
+      payload = alertPending;
+      alertPending = null;
+    } else if (readingsPending) {
+      port = FPORT_READINGS;
+      payload = readingsPending;
+      readingsPending = null;
+    } else {
+      port = FPORT_STATUS;
+      payload = statusFrame(now);
+      statusPending = false;
+    }
+    if (port !== FPORT_ALERT && budget > 0 && dayAirMs >= budget) {
+      stats.dropped++;
+      return false;
+    }
+    transmit(now, port, payload, freq);
+    return busy;
+  }
+
+  function nextWake(now: number): number {
+    let t = reportAt;
+    for (let i = 0; i < ns; i++) {
+      const w = sensors[i].warmupMs;
+      const at = w > 0 && poweredAt[i] < 0 ? nextSample[i] - w : sampleReadyAt(i);
+      if (at < t) t = at;
+    }
+    if ((alertPending || readingsPending || statusPending) && txWaitUntil < t) t = txWaitUntil;
+    if (maxSleep > 0 && now + maxSleep < t) t = now + maxSleep;
+    return t;
+  }
+
+  function loop(): void {
+    if (!running || busy) return;
+    const now = clock.now();
+    // 1. Fan-driven sensors: power on when their warm-up before the next sample begins.
+    for (let i = 0; i < ns; i++) {
+      const w = sensors[i].warmupMs;
+      if (w > 0 && poweredAt[i] < 0 && now >= nextSample[i] - w) setPower(i, true);
+    }
+    // 2. One due sample at a time; its completion re-enters loop().
+    for (let i = 0; i < ns; i++) {
+      if (now >= sampleReadyAt(i)) {
+        // Stay awake through the read: STM32 deep sleep stops UART receive (espruino.md).
+        if (sleepAllowed) {
+          sleepAllowed = false;
+          power.allowDeepSleep(false);
+        }
+        startSample(i);
+        return;
+      }
+    }
+    // 3. The reporting interval closes.
+    if (now >= reportAt) closeCycle(now);
+    // 4. Uplinks (transmission + RX1 + RX2 re-enter loop() when done).
+    if (tryUplink(now)) {
+      if (sleepAllowed) {
+        sleepAllowed = false;
+        power.allowDeepSleep(false);
+      }
+      return;
+    }
+    // 5. A pass completed with nothing stuck: the only place the watchdog is kicked.
+    power.kickWatchdog();
+    const at = nextWake(now);
+    if (!sleepAllowed) {
+      sleepAllowed = true;
+      power.allowDeepSleep(true);
+    }
+    if (timer && timerAt === at) return;
+    if (timer) clock.clearTimeout(timer);
+    timerAt = at;
+    timer = clock.setTimeout(function () {
+      timer = 0;
+      loop();
+    }, Math.max(0, at - now));
+  }
+  resume = loop;
+
+  return {
+    start: function () {
+      if (running) return;
+      running = true;
+      epoch++;
+      busy = false;
+      const now = clock.now();
+      startAt = now;
+      dayStart = now;
+      updateBattery();
+      reportAt = now + num(config.firstReportMs, effectiveIntervalMs());
+      planCycle(now);
+      log('kerb: start fcnt ' + fcnt + ' boot ' + bootCount);
+      loop();
+    },
+    stop: stop,
+    info: function (): NodeInfo {
+      return {
+        fcnt: fcnt, reserved: reserved, downFcnt: downFcnt, bootCount: bootCount, settings: settings!,
+        effectiveIntervalS: effectiveIntervalMs() / 1000, lowBattery: lowBattery,
+        uplinks: stats.uplinks, downlinks: stats.downlinks, samples: stats.samples,
+        sampleFaults: stats.sampleFaults, storeWrites: stats.storeWrites, dropped: stats.dropped,
+        lastCmdResult: lastCmd,
+      };
+    },
+  };
+}
