@@ -1,0 +1,422 @@
+// The fleet runner: builds a city from a Scenario (positions, gateways, environment, nodes on the
+// medium) and runs it on one VirtualClock. Composition root of the simulator (style.md "shape").
+import { readFileSync } from 'node:fs';
+import { VirtualClock } from './clock.ts';
+import { Prng } from './prng.ts';
+import { Environment } from './env.ts';
+import type { SiteProfile, EnvSample } from './env.ts';
+import { Medium, sensitivityDbm } from './medium.ts';
+import type { AirFrame, GatewayReception, Point } from './medium.ts';
+import { SimpleNode } from './simple-node.ts';
+import type { UplinkInfo } from './simple-node.ts';
+import { Stats, batteryMv } from './stats.ts';
+import type { Scenario, FaultSpec } from './scenario.ts';
+import { simAes } from './aes.ts';
+import type { Readings } from '../shared/payload/kerb.ts';
+import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../shared/payload/constants.ts';
+import { EU868_UPLINK_FREQS } from '../shared/lorawan/dutycycle.ts';
+import { timeOnAirMs } from '../shared/lorawan/airtime.ts';
+
+export const HOUR_MS = 3600_000;
+
+export interface SimDevice {
+  index: number;
+  id: string;
+  devAddr: number;
+  nwkSKey: Uint8Array;
+  appSKey: Uint8Array;
+  pos: Point;
+  lat: number;
+  lon: number;
+  sf: number;
+}
+
+export interface SimGateway {
+  index: number;
+  id: string;
+  pos: Point;
+  lat: number;
+  lon: number;
+}
+
+/** Everything a trace or pcap writer can see. Times are virtual ms since scenario start. */
+export type TraceEvent =
+  | { ev: 'up'; t: number; end: number; frame: number; node: number; fcnt: number; freq: number; sf: number; phy: Uint8Array; rx: GatewayReception[] }
+  | { ev: 'down'; t: number; end: number; gw: number; node: number; freq: number; sf: number; phy: Uint8Array; delivered: boolean }
+  | { ev: 'dl_rx'; t: number; node: number; fport: number; window: number }
+  | { ev: 'fault'; t: number; node: number; kind: string; on: boolean };
+
+export interface TraceSink {
+  event(e: TraceEvent): void;
+}
+
+/** A frame the medium delivered to at least one gateway (what the gateway must publish, once). */
+export interface DeliveredFrame {
+  node: number;
+  fcnt: number;
+  readings: Readings;
+}
+
+export interface FleetOptions {
+  sinks?: TraceSink[];
+  /** Keep the list of delivered frames (end-to-end checks). */
+  recordDelivered?: boolean;
+}
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** Equirectangular projection around the scenario origin (ample for a city: < 0.1 % error at 10 km). */
+export function toLatLon(origin: { lat: number; lon: number }, p: Point): { lat: number; lon: number } {
+  const mPerDegLat = 111_320;
+  const mPerDegLon = 111_320 * Math.cos((origin.lat * Math.PI) / 180);
+  return { lat: +(origin.lat + p.y / mPerDegLat).toFixed(6), lon: +(origin.lon + p.x / mPerDegLon).toFixed(6) };
+}
+
+function fromLatLon(origin: { lat: number; lon: number }, lat: number, lon: number): Point {
+  const mPerDegLon = 111_320 * Math.cos((origin.lat * Math.PI) / 180);
+  return { x: (lon - origin.lon) * mPerDegLon, y: (lat - origin.lat) * 111_320 };
+}
+
+interface Placement {
+  nodes: Point[];
+  gateways: Point[];
+  width: number;
+  height: number;
+  origin: { lat: number; lon: number };
+}
+
+function place(s: Scenario, rng: Prng): Placement {
+  const n = s.nodes.count;
+  let nodes: Point[] = [];
+  let gws: Point[] = [];
+  let width: number;
+  let height: number;
+  let origin = s.origin;
+  const a = s.area;
+  if (a.layout === 'geojson') {
+    const gj = JSON.parse(readFileSync(a.file, 'utf8')) as { features?: { geometry?: { type?: string; coordinates?: number[] }; properties?: Record<string, unknown> }[] };
+    const pts: { lon: number; lat: number; gw: boolean }[] = [];
+    for (const f of gj.features ?? []) {
+      if (f.geometry?.type !== 'Point' || !f.geometry.coordinates) continue;
+      const [lon, lat] = f.geometry.coordinates as [number, number];
+      pts.push({ lon, lat, gw: f.properties?.kind === 'gateway' });
+    }
+    if (!pts.length) throw new Error(`${a.file}: no Point features`);
+    const lat0 = pts.reduce((acc, p) => acc + p.lat, 0) / pts.length;
+    const lon0 = pts.reduce((acc, p) => acc + p.lon, 0) / pts.length;
+    origin = { lat: lat0, lon: lon0 };
+    const all = pts.map((p) => ({ ...fromLatLon(origin, p.lat, p.lon), gw: p.gw }));
+    const xs = all.map((p) => p.x);
+    const ys = all.map((p) => p.y);
+    const minX = Math.min(...xs);
+    const minY = Math.min(...ys);
+    const shifted = all.map((p) => ({ x: p.x - minX, y: p.y - minY, gw: p.gw }));
+    origin = toLatLon(origin, { x: minX, y: minY });
+    width = Math.max(...xs) - minX || 1;
+    height = Math.max(...ys) - minY || 1;
+    const lamps = shifted.filter((p) => !p.gw).map((p) => ({ x: p.x, y: p.y }));
+    if (n > lamps.length) throw new Error(`${a.file}: ${lamps.length} lamp posts, scenario wants ${n} nodes`);
+    nodes = lamps.slice(0, n);
+    gws = shifted.filter((p) => p.gw).map((p) => ({ x: p.x, y: p.y }));
+  } else if (a.layout === 'grid') {
+    const cols = Math.ceil(Math.sqrt(n));
+    for (let i = 0; i < n; i++) nodes.push({ x: (i % cols + 0.5) * a.spacingM, y: (Math.floor(i / cols) + 0.5) * a.spacingM });
+    width = cols * a.spacingM;
+    height = Math.ceil(n / cols) * a.spacingM;
+  } else {
+    width = a.widthM;
+    height = a.heightM;
+    const r = rng.fork('placement');
+    for (let i = 0; i < n; i++) nodes.push({ x: r.range(0, width), y: r.range(0, height) });
+  }
+  const g = s.gateways;
+  if (g.positions?.length) gws = g.positions.map((p) => ({ x: p.x, y: p.y }));
+  else if (!gws.length) {
+    if (g.placement === 'random') {
+      const r = rng.fork('gateways');
+      for (let i = 0; i < g.count; i++) gws.push({ x: r.range(0, width), y: r.range(0, height) });
+    } else if (g.placement === 'center' && g.count === 1) gws.push({ x: width / 2, y: height / 2 });
+    else {
+      const cols = Math.ceil(Math.sqrt(g.count));
+      const rows = Math.ceil(g.count / cols);
+      for (let i = 0; i < g.count; i++) gws.push({ x: ((i % cols) + 0.5) * (width / cols), y: (Math.floor(i / cols) + 0.5) * (height / rows) });
+    }
+  }
+  return { nodes, gateways: gws, width, height, origin };
+}
+
+export class Fleet {
+  readonly clock = new VirtualClock(0);
+  readonly rng: Prng;
+  readonly env: Environment;
+  readonly medium: Medium;
+  readonly stats: Stats;
+  readonly devices: SimDevice[] = [];
+  readonly gateways: SimGateway[] = [];
+  readonly nodes: SimpleNode[] = [];
+  readonly width: number;
+  readonly height: number;
+  readonly origin: { lat: number; lon: number };
+  readonly durationMs: number;
+  readonly startEpochMs: number;
+  readonly delivered: DeliveredFrame[] = [];
+  /** Extra listeners for frames a gateway decoded (the real-gateway attachment uses this). */
+  readonly gatewayRxListeners: ((gw: number, f: AirFrame, rssiDbm: number, snrDb: number) => void)[] = [];
+  /** Notes for the summary (mode fallbacks and the like). */
+  readonly notes: string[] = [];
+  private sites: SiteProfile[] = [];
+  private soc0: Float64Array;
+  private sinks: TraceSink[];
+  private pending = new Map<number, { node: number; fcnt: number; readings: Readings }>();
+  private faults: { spec: FaultSpec; nodes: Set<number>; stuck: Map<number, EnvSample> }[] = [];
+  private started = false;
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly opts: FleetOptions = {},
+  ) {
+    const s = scenario;
+    this.rng = new Prng(s.seed);
+    this.sinks = opts.sinks ?? [];
+    this.durationMs = s.durationH * HOUR_MS;
+    this.startEpochMs = Date.parse(s.start);
+    this.env = new Environment(
+      { startEpochMs: this.startEpochMs, tzOffsetHours: s.tzOffsetHours, days: Math.ceil(s.durationH / 24) },
+      this.rng.fork('env'),
+    );
+    const pl = place(s, this.rng);
+    this.width = pl.width;
+    this.height = pl.height;
+    this.origin = pl.origin;
+    this.medium = new Medium(this.clock, { capture: s.radio.capture, shadowing: s.radio.shadowing, pathLoss: s.radio.pathLoss }, this.rng.fork('medium'));
+    const channels = s.gateways.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.gateways.channels;
+    pl.gateways.forEach((pos, i) => {
+      const id = `sim-gw-${String(i + 1).padStart(2, '0')}`;
+      this.medium.addGateway({ id, pos, antennaGainDb: s.gateways.antennaGainDb, freqs: channels, sfs: s.gateways.sfs, txPowerDbm: s.gateways.txPowerDbm });
+      this.gateways.push({ index: i, id, pos, ...toLatLon(pl.origin, pos) });
+    });
+    this.stats = new Stats(pl.nodes.length, pl.gateways.length);
+    this.soc0 = new Float64Array(pl.nodes.length);
+    if (s.nodes.mode !== 'simple') {
+      this.notes.push(`nodes.mode '${s.nodes.mode}' is not wired into this build yet; running the built-in simple node model`);
+    }
+    const nr = this.rng.fork('nodes');
+    for (let i = 0; i < pl.nodes.length; i++) this.addNode(i, pl.nodes[i]!, nr.fork(i));
+    this.medium.observer = {
+      uplinkEnd: (f, rx) => this.onUplinkEnd(f, rx),
+      gatewayRx: (g, f, rssi, snr) => {
+        for (const l of this.gatewayRxListeners) l(g, f, rssi, snr);
+      },
+      downlinkEnd: (f, delivered) => {
+        if (delivered) this.stats.downlinksDelivered++;
+        for (const k of this.sinks)
+          k.event({ ev: 'down', t: f.startMs, end: f.endMs, gw: f.src, node: f.target, freq: f.freqHz, sf: f.sf, phy: f.payload, delivered });
+      },
+    };
+    const fr = this.rng.fork('faults');
+    for (const spec of s.faults) {
+      const set = new Set<number>(spec.nodes ?? []);
+      if (spec.fraction) for (let i = 0; i < this.devices.length; i++) if (fr.next() < spec.fraction) set.add(i);
+      this.faults.push({ spec, nodes: set, stuck: new Map() });
+    }
+  }
+
+  private addNode(i: number, pos: Point, r: Prng): void {
+    const s = this.scenario;
+    const devAddr = (0x26000000 | (i + 1)) >>> 0;
+    const nwkSKey = r.fork('nwk').bytes(16);
+    const appSKey = r.fork('app').bytes(16);
+    const m = this.medium.addNode({ pos, antennaGainDb: s.nodes.antennaGainDb });
+    let sf = typeof s.nodes.sf === 'number' ? s.nodes.sf : 12;
+    if (s.nodes.sf === 'auto') {
+      let best = Infinity;
+      for (let g = 0; g < this.gateways.length; g++) best = Math.min(best, this.medium.meanLossDb(m, g));
+      const rssi = s.nodes.txPowerDbm - best;
+      for (let k = 7; k <= 12; k++) {
+        if (rssi - sensitivityDbm(k, 125000) >= s.nodes.sfMarginDb) {
+          sf = k;
+          break;
+        }
+      }
+    }
+    const ll = toLatLon(this.origin, pos);
+    const dev: SimDevice = { index: i, id: `sim-${String(i + 1).padStart(5, '0')}`, devAddr, nwkSKey, appSKey, pos, lat: ll.lat, lon: ll.lon, sf };
+    this.devices.push(dev);
+    this.stats.sf[i] = sf;
+    this.sites.push(this.env.site(r.fork('site')));
+    this.soc0[i] = r.range(0.55, 1);
+    const node = new SimpleNode(
+      i,
+      this.clock,
+      this.medium.radio(m),
+      {
+        devAddr,
+        session: { nwkSKey: simAes(nwkSKey), appSKey: simAes(appSKey) },
+        sf,
+        bwHz: 125000,
+        cr: 1,
+        txPowerDbm: s.nodes.txPowerDbm,
+        intervalMs: s.nodes.intervalS * 1000,
+        traffic: s.nodes.traffic,
+        jitter: s.nodes.jitter,
+        rxWindows: s.nodes.rxWindows,
+        rx2Sf: s.nodes.rx2Sf,
+        fcntStart: 0,
+        dutyCycle: s.nodes.dutyCycle,
+        freqs: s.nodes.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.nodes.channels,
+      },
+      r.fork('traffic'),
+      (t) => this.sample(i, t),
+      {
+        onUplink: (n, u) => this.onUplink(n, u),
+        onDownlink: (n, fport, _p, window) => {
+          this.stats.downlinks[n]!++;
+          for (const k of this.sinks) k.event({ ev: 'dl_rx', t: this.clock.now(), node: n, fport, window });
+        },
+        onRxTime: (n, ms) => {
+          this.stats.rxMs[n]! += ms;
+        },
+      },
+    );
+    this.nodes.push(node);
+  }
+
+  /** What node i's sensors read at virtual time t, with scenario faults applied. */
+  sample(i: number, t: number): Readings {
+    const site = this.sites[i]!;
+    let e = this.env.sample(site, t);
+    let status = 0;
+    let pm = true;
+    let climate = true;
+    let noise = true;
+    for (const f of this.faults) {
+      const sp = f.spec;
+      if (!f.nodes.has(i) || t < sp.fromH * HOUR_MS || t >= sp.toH * HOUR_MS) continue;
+      const hit = (x: string): boolean => sp.sensor === 'all' || sp.sensor === x;
+      if (sp.kind === 'dropout') {
+        if (hit('pm')) pm = false;
+        if (hit('climate')) climate = false;
+        if (hit('noise')) noise = false;
+      } else if (sp.kind === 'stuck') {
+        let frozen = f.stuck.get(i);
+        if (!frozen) {
+          frozen = this.env.sample(site, sp.fromH * HOUR_MS);
+          f.stuck.set(i, frozen);
+        }
+        e = {
+          pm25Ugm3: hit('pm') ? frozen.pm25Ugm3 : e.pm25Ugm3,
+          pm10Ugm3: hit('pm') ? frozen.pm10Ugm3 : e.pm10Ugm3,
+          tempC: hit('climate') ? frozen.tempC : e.tempC,
+          rhPct: hit('climate') ? frozen.rhPct : e.rhPct,
+          pressureHpa: hit('climate') ? frozen.pressureHpa : e.pressureHpa,
+          noiseDbA: hit('noise') ? frozen.noiseDbA : e.noiseDbA,
+        };
+      }
+    }
+    const r: Readings = {};
+    if (pm) {
+      r.pm25DeciUgm3 = Math.round(e.pm25Ugm3 * 10);
+      r.pm10DeciUgm3 = Math.round(e.pm10Ugm3 * 10);
+    } else status |= STATUS_PM_FAULT;
+    if (climate) {
+      r.tempDeciC = Math.round(e.tempC * 10);
+      r.rhHalfPct = Math.round(e.rhPct * 2);
+      r.pressureDeciHpa = Math.round(e.pressureHpa * 10);
+    } else status |= STATUS_THP_FAULT;
+    if (noise) r.noiseDeciDb = Math.round(e.noiseDbA * 10);
+    else status |= STATUS_NOISE_FAULT;
+    const b = this.scenario.nodes.battery;
+    const soc = this.soc0[i]! - this.stats.chargeMah(b, i, t) / b.capacityMah;
+    r.batteryMv = Math.round(batteryMv(soc) / 10) * 10;
+    if (status) r.status = status;
+    return r;
+  }
+
+  private onUplink(n: number, u: UplinkInfo): void {
+    this.stats.sent[n]!++;
+    this.stats.airtimeMs[n]! += timeOnAirMs(u.sf, 125000, 1, u.phy.length, 8, true, true);
+    if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + u.fcnt, { node: n, fcnt: u.fcnt, readings: u.readings });
+    this.lastFcnt[n] = u.fcnt;
+  }
+
+  private lastFcnt: Record<number, number> = {};
+
+  private onUplinkEnd(f: AirFrame, rx: GatewayReception[]): void {
+    const n = f.src;
+    const st = this.stats;
+    let ok = 0;
+    let coll = false;
+    let busy = false;
+    for (const r of rx) {
+      if (r.ok) {
+        ok++;
+        st.gwDecoded[r.gw]!++;
+      } else if (r.reason === 'collision') {
+        coll = true;
+        st.gwCollisions[r.gw]!++;
+      } else if (r.reason === 'gw_busy') {
+        busy = true;
+        st.gwBusyLost[r.gw]!++;
+      }
+    }
+    st.multiGw[Math.min(8, ok)]!++;
+    if (ok) st.delivered[n]!++;
+    else if (coll) st.collided[n]!++;
+    else if (busy) st.gwBusy[n]!++;
+    else st.outOfRange[n]!++;
+    const fcnt = this.lastFcnt[n] ?? 0;
+    if (this.opts.recordDelivered) {
+      const key = n * 4294967296 + fcnt;
+      const p = this.pending.get(key);
+      this.pending.delete(key);
+      if (ok && p) this.delivered.push(p);
+    }
+    for (const k of this.sinks) k.event({ ev: 'up', t: f.startMs, end: f.endMs, frame: f.id, node: n, fcnt, freq: f.freqHz, sf: f.sf, phy: f.payload, rx });
+  }
+
+  /** Schedules the nodes and the scenario's timed faults. Idempotent. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const node of this.nodes) node.start();
+    for (const f of this.faults) {
+      if (f.spec.kind !== 'offline') continue;
+      for (const i of [...f.nodes].sort((a, b) => a - b)) {
+        this.clock.setTimeout(() => {
+          this.nodes[i]!.stop();
+          for (const k of this.sinks) k.event({ ev: 'fault', t: this.clock.now(), node: i, kind: 'offline', on: true });
+        }, f.spec.fromH * HOUR_MS);
+        this.clock.setTimeout(() => {
+          this.nodes[i]!.start(0);
+          for (const k of this.sinks) k.event({ ev: 'fault', t: this.clock.now(), node: i, kind: 'offline', on: false });
+        }, f.spec.toH * HOUR_MS);
+      }
+    }
+  }
+
+  /** Runs the whole scenario synchronously (no real gateway attached). */
+  runSync(onProgress?: (frac: number) => void): void {
+    this.start();
+    const steps = 200;
+    for (let k = 1; k <= steps; k++) {
+      this.clock.runUntil((this.durationMs * k) / steps);
+      onProgress?.(k / steps);
+    }
+    this.stop();
+  }
+
+  stop(): void {
+    for (const n of this.nodes) n.stop();
+  }
+
+  /** Airtime (ms) of a kerb uplink of len bytes at sf (for docs and reports). */
+  static toaMs(sf: number, len: number): number {
+    return timeOnAirMs(sf, 125000, 1, len, 8, true, true);
+  }
+
+  static devAddrHex(a: number): string {
+    return hex8(a);
+  }
+}

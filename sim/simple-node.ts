@@ -1,0 +1,200 @@
+// The simulator's built-in node model ("simple" mode): a deliberately small stand-in for the shared
+// node application (shared/node, issue 4) that drives the real shared LoRaWAN and payload code —
+// sealFrame (AES-CTR + CMAC MIC), encodeReadings, EU868 duty cycle, class A RX1/RX2 windows — on the
+// medium's hal Radio. It exists (a) because it predates the node application and (b) because it is
+// the cheapest model for 10,000-node validation runs. It does NOT model sensor warm-up, aggregation,
+// alerts or persisted settings; `mode: fast` runs the real node application for that.
+import type { Clock } from '../shared/hal/clock.ts';
+import type { Radio, RadioParams } from '../shared/hal/radio.ts';
+import { RADIO_OK } from '../shared/hal/radio.ts';
+import type { Session } from '../shared/lorawan/session.ts';
+import { sealFrame, openFrame } from '../shared/lorawan/session.ts';
+import { decodeFrame } from '../shared/lorawan/frame.ts';
+import type { DataFrame } from '../shared/lorawan/frame.ts';
+import { MTYPE_UNCONFIRMED_UP } from '../shared/lorawan/constants.ts';
+import { reconstructFcnt } from '../shared/lorawan/fcnt.ts';
+import { createDutyCycle, EU868_RX2_FREQ } from '../shared/lorawan/dutycycle.ts';
+import type { DutyCycle } from '../shared/lorawan/dutycycle.ts';
+import { encodeReadings } from '../shared/payload/kerb.ts';
+import type { Readings } from '../shared/payload/kerb.ts';
+import type { Prng } from './prng.ts';
+
+/** LoRaWAN 1.0.x Regional Parameters, EU868: RECEIVE_DELAY1 = 1 s, RECEIVE_DELAY2 = 2 s. */
+export const RECEIVE_DELAY1_MS = 1000;
+export const RECEIVE_DELAY2_MS = 2000;
+/** Receive window length: long enough to detect a preamble (8 symbols at the window's SF) plus margin. */
+export function rxWindowMs(sf: number, bwHz: number): number {
+  return (Math.pow(2, sf) / bwHz) * 1000 * 12;
+}
+
+export interface SimpleNodeConfig {
+  devAddr: number;
+  session: Session;
+  sf: number;
+  bwHz: number;
+  cr: number;
+  txPowerDbm: number;
+  intervalMs: number;
+  /** 'periodic' (interval ± jitter·interval) or 'poisson' (exponential gaps, mean interval). */
+  traffic: 'periodic' | 'poisson';
+  jitter: number;
+  /** Open class A receive windows after each uplink. */
+  rxWindows: boolean;
+  rx2Sf: number;
+  fcntStart: number;
+  /** Respect the EU868 duty cycle (on by default; off for the pure ALOHA validation). */
+  dutyCycle: boolean;
+  /** Uplink channels (Hz); EU868 default channels unless the scenario narrows them. */
+  freqs: number[];
+}
+
+export interface UplinkInfo {
+  fcnt: number;
+  freqHz: number;
+  sf: number;
+  fport: number;
+  phy: Uint8Array;
+  readings: Readings;
+}
+
+export interface NodeHooks {
+  /** Just before transmit: lets the runner record what was sent. */
+  onUplink(node: number, u: UplinkInfo): void;
+  onDownlink(node: number, fport: number, payload: Uint8Array, window: 1 | 2): void;
+  /** Time spent with the receiver on (ms), for the energy model. */
+  onRxTime(node: number, ms: number): void;
+}
+
+export class SimpleNode {
+  private fcnt: number;
+  private fcntDown = -1;
+  private dc: DutyCycle | null;
+  private timer = 0;
+  private running = false;
+
+  constructor(
+    readonly index: number,
+    private readonly clock: Clock,
+    private readonly radio: Radio,
+    readonly cfg: SimpleNodeConfig,
+    private readonly rng: Prng,
+    private readonly sample: (tMs: number) => Readings,
+    private readonly hooks: NodeHooks,
+  ) {
+    this.fcnt = cfg.fcntStart;
+    this.dc = cfg.dutyCycle ? createDutyCycle() : null;
+  }
+
+  start(firstInMs?: number): void {
+    this.running = true;
+    this.schedule(firstInMs ?? (this.cfg.traffic === 'poisson' ? this.rng.exp(this.cfg.intervalMs) : this.rng.range(0, this.cfg.intervalMs)));
+  }
+
+  stop(): void {
+    this.running = false;
+    this.clock.clearTimeout(this.timer);
+  }
+
+  setInterval(ms: number): void {
+    this.cfg.intervalMs = ms;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = this.clock.setTimeout(() => this.uplink(), ms);
+  }
+
+  private nextGap(): number {
+    const c = this.cfg;
+    if (c.traffic === 'poisson') return this.rng.exp(c.intervalMs);
+    return c.intervalMs * (1 + c.jitter * (2 * this.rng.next() - 1));
+  }
+
+  private pickChannel(now: number, toaGuessMs: number): { freq: number; wait: number } {
+    const freqs = this.cfg.freqs;
+    const first = this.rng.int(freqs.length);
+    if (!this.dc) return { freq: freqs[first]!, wait: 0 };
+    let best = freqs[first]!;
+    let bestAt = Infinity;
+    for (let k = 0; k < freqs.length; k++) {
+      const f = freqs[(first + k) % freqs.length]!;
+      const at = this.dc.nextFreeMs(f, now);
+      if (at <= now) return { freq: f, wait: 0 };
+      if (at < bestAt) {
+        bestAt = at;
+        best = f;
+      }
+    }
+    void toaGuessMs;
+    return { freq: best, wait: bestAt - now };
+  }
+
+  private uplink(): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    const readings = this.sample(now);
+    const payload = encodeReadings(readings);
+    const ch = this.pickChannel(now, 0);
+    if (ch.wait > 0) {
+      // EU868 duty cycle: the band is still silent; try again when it frees up (ETSI EN 300 220).
+      this.timer = this.clock.setTimeout(() => this.uplink(), ch.wait);
+      return;
+    }
+    const c = this.cfg;
+    const f: DataFrame = {
+      mtype: MTYPE_UNCONFIRMED_UP,
+      devAddr: c.devAddr,
+      adr: false,
+      adrAckReq: false,
+      ack: false,
+      fpending: false,
+      fcnt: this.fcnt & 0xffff,
+      fopts: new Uint8Array(0),
+      fport: 1,
+      payload,
+      mic: 0,
+    };
+    const phy = sealFrame(c.session, f, this.fcnt);
+    const p: RadioParams = { freqHz: ch.freq, sf: c.sf, bwHz: c.bwHz, cr: c.cr, powerDbm: c.txPowerDbm, invertIq: false };
+    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf: c.sf, fport: 1, phy, readings });
+    this.fcnt++;
+    this.radio.transmit(p, phy, (status) => {
+      const end = this.clock.now();
+      if (status === RADIO_OK && this.dc) this.dc.record(ch.freq, now, end - now);
+      if (c.rxWindows) this.openWindows(p, end);
+      this.schedule(Math.max(0, this.nextGap() - (end - now)));
+    });
+  }
+
+  private openWindows(up: RadioParams, txEnd: number): void {
+    const c = this.cfg;
+    const rx1: RadioParams = { freqHz: up.freqHz, sf: up.sf, bwHz: up.bwHz, cr: up.cr, powerDbm: 0, invertIq: true };
+    const rx2: RadioParams = { freqHz: EU868_RX2_FREQ, sf: c.rx2Sf, bwHz: 125000, cr: 1, powerDbm: 0, invertIq: true };
+    this.clock.setTimeout(() => {
+      const opened = this.clock.now();
+      this.radio.receive(rx1, rxWindowMs(rx1.sf, rx1.bwHz), (st, rx) => {
+        this.hooks.onRxTime(this.index, this.clock.now() - opened);
+        if (st === RADIO_OK && rx && this.handleDownlink(rx.payload, 1)) return;
+        const wait = txEnd + RECEIVE_DELAY2_MS - this.clock.now();
+        this.clock.setTimeout(() => {
+          const opened2 = this.clock.now();
+          this.radio.receive(rx2, rxWindowMs(rx2.sf, rx2.bwHz), (st2, rx2got) => {
+            this.hooks.onRxTime(this.index, this.clock.now() - opened2);
+            if (st2 === RADIO_OK && rx2got) this.handleDownlink(rx2got.payload, 2);
+          });
+        }, Math.max(0, wait));
+      });
+    }, Math.max(0, txEnd + RECEIVE_DELAY1_MS - this.clock.now()));
+  }
+
+  /** Verifies a downlink addressed to this node; true when accepted. */
+  private handleDownlink(raw: Uint8Array, window: 1 | 2): boolean {
+    const f = decodeFrame(raw);
+    if (typeof f === 'number' || f.devAddr !== this.cfg.devAddr) return false;
+    const fc = reconstructFcnt(this.fcntDown, f.fcnt);
+    const plain = openFrame(this.cfg.session, raw, f, fc);
+    if (typeof plain === 'number') return false;
+    this.fcntDown = fc;
+    this.hooks.onDownlink(this.index, f.fport, plain, window);
+    return true;
+  }
+}

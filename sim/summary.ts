@@ -1,0 +1,179 @@
+// Run summary (issue 5 "Output"): delivered/sent per node, per SF and overall, collisions, airtime and
+// duty-cycle use, gateway-side counts, battery life. Plain JSON; report.ts renders it as HTML.
+import type { Fleet } from './fleet.ts';
+import { median } from './stats.ts';
+
+export interface NodeSummary {
+  id: string;
+  devAddr: string;
+  x: number;
+  y: number;
+  lat: number;
+  lon: number;
+  sf: number;
+  sent: number;
+  delivered: number;
+  ratio: number;
+  collided: number;
+  outOfRange: number;
+  airtimeMs: number;
+  dutyCyclePct: number;
+  downlinks: number;
+  batteryLifeDays: number;
+}
+
+export interface GatewaySideCounts {
+  /** RxPackets written to the real gateway over the link. */
+  rxPacketsToGateway: number;
+  /** TxRequests the gateway sent, and how they ended. */
+  txRequests: number;
+  txOk: number;
+  txRejected: number;
+  /** Uplinks the gateway published to MQTT (counted by a subscriber), when known. */
+  published?: number;
+  metrics?: Record<string, number>;
+}
+
+export interface Summary {
+  scenario: { name: string; seed: number; durationH: number; nodes: number; gateways: number; mode: string; capture: boolean; intervalS: number };
+  overall: {
+    sent: number;
+    delivered: number;
+    deliveryRatio: number;
+    collided: number;
+    outOfRange: number;
+    gatewayBusy: number;
+    airtimeS: number;
+    dutyCycleMeanPct: number;
+    dutyCycleMaxPct: number;
+    receptions: number;
+    heardByGateways: Record<string, number>;
+    downlinksSent: number;
+    downlinksDelivered: number;
+  };
+  perSf: Record<string, { nodes: number; sent: number; delivered: number; deliveryRatio: number; collided: number; airtimeS: number }>;
+  gateways: { id: string; x: number; y: number; lat: number; lon: number; decoded: number; collisions: number; lostWhileTransmitting: number; downlinks: number }[];
+  battery: { capacityMah: number; medianLifeDays: number; minLifeDays: number };
+  gatewaySide?: GatewaySideCounts;
+  area: { widthM: number; heightM: number; origin: { lat: number; lon: number } };
+  notes: string[];
+  nodes: NodeSummary[];
+  /** Wall-clock figures; not part of the deterministic outputs. */
+  run?: { wallS: number; uplinksPerWallS: number; peakRssMb: number };
+}
+
+const r = (x: number, d = 4): number => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
+
+export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
+  const s = f.stats;
+  const sc = f.scenario;
+  const dur = Math.max(1, Math.min(elapsedMs, f.durationMs));
+  const nodes: NodeSummary[] = [];
+  const perSf: Summary['perSf'] = {};
+  let sent = 0, delivered = 0, collided = 0, oor = 0, busy = 0, air = 0, dutySum = 0, dutyMax = 0;
+  const lives: number[] = [];
+  for (const d of f.devices) {
+    const i = d.index;
+    const duty = (100 * s.airtimeMs[i]!) / dur;
+    const life = s.batteryLifeDays(sc.nodes.battery, i, dur);
+    lives.push(life);
+    nodes.push({
+      id: d.id,
+      devAddr: d.devAddr.toString(16).toUpperCase().padStart(8, '0'),
+      x: r(d.pos.x, 1),
+      y: r(d.pos.y, 1),
+      lat: d.lat,
+      lon: d.lon,
+      sf: d.sf,
+      sent: s.sent[i]!,
+      delivered: s.delivered[i]!,
+      ratio: s.sent[i]! ? r(s.delivered[i]! / s.sent[i]!) : 0,
+      collided: s.collided[i]!,
+      outOfRange: s.outOfRange[i]!,
+      airtimeMs: r(s.airtimeMs[i]!, 1),
+      dutyCyclePct: r(duty),
+      downlinks: s.downlinks[i]!,
+      batteryLifeDays: r(life, 1),
+    });
+    sent += s.sent[i]!;
+    delivered += s.delivered[i]!;
+    collided += s.collided[i]!;
+    oor += s.outOfRange[i]!;
+    busy += s.gwBusy[i]!;
+    air += s.airtimeMs[i]!;
+    dutySum += duty;
+    dutyMax = Math.max(dutyMax, duty);
+    const k = String(d.sf);
+    const p = (perSf[k] ??= { nodes: 0, sent: 0, delivered: 0, deliveryRatio: 0, collided: 0, airtimeS: 0 });
+    p.nodes++;
+    p.sent += s.sent[i]!;
+    p.delivered += s.delivered[i]!;
+    p.collided += s.collided[i]!;
+    p.airtimeS += s.airtimeMs[i]! / 1000;
+  }
+  for (const p of Object.values(perSf)) {
+    p.deliveryRatio = p.sent ? r(p.delivered / p.sent) : 0;
+    p.airtimeS = r(p.airtimeS, 1);
+  }
+  const heard: Record<string, number> = {};
+  let receptions = 0;
+  s.multiGw.forEach((c, k) => {
+    if (k > 0 && c) heard[k === 8 ? '8+' : String(k)] = c;
+    receptions += k * c;
+  });
+  return {
+    scenario: { name: sc.name, seed: sc.seed, durationH: r(dur / 3600_000, 3), nodes: f.devices.length, gateways: f.gateways.length, mode: sc.nodes.mode, capture: sc.radio.capture, intervalS: sc.nodes.intervalS },
+    overall: {
+      sent,
+      delivered,
+      deliveryRatio: sent ? r(delivered / sent) : 0,
+      collided,
+      outOfRange: oor,
+      gatewayBusy: busy,
+      airtimeS: r(air / 1000, 1),
+      dutyCycleMeanPct: f.devices.length ? r(dutySum / f.devices.length) : 0,
+      dutyCycleMaxPct: r(dutyMax),
+      receptions,
+      heardByGateways: heard,
+      downlinksSent: s.downlinksSent,
+      downlinksDelivered: s.downlinksDelivered,
+    },
+    perSf,
+    gateways: f.gateways.map((g) => ({
+      id: g.id,
+      x: r(g.pos.x, 1),
+      y: r(g.pos.y, 1),
+      lat: g.lat,
+      lon: g.lon,
+      decoded: s.gwDecoded[g.index]!,
+      collisions: s.gwCollisions[g.index]!,
+      lostWhileTransmitting: s.gwBusyLost[g.index]!,
+      downlinks: s.gwDownlinks[g.index]!,
+    })),
+    battery: { capacityMah: sc.nodes.battery.capacityMah, medianLifeDays: r(median(lives), 1), minLifeDays: r(lives.length ? Math.min(...lives) : NaN, 1) },
+    area: { widthM: r(f.width, 1), heightM: r(f.height, 1), origin: f.origin },
+    notes: [...f.notes],
+    nodes,
+  };
+}
+
+/** A few lines for a human on stdout. */
+export function formatSummary(s: Summary): string {
+  const o = s.overall;
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+  const lines = [
+    `scenario ${s.scenario.name} (seed ${s.scenario.seed}): ${s.scenario.nodes} nodes, ${s.scenario.gateways} gateway(s), ${s.scenario.durationH} h virtual, ${s.scenario.mode} nodes, capture ${s.scenario.capture ? 'on' : 'off'}`,
+    `uplinks: ${o.delivered} of ${o.sent} delivered (${pct(o.deliveryRatio)}); lost: ${o.collided} collisions, ${o.outOfRange} out of range, ${o.gatewayBusy} while gateway transmitting`,
+    `per SF: ${Object.entries(s.perSf).map(([k, v]) => `SF${k} ${v.nodes} nodes ${pct(v.deliveryRatio)}`).join(', ')}`,
+    `airtime: ${o.airtimeS} s total, duty cycle mean ${o.dutyCycleMeanPct.toFixed(3)} % / max ${o.dutyCycleMaxPct.toFixed(3)} % (EU868 limit 1 %)`,
+    `battery (${s.battery.capacityMah} mAh): median ${s.battery.medianLifeDays} days, worst ${s.battery.minLifeDays} days`,
+  ];
+  if (o.downlinksSent) lines.push(`downlinks: ${o.downlinksDelivered} of ${o.downlinksSent} received by their node`);
+  const g = s.gatewaySide;
+  if (g) {
+    lines.push(`gateway: ${g.rxPacketsToGateway} packets over the link, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
+  }
+  if (s.run) lines.push(`run: ${s.run.wallS.toFixed(1)} s wall, ${Math.round(s.run.uplinksPerWallS)} uplinks/s, peak RSS ${s.run.peakRssMb.toFixed(0)} MB`);
+  for (const n of s.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}
