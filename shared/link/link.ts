@@ -209,6 +209,14 @@ export function parseLinkFrame(b: Uint8Array, len: number): LinkMessage | number
   return LINK_ERR_TYPE;
 }
 
+function checkFrame(buf: Uint8Array, encLen: number): LinkMessage | number {
+  const n = cobsDecodeInPlace(buf, encLen);
+  if (n < 0) return LINK_ERR_COBS;
+  if (n < 4) return LINK_ERR_SHORT;
+  if (crc16(CRC16_INIT, buf, 0, n - 2) !== r16(buf, n - 2)) return LINK_ERR_CRC;
+  return parseLinkFrame(buf, n - 2);
+}
+
 /**
  * Decodes one complete wire packet (with or without its delimiters) — convenience for tests and
  * tools; streams go through createDeframer. Returns the message or a LINK_ERR_* code.
@@ -221,14 +229,6 @@ export function decodeLinkPacket(pkt: Uint8Array): LinkMessage | number {
   if (e - s > LINK_MAX_FRAME) return LINK_ERR_OVERSIZE;
   const buf = new Uint8Array(pkt.subarray(s, e));
   return checkFrame(buf, e - s);
-}
-
-function checkFrame(buf: Uint8Array, encLen: number): LinkMessage | number {
-  const n = cobsDecodeInPlace(buf, encLen);
-  if (n < 0) return LINK_ERR_COBS;
-  if (n < 4) return LINK_ERR_SHORT;
-  if (crc16(CRC16_INIT, buf, 0, n - 2) !== r16(buf, n - 2)) return LINK_ERR_CRC;
-  return parseLinkFrame(buf, n - 2);
 }
 
 /**

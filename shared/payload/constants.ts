@@ -64,4 +64,3 @@ export const PAYLOAD_ERR_LENGTH = 45;     // fixed-length frame has the wrong le
 export const PAYLOAD_ERR_VALUE = 46;      // field holds a value the format forbids
 export const LPP_ERR_TRUNCATED = 50;
 export const LPP_ERR_TYPE = 51;           // unknown LPP type: its length is unknown, so decoding stops
-export const LPP_ERR_EMPTY = 52;
