@@ -12,9 +12,10 @@
 //    are treated as orthogonal and uplinks (normal IQ) never interfere with downlinks (inverted IQ).
 //    With capture on (default), frame A survives interferer I at a receiver when A is ≥ 6 dB
 //    stronger (co-SF rejection; Bor et al. §3, Croce et al. 2018) and the receiver locked A's
-//    preamble: A started first, or A arrived while I was still in its first Npre−5 preamble symbols
-//    (Rahmadhani & Kuipers, "When LoRaWAN frames collide", WiNTECH 2018: an SX127x re-locks onto a
-//    stronger preamble but not once it is demodulating a payload). An interferer that overlaps only
+//    preamble: A started first, or A arrived
+//    while I was still in its preamble (Rahmadhani & Kuipers, "When LoRaWAN frames collide",
+//    WiNTECH 2018: an SX127x re-locks onto a stronger preamble but not once it is demodulating a
+//    payload). An interferer that overlaps only
 //    A's first Npre−5 preamble symbols does not hurt A (the last 5 preamble symbols suffice to lock:
 //    Bor et al. / LoRaSim timingCollision). With capture off every overlap destroys both frames:
 //    pure ALOHA, whose delivery probability e^(−2G) the validation test checks.
@@ -276,8 +277,10 @@ export class Medium {
       // Overlap only within f's first Npre−5 preamble symbols: f still locks.
       if (i.endMs <= f.criticalMs) continue;
       if (p - pi < CAPTURE_THRESHOLD_DB) return false;
-      // f is ≥ 6 dB stronger: it must also have won the preamble lock.
-      const fLocked = f.startMs <= i.startMs || f.startMs + LOCK_SYMBOLS * symbolMs(f.sf, f.bwHz) <= i.criticalMs;
+      // f is ≥ 6 dB stronger: it must also have won the preamble lock — it started first, or it
+      // arrived while the receiver was still in i's preamble (before i's header), so the receiver
+      // re-synchronised onto the stronger preamble.
+      const fLocked = f.startMs <= i.startMs || f.startMs < i.startMs + (PREAMBLE_SYMBOLS + 4.25) * symbolMs(i.sf, i.bwHz);
       if (!fLocked) return false;
     }
     return true;
