@@ -44,6 +44,7 @@ export class RadioLink {
   lastStatus: Status | undefined;
   private readonly deframer: Deframer;
   private closed = false;
+  private firstMessageCbs: (() => void)[] = [];
   private lastSeq = -1;
 
   constructor(readonly transport: LinkTransport, deps: { log: Logger; metrics: Metrics; rateLog: RateLog }, handlers: RadioLinkHandlers) {
@@ -53,6 +54,7 @@ export class RadioLink {
         this.lastMessageAt = performance.now();
         this.errorsSinceMessage = 0;
         this.messages++;
+        if (this.messages === 1) for (const cb of this.firstMessageCbs.splice(0)) cb();
         if (typeof m.seq === 'number') {
           // seq is the radio's message counter (uint8): a gap means messages lost on the wire.
           if (this.lastSeq >= 0) {
@@ -87,6 +89,12 @@ export class RadioLink {
   }
 
   get isOpen(): boolean { return !this.closed; }
+
+  /** cb runs once, on the first valid link message (the radio is really there and speaking). */
+  onFirstMessage(cb: () => void): void {
+    if (this.messages > 0) cb();
+    else this.firstMessageCbs.push(cb);
+  }
 
   send(m: LinkMessage): boolean {
     if (this.closed) return false;
@@ -173,13 +181,14 @@ class SerialRadio {
       if (this.link !== link) return;
       this.down('closed', err ? `port closed: ${err.message}` : 'port closed');
     });
+    link.onFirstMessage(() => {
+      if (this.link === link) this.markUp(link);
+    });
     this.check = setInterval(() => this.liveness(), this.o.checkIntervalMs ?? 1000);
   }
 
-  private liveness(): void {
-    const link = this.link;
-    if (!link) return;
-    if (this.state === 'open' && link.messages > 0) {
+  private markUp(link: RadioLink): void {
+    if (this.state === 'open') {
       this.state = 'up';
       this.upSince = performance.now();
       this.o.metrics.set('radio_up', 1, { radio: this.id });
@@ -190,6 +199,11 @@ class SerialRadio {
       });
       this.lastFailure = '';
     }
+  }
+
+  private liveness(): void {
+    const link = this.link;
+    if (!link) return;
     if (this.state === 'up' && performance.now() - this.upSince > 10_000) this.attempt = 0; // stable: next failure starts the backoff afresh
     if (!fs.existsSync(this.cfg.path)) {
       this.down('path_gone', 'device path disappeared (unplugged?)');

@@ -214,7 +214,10 @@ export class Registry {
     this.opts.log.info('device registry loaded', { path: this.opts.path, devices: r.devices.length });
   }
 
-  /** Re-reads the file; keeps the current registry when the new one is invalid. Returns true when it changed. */
+  /**
+   * Re-reads the file; keeps the current registry when the new one is invalid. Returns true when the
+   * file is valid (changed or not), false when it was rejected (invalid, missing, unreadable).
+   */
   reload(): boolean {
     let r: RegistryParse | 'missing' | 'unchanged';
     try {
@@ -224,7 +227,7 @@ export class Registry {
       this.opts.metrics?.inc('registry_reloads_total', { result: 'error' });
       return false;
     }
-    if (r === 'unchanged') return false;
+    if (r === 'unchanged') return true;
     if (r === 'missing') {
       this.opts.log.error('device registry file disappeared; keeping the previous registry', { path: this.opts.path });
       this.opts.metrics?.inc('registry_reloads_total', { result: 'error' });
