@@ -633,6 +633,14 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       const now = clock.now();
       startAt = now;
       dayStart = now;
+      // Fan-driven parts power up running (a PMS starts awake in active mode): put them to sleep so
+      // the first warm-up is the node's own.
+      for (let i = 0; i < ns; i++) {
+        if (sensors[i].warmupMs > 0) {
+          poweredAt[i] = 0;
+          setPower(i, false);
+        }
+      }
       updateBattery();
       reportAt = now + num(config.firstReportMs, effectiveIntervalMs());
       planCycle(now);

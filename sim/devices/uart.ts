@@ -1,0 +1,51 @@
+// Virtual UART: the MCU side implements UartPort for the driver; the device side (a virtual sensor)
+// gets the driver's bytes synchronously and sends bytes back, delivered after their wire time at the
+// configured baud rate (10 bits per byte, 8N1), so timeouts in drivers are exercised honestly.
+import type { UartPort } from '../../shared/hal/bus.ts';
+import type { Clock } from '../../shared/hal/clock.ts';
+
+export class VirtualUart implements UartPort {
+  private rx: ((chunk: Uint8Array) => void) | null = null;
+  private device: ((data: Uint8Array) => void) | null = null;
+  /** Wire cut: nothing passes in either direction. */
+  disconnected = false;
+  bytesToDevice = 0;
+  bytesFromDevice = 0;
+
+  private readonly clock: Clock;
+  readonly baud: number;
+
+  constructor(clock: Clock, baud: number) {
+    this.clock = clock;
+    this.baud = baud;
+  }
+
+  // ---- MCU side (UartPort) ----
+  write(data: Uint8Array): void {
+    if (this.disconnected) return;
+    this.bytesToDevice += data.length;
+    if (this.device) this.device(data.slice());
+  }
+
+  onData(cb: (chunk: Uint8Array) => void): void {
+    this.rx = cb;
+  }
+
+  // ---- device side ----
+  /** The virtual device's receive handler. */
+  onDeviceData(cb: (data: Uint8Array) => void): void {
+    this.device = cb;
+  }
+
+  /** Device transmits: the bytes arrive at the MCU after their wire time. */
+  deviceSend(data: Uint8Array): void {
+    if (this.disconnected) return;
+    const bytes = data.slice();
+    const ms = (bytes.length * 10 * 1000) / this.baud;
+    this.clock.setTimeout(() => {
+      if (this.disconnected) return;
+      this.bytesFromDevice += bytes.length;
+      if (this.rx) this.rx(bytes);
+    }, ms);
+  }
+}
