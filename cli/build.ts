@@ -9,15 +9,15 @@ export async function run(argv: string[]): Promise<number> {
   const boards: string[] = [];
   const entries: string[] = [];
   let outDir: string | undefined;
-  let minifyIdentifiers = false;
+  let minifyIdentifiers = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--board') boards.push(argv[++i] ?? '');
     else if (a === '--entry') entries.push(argv[++i] ?? '');
     else if (a === '--out') outDir = argv[++i];
-    else if (a === '--minify-identifiers') minifyIdentifiers = true;
+    else if (a === '--keep-identifiers') minifyIdentifiers = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: kerb build [--board puck|pico|esp32]... [--entry node|bridge|selftest]... [--out dir] [--minify-identifiers]');
+      console.log('usage: kerb build [--board puck|pico|esp32]... [--entry node|bridge|selftest]... [--out dir] [--keep-identifiers]');
       return 0;
     } else {
       console.error(`kerb build: unknown option '${a}'`);

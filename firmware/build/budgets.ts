@@ -20,3 +20,17 @@ export const BUDGETS: Record<string, Record<string, number>> = {
 };
 
 export const FW_VERSION = '0.1.0';
+
+/**
+ * Per-board compile-time capabilities (esbuild defines, folded so absent drivers drop out):
+ * KERB_HW_AES: the board's firmware has require("crypto").AES, so the portable AES is left out
+ * (2 KB); KERB_HAS_PM / KERB_HAS_SOUND: the board has pins for the particulate UART / microphone.
+ */
+export const BOARD_DEFINES: Record<string, Record<string, boolean>> = {
+  puck: { KERB_HW_AES: true, KERB_HAS_PM: false, KERB_HAS_SOUND: false },
+  pico: { KERB_HW_AES: true, KERB_HAS_PM: true, KERB_HAS_SOUND: true },
+  esp32: { KERB_HW_AES: true, KERB_HAS_PM: true, KERB_HAS_SOUND: true },
+};
+
+/** Identifier minification is on for every bundle (the checker rejects an identifier named `of`). */
+export const MINIFY_IDENTIFIERS = true;

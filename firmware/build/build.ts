@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundleEntry, type BundleResult } from './bundle.ts';
 import { formatViolations } from './subset.ts';
-import { BUDGETS, ENTRY_FILES, FW_VERSION } from './budgets.ts';
+import { BOARD_DEFINES, BUDGETS, ENTRY_FILES, FW_VERSION, MINIFY_IDENTIFIERS } from './budgets.ts';
 
 export interface BuildItem {
   board: string;
@@ -28,10 +28,10 @@ export function bundleName(board: string, entry: string): string {
   return `${board}-${entry}.js`;
 }
 
-export async function buildOne(root: string, board: string, entry: string, minifyIdentifiers = false): Promise<BundleResult> {
+export async function buildOne(root: string, board: string, entry: string, minifyIdentifiers = MINIFY_IDENTIFIERS): Promise<BundleResult> {
   const file = ENTRY_FILES[entry];
   if (!file) throw new Error(`unknown entry '${entry}' (known: ${Object.keys(ENTRY_FILES).join(', ')})`);
-  return bundleEntry(resolve(root, file), { defines: { KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION }, minifyIdentifiers });
+  return bundleEntry(resolve(root, file), { defines: { ...BOARD_DEFINES[board], KERB_BRIDGE: entry === 'bridge', KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION }, minifyIdentifiers });
 }
 
 export async function buildAll(o: BuildOptions): Promise<BuildItem[]> {

@@ -23,6 +23,25 @@ export interface BundleResult {
   violations: Violation[];
 }
 
+/**
+ * Module-level lookup tables (`const SBOX = new Uint8Array([...])`) are side-effect free, but
+ * esbuild keeps any top-level `new`: annotating them /* @__PURE__ *\/ lets tree-shaking drop a
+ * table whose users were folded away (the portable AES on boards with hardware AES: ~1 KB).
+ * Only unindented `const X = new <TypedArray>(` lines are touched.
+ */
+const TOP_LEVEL_TABLE = /^((?:export )?const [A-Za-z_$][\w$]*(?:: [\w<>]+)? = )new (Uint8Array|Int8Array|Uint16Array|Int16Array|Uint32Array|Int32Array|Float32Array|Float64Array)\(/gm;
+
+const pureTables: esbuild.Plugin = {
+  name: 'kerb-pure-tables',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const src = await readFile(args.path, 'utf8');
+      return { contents: src.replace(TOP_LEVEL_TABLE, '$1/* @__PURE__ */ new $2('), loader: 'ts' };
+    });
+  },
+};
+
 function defineMap(d: Record<string, string | number | boolean> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(d ?? {})) out[k] = JSON.stringify(d![k]);
@@ -68,6 +87,7 @@ function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
     define: defineMap(opts.defines),
     minifySyntax: true,
     treeShaking: true,
+    plugins: [pureTables],
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',

@@ -44,6 +44,7 @@ export interface EspruinoStorage {
   write(name: string, data: string | Uint8Array, offset?: number, size?: number): boolean;
   read(name: string, offset?: number, length?: number): string | undefined;
   readArrayBuffer(name: string): ArrayBuffer | undefined;
+  readJSON(name: string, noExceptions: boolean): unknown;
   erase(name: string): void;
   getFree(): number;
   compact(): void;

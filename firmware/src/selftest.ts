@@ -32,7 +32,8 @@ function seal(aes: AesFactory): Uint8Array {
 
 function main(): void {
   const b = boardProfile();
-  const hw = hex(seal(boardAes(b.hasAes)));
+  const aes = boardAes(b.hasAes);
+  const hw = aes ? hex(seal(aes)) : 'no hardware AES';
   const sw = hex(seal(portableAes));
   print('kerb selftest board=' + b.name);
   print('frame ' + hw);

@@ -26,8 +26,14 @@ export function espruinoAesFactory(hw: EspruinoAes): AesFactory {
   };
 }
 
-/** The board's hardware AES if `require("crypto").AES` exists, else the portable one. */
-export function boardAes(hasAes: boolean): AesFactory {
+declare const KERB_HW_AES: boolean;
+
+/**
+ * The board's hardware AES if `require("crypto").AES` exists, else the portable one. On boards
+ * built with KERB_HW_AES the portable code is left out of the bundle (2 KB of the Puck.js
+ * budget); should AES be missing there (custom firmware), the node gets null and refuses to run.
+ */
+export function boardAes(hasAes: boolean): AesFactory | null {
   if (hasAes) {
     try {
       const c = require('crypto');
@@ -36,5 +42,5 @@ export function boardAes(hasAes: boolean): AesFactory {
       // "Module crypto not found": firmware built without it.
     }
   }
-  return portableAes;
+  return typeof KERB_HW_AES !== 'undefined' && KERB_HW_AES ? null : portableAes;
 }

@@ -57,6 +57,10 @@ export function pulseReset(reset: DigitalPin): void {
   reset.write(true);
 }
 
+/** Set by the build: only the bridge firmware carries continuous receive (Node tests: always). */
+declare const KERB_BRIDGE: boolean;
+const WITH_LISTEN = typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE;
+
 const ST_IDLE = 0;
 const ST_TX = 1;
 const ST_RX_SINGLE = 2;
@@ -200,7 +204,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       else finishRx(RADIO_OK, readPacket());
       return true;
     }
-    if (state === ST_LISTEN) {
+    if (WITH_LISTEN && state === ST_LISTEN) {
       if (!(f & IRQ_RX_DONE)) return false;
       write(REG_IRQ_FLAGS, 0xff);
       // RXCONTINUOUS stays in receive: FIFO pointer management is automatic (§4.1.6.3).
@@ -306,6 +310,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       guardTimer = clock.setTimeout(function () { guardTimer = -1; finishRx(RADIO_ERR_TIMEOUT, null); }, sym * symMs + MAX_FRAME_MS);
     },
     listen: function (p: RadioParams, cb: (status: number, rx: RadioRx | null, tMs: number) => void) {
+      if (!WITH_LISTEN) return;
       stopTimers();
       configure(p);
       write(REG_FIFO_ADDR_PTR, 0);

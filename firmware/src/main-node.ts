@@ -1,0 +1,82 @@
+// Composition root of the street-sensor firmware (architecture.md): picks the Espruino HALs, the
+// board's pins, the drivers present on this board, and hands them to shared/node's createNode.
+import { createNode, type SensorNode } from '../../shared/node/node.ts';
+import type { Sensor } from '../../shared/hal/sensor.ts';
+import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../../shared/payload/constants.ts';
+import { boardProfile } from './boards/index.ts';
+import { createEspruinoClock } from './hal/clock.ts';
+import { createStorageStore } from './hal/store.ts';
+import { createEspruinoPower } from './hal/power.ts';
+import { createI2c, createSpi, createUart, createAnalogIn, createDigitalPin } from './hal/bus.ts';
+import { createIrqLine } from './hal/irq.ts';
+import { boardAes } from './hal/aes.ts';
+import { createSx127x, pulseReset } from './radio/sx127x.ts';
+import { Bme280, bme280Sensor, BME280_ADDR_PRIMARY } from './drivers/bme280.ts';
+import { Pms, pmsSensor } from './drivers/pms.ts';
+import { SoundLevel, soundSensor, SOUND_READS } from './drivers/sound.ts';
+import { Battery, batterySensor } from './drivers/battery.ts';
+import { readNodeConfig } from './config.ts';
+
+declare function print(s: string): void;
+declare const KERB_FW_VERSION: string;
+declare const KERB_HAS_PM: boolean;
+declare const KERB_HAS_SOUND: boolean;
+
+/** Hardware watchdog: far above the longest healthy loop pass (a SF12 uplink + RX2 ≈ 5 s). */
+const WATCHDOG_S = 60;
+/** Microphone calibration: ADC envelope fraction at 94 dB SPL (docs/firmware.md). */
+const SOUND_CAL_FRAC_94 = 0.25;
+
+function fwVersion(): number[] {
+  const p = KERB_FW_VERSION.split('.');
+  return [parseInt(p[0], 10) || 0, parseInt(p[1], 10) || 0, parseInt(p[2], 10) || 0];
+}
+
+function main(): SensorNode | null {
+  const b = boardProfile();
+  const config = readNodeConfig();
+  if (!config) {
+    print('kerb: no kerb.cfg'); // provision with `kerb flash --device <id>`
+    return null;
+  }
+  const aes = boardAes(b.hasAes);
+  if (!aes) {
+    print('kerb: no crypto.AES'); // firmware without AES: build with KERB_HW_AES=false
+    return null;
+  }
+  const clock = createEspruinoClock();
+  const power = createEspruinoPower(b, WATCHDOG_S);
+  const r = b.radio;
+  const radio = createSx127x({
+    spi: createSpi(r.spi, r.sck, r.miso, r.mosi, r.nss),
+    clock: clock,
+    irq: r.dio0 ? createIrqLine(r.dio0) : null,
+    pollMs: 10,
+    paBoost: true,
+  });
+  if (r.reset) pulseReset(createDigitalPin(r.reset));
+
+  const sensors: Sensor[] = [];
+  sensors.push(bme280Sensor(new Bme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 0));
+  if (KERB_HAS_PM && b.pmSerial) sensors.push(pmsSensor(new Pms(createUart(b.pmSerial, 9600, b.pmRx, b.pmTx), clock), STATUS_PM_FAULT, 0));
+  if (KERB_HAS_SOUND && b.soundPin) sensors.push(soundSensor(new SoundLevel(createAnalogIn(b.soundPin), SOUND_CAL_FRAC_94, SOUND_READS), STATUS_NOISE_FAULT, 0));
+  // Battery through the board's own method (divider ADC, NRF.getBattery, E.getBattery), presented
+  // to the driver as an ADC fraction of 3300 mV with a 1:1 ratio.
+  sensors.push(batterySensor(new Battery({ read: function () { return power.batteryMv() / 3300; } }, 3300, 1000), 0, 0));
+
+  config.fwVersion = fwVersion();
+  const node = createNode({
+    clock: clock, radio: radio, store: createStorageStore(), power: power, sensors: sensors,
+    aesFactory: aes,
+    log: function (m: string) { print('kerb: ' + m); },
+  }, config);
+  // §7.2.2: 5 ms after reset before the first SPI access.
+  clock.setTimeout(function () {
+    if (radio.init() !== 0) print('kerb: radio not found');
+    power.allowDeepSleep(true);
+    node.start();
+  }, 10);
+  return node;
+}
+
+main();
