@@ -182,8 +182,10 @@ export class Bme280 {
 
   /** Reads chip id and trimming parameters. */
   readCalibration(): number {
-    const id = this.readReg(BME280_REG_ID, 1);
-    if (!id) return SENSOR_ERR_ABSENT;
+    // No ACK to the address: nothing there. ACK then a failed read: a bus fault.
+    if (this.bus.write(this.addr, new Uint8Array([BME280_REG_ID])) !== 0) return SENSOR_ERR_ABSENT;
+    const id = this.bus.read(this.addr, 1);
+    if (!id || id.length !== 1) return SENSOR_ERR_BUS;
     if (id[0] !== BME280_CHIP_ID) return SENSOR_ERR_ID;
     const a = this.readReg(BME280_REG_CALIB00, 26);
     const b = this.readReg(BME280_REG_CALIB26, 7);
