@@ -1,6 +1,416 @@
-// Placeholder replaced below.
+// Connects a simulated fleet to the real, unmodified kerb gateway (issue 5 "Connect to the real
+// gateway"). Each simulated gateway site is one radio speaking the kerb serial link
+// (shared/link): in-process through ingest.attachTransport(), or over a socat pseudo-terminal that
+// the gateway opens like a USB radio. The gateway de-duplicates frames heard by several sites,
+// verifies, publishes to MQTT and answers with TxRequests, which the medium transmits into the
+// nodes' class A receive windows.
+//
+// Virtual vs wall time: the gateway schedules RX1 on the radio's µs clock (TxRequest.atUs =
+// RxPacket.tsUs + 1 s), and the sim's radio clock is virtual µs, so any pacing works as long as the
+// TxRequest arrives before virtual time passes atUs. Modes:
+//  - lockstep (default): virtual time runs as fast as the gateway keeps up, in slices shorter than
+//    RX1; when an uplink comes from a node with a downlink queued (the sim queued it, or a
+//    scenario/test called expectDownlink), virtual time holds before its RX1 until the gateway's
+//    TxRequest arrives (or a wall-clock grace runs out); the outbox depth applies back-pressure.
+//  - paced ×N: virtual time = N × wall time (demos, soaks, commands typed by a human).
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { encodeLinkMessage, createDeframer, LINK_RX, LINK_TX, LINK_TX_RESULT, LINK_STATUS, LINK_TX_OK, LINK_TX_TOO_LATE, LINK_TX_BUSY } from '../shared/link/link.ts';
+import type { LinkMessage, TxRequest } from '../shared/link/link.ts';
+import type { LinkTransport } from '../gateway/types.ts';
 import type { Fleet } from './fleet.ts';
+import type { AirFrame } from './medium.ts';
 import type { GatewaySideCounts } from './summary.ts';
+
+const U32 = 4294967296;
+
+export function tsUsOf(ms: number): number {
+  return ((Math.round(ms * 1000) % U32) + U32) % U32;
+}
+
+/** The virtual ms at which radio-clock µs value atUs next occurs (or a past time if it just passed). */
+export function virtualAt(atUs: number, nowMs: number): number {
+  const nowUs = tsUsOf(nowMs);
+  let d = (atUs - nowUs + U32) % U32;
+  if (d > U32 / 2) d -= U32; // more than 35 min ahead: treat as "already passed"
+  return nowMs + d / 1000;
+}
+
+/** One simulated gateway site as a kerb link radio (the simulator's side of the serial link). */
+export class SimRadio {
+  readonly counts = { rx: 0, tx: 0, txOk: 0, txRejected: 0 };
+  private deframer;
+  private out: ((bytes: Uint8Array) => void) | null = null;
+  private seq = 0;
+  private heartbeat = 0;
+  /** Called with the target node of each TxRequest (lockstep releases its hold). */
+  onTxRequest: ((node: number) => void) | null = null;
+
+  constructor(
+    private readonly fleet: Fleet,
+    readonly gw: number,
+  ) {
+    this.deframer = createDeframer(
+      (m: LinkMessage) => this.fromGateway(m),
+      () => {},
+    );
+  }
+
+  /** Where bytes for the gateway go. */
+  connect(write: (bytes: Uint8Array) => void): void {
+    this.out = write;
+    this.status();
+  }
+
+  disconnect(): void {
+    this.out = null;
+  }
+
+  /** Bytes from the gateway. */
+  push(chunk: Uint8Array): void {
+    this.deframer.push(chunk);
+  }
+
+  private send(m: LinkMessage): void {
+    if (!this.out) return;
+    (m as { seq?: number }).seq = this.seq++ & 255;
+    this.out(encodeLinkMessage(m));
+  }
+
+  status(): void {
+    this.send({ type: LINK_STATUS, uptimeS: Math.floor(this.fleet.clock.now() / 1000), fwVersion: 0x000100, rxOk: this.counts.rx, rxBad: 0, txOk: this.counts.txOk, txFail: this.counts.txRejected });
+  }
+
+  /** A frame this site decoded (medium observer). */
+  deliver(f: AirFrame, rssiDbm: number, snrDb: number): void {
+    if (!this.out) return;
+    this.counts.rx++;
+    this.send({ type: LINK_RX, payload: f.payload, rssiDbm: Math.round(rssiDbm), snrDb: Math.round(snrDb * 4) / 4, freqHz: f.freqHz, sf: f.sf, bwHz: f.bwHz, cr: f.cr, tsUs: tsUsOf(f.endMs) });
+    const now = this.fleet.clock.now();
+    if (now - this.heartbeat > 60_000) {
+      this.heartbeat = now;
+      this.status();
+    }
+  }
+
+  private fromGateway(m: LinkMessage): void {
+    if (m.type !== LINK_TX) return;
+    this.counts.tx++;
+    const req = m as TxRequest;
+    const fleet = this.fleet;
+    const now = fleet.clock.now();
+    const at = req.atUs === 0 ? now : virtualAt(req.atUs, now);
+    const target = this.targetOf(req.payload);
+    this.onTxRequest?.(target);
+    const result = (status: number, startMs: number) => {
+      if (status === LINK_TX_OK) this.counts.txOk++;
+      else this.counts.txRejected++;
+      this.send({ type: LINK_TX_RESULT, id: req.id, status, tsUs: status === LINK_TX_OK ? tsUsOf(startMs) : 0 });
+    };
+    if (at < now) {
+      result(LINK_TX_TOO_LATE, 0);
+      return;
+    }
+    fleet.stats.downlinksSent++;
+    fleet.stats.gwDownlinks[this.gw]!++;
+    fleet.medium.gatewayTransmit(
+      this.gw,
+      { freqHz: req.freqHz, sf: req.sf, bwHz: req.bwHz, cr: req.cr, powerDbm: req.powerDbm, invertIq: req.invertIq },
+      req.payload,
+      at,
+      target,
+      (ok) => result(ok ? LINK_TX_OK : LINK_TX_BUSY, at),
+    );
+  }
+
+  /** Node index from the DevAddr the simulator assigns (0x26000000 | index + 1); -1 if not ours. */
+  private targetOf(phy: Uint8Array): number {
+    if (phy.length < 5) return -1;
+    const a = (phy[1]! | (phy[2]! << 8) | (phy[3]! << 16) | (phy[4]! << 24)) >>> 0;
+    const i = (a & 0xffffff) - 1;
+    return a >>> 24 === 0x26 && i >= 0 && i < this.fleet.devices.length ? i : -1;
+  }
+}
+
+/** In-process LinkTransport over a SimRadio (gateway/types.ts contract). */
+export class SimLinkTransport implements LinkTransport {
+  private dataCb: ((chunk: Uint8Array) => void) | null = null;
+  private closeCbs: ((err?: Error) => void)[] = [];
+  private closed = false;
+  constructor(
+    readonly name: string,
+    private readonly radio: SimRadio,
+  ) {
+    radio.connect((bytes) => this.dataCb?.(bytes));
+  }
+  write(bytes: Uint8Array): void {
+    if (!this.closed) this.radio.push(bytes);
+  }
+  onData(cb: (chunk: Uint8Array) => void): void {
+    this.dataCb = cb;
+  }
+  onClose(cb: (err?: Error) => void): void {
+    this.closeCbs.push(cb);
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.radio.disconnect();
+    for (const cb of this.closeCbs) cb();
+  }
+}
+
+/** The devices.json the gateway needs for the fleet (docs/architecture.md registry format). */
+export function registryFor(fleet: Fleet): { devices: unknown[] } {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+  return {
+    devices: fleet.devices.map((d) => ({
+      id: d.id,
+      name: `Simulated sensor ${d.index + 1}`,
+      devAddr: d.devAddr.toString(16).toUpperCase().padStart(8, '0'),
+      nwkSKey: hex(d.nwkSKey),
+      appSKey: hex(d.appSKey),
+      location: { lat: d.lat, lon: d.lon },
+      profile: 'kerb-street-v1',
+    })),
+  };
+}
+
+export interface AttachOptions {
+  mqttUrl?: string;
+  pty?: boolean;
+  paced?: number;
+  onProgress?: (frac: number) => void;
+  /** Extra gateway configuration (merged over the simulator's defaults). */
+  gatewayConfig?: Record<string, unknown>;
+  /** State directory (default: a fresh temp dir, removed afterwards). */
+  stateDir?: string;
+  /** Called once the gateway runs, before virtual time starts (tests hook in here). */
+  onStarted?: (ctx: AttachContext) => Promise<void> | void;
+  /** Called between slices with the virtual time (tests pause here, e.g. to restart the broker). */
+  onSlice?: (ctx: AttachContext, virtualMs: number) => Promise<void> | void;
+  /** Wait (wall ms) for the gateway to publish everything after the last frame. */
+  drainTimeoutMs?: number;
+  /** Wall-clock grace for a TxRequest the sim expects. */
+  downlinkGraceMs?: number;
+  /** Outbox depth above which the sim waits for the gateway. */
+  maxOutboxDepth?: number;
+  log?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface AttachContext {
+  fleet: Fleet;
+  gateway: import('../gateway/main.ts').GatewayHandle;
+  radios: SimRadio[];
+  mqttUrl: string;
+  /** Queue a downlink at the gateway for node i, and hold virtual time for its RX1. */
+  queueDownlink(node: number, fport: number, payload: Uint8Array, id?: string): Promise<void>;
+  /** Hold RX1 of node i's next uplink until the gateway answers (a command queued elsewhere). */
+  expectDownlink(node: number): void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+interface PtyLink {
+  proc: ChildProcess;
+  a: string;
+  b: string;
+}
+
+async function openPty(dir: string, k: number): Promise<PtyLink> {
+  const a = join(dir, `radio-${k}`);
+  const b = join(dir, `sim-${k}`);
+  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!(existsSync(a) && existsSync(b) && err.includes('starting data transfer loop'))) {
+    if (proc.exitCode !== null) throw new Error(`socat exited: ${err}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`socat not ready: ${err}`);
+    }
+    await sleep(20);
+  }
+  return { proc, a, b };
+}
+
+export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promise<GatewaySideCounts> {
+  const { startGateway } = await import('../gateway/main.ts');
+  const own = !o.stateDir;
+  const dir = o.stateDir ?? mkdtempSync(join(tmpdir(), 'kerb-sim-'));
+  const registry = join(dir, 'devices.json');
+  writeFileSync(registry, JSON.stringify(registryFor(fleet), null, 1));
+  const ptys: PtyLink[] = [];
+  const ports: { close(cb?: () => void): void }[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  if (o.pty) for (let g = 0; g < fleet.gateways.length; g++) ptys.push(await openPty(dir, g));
+  const cfg: Record<string, unknown> = {
+    gateway: { id: 'kerb-sim', stateDir: join(dir, 'state'), registry },
+    radios: ptys.map((p) => ({ path: p.a, baudRate: 115200 })),
+    mqtt: o.mqttUrl ? { url: o.mqttUrl } : {},
+    broker: { embedded: o.mqttUrl ? 'never' : 'always', port: 0 },
+    http: { enabled: false },
+    homeassistant: { enabled: false },
+    stats: { intervalS: 0 },
+    log: { level: o.log ?? 'warn' },
+    ...(o.gatewayConfig ?? {}),
+  };
+  const handle = await startGateway(cfg as never);
+  const radios = fleet.gateways.map((g) => new SimRadio(fleet, g.index));
+  const holds = new Map<number, number>(); // node → virtual ms before which its RX1 decision is due
+  const expecting = new Map<number, number>(); // node → count of downlinks expected
+  let waitingFor = -1;
+  let released = false;
+  for (const r of radios) {
+    r.onTxRequest = (node) => {
+      holds.delete(node);
+      const n = expecting.get(node) ?? 0;
+      if (n <= 1) expecting.delete(node);
+      else expecting.set(node, n - 1);
+      if (node === waitingFor) released = true;
+    };
+  }
+  try {
+    if (o.pty) {
+      const { SerialPort } = await import('serialport');
+      for (const [g, p] of ptys.entries()) {
+        const sp = new SerialPort({ path: p.b, baudRate: 115200 });
+        await new Promise<void>((res, rej) => sp.once('open', () => res()).once('error', rej));
+        sp.on('data', (d: Buffer) => radios[g]!.push(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+        radios[g]!.connect((bytes) => sp.write(Buffer.from(bytes)));
+        ports.push(sp);
+      }
+    } else {
+      for (const r of radios) handle.ingest.attachTransport(new SimLinkTransport(`sim:${fleet.gateways[r.gw]!.id}`, r));
+    }
+    fleet.gatewayRxListeners.push((g, f, rssi, snr) => {
+      radios[g]!.deliver(f, rssi, snr);
+      if (expecting.has(f.src)) {
+        // RX1 opens at end + 1 s; decide 20 ms before.
+        const until = f.endMs + 980;
+        const prev = holds.get(f.src);
+        if (prev === undefined || until < prev) holds.set(f.src, until);
+      }
+    });
+
+    // Count what actually reached the broker (the gateway's own counter is "accepted into the outbox").
+    let published = 0;
+    const mqtt = await import('mqtt');
+    const sub = mqtt.connect(handle.mqttUrl, { reconnectPeriod: 200, clientId: `kerb-sim-counter-${process.pid}` });
+    sub.on('connect', () => sub.subscribe(`${handle.config.mqtt.baseTopic}/device/+/up`, { qos: 1 }));
+    sub.on('message', () => published++);
+    cleanups.push(() => new Promise<void>((r) => sub.end(true, {}, () => r())));
+
+    const ctx: AttachContext = {
+      fleet,
+      gateway: handle,
+      radios,
+      mqttUrl: handle.mqttUrl,
+      async queueDownlink(node, fport, payload, id) {
+        const d = fleet.devices[node]!;
+        expecting.set(node, (expecting.get(node) ?? 0) + 1);
+        await handle.ingest.queueDownlink({ id: id ?? `sim-${node}-${Math.round(fleet.clock.now())}`, deviceId: d.id, fport, payload, confirmed: false, expiresAt: Date.now() + 86400_000 });
+      },
+      expectDownlink(node) {
+        expecting.set(node, (expecting.get(node) ?? 0) + 1);
+      },
+    };
+    await o.onStarted?.(ctx);
+    const scheduled = fleet.scenario.downlinks ?? [];
+    const dlTimers: Promise<void>[] = [];
+    for (const [k, d] of scheduled.entries()) {
+      fleet.clock.setTimeout(() => {
+        dlTimers.push(ctx.queueDownlink(d.node, d.fport, Uint8Array.from(Buffer.from(d.payload, 'hex')), `scenario-${k}`));
+      }, d.atH * 3600_000);
+    }
+
+    fleet.start();
+    const grace = o.downlinkGraceMs ?? 3000;
+    const maxDepth = o.maxOutboxDepth ?? 5000;
+    if (o.paced) {
+      const t0 = performance.now();
+      for (;;) {
+        const v = Math.min(fleet.durationMs, (performance.now() - t0) * o.paced);
+        fleet.clock.runUntil(v);
+        o.onProgress?.(v / fleet.durationMs);
+        await o.onSlice?.(ctx, v);
+        if (v >= fleet.durationMs) break;
+        await sleep(10);
+      }
+    } else {
+      const slice = 500; // < RX1 delay: a hold created in a slice is always in the future
+      let sinceYield = 0;
+      while (fleet.clock.now() < fleet.durationMs) {
+        let target = Math.min(fleet.durationMs, fleet.clock.now() + slice);
+        let holdNode = -1;
+        for (const [node, until] of holds) {
+          if (until <= target) {
+            target = Math.max(fleet.clock.now(), until);
+            holdNode = node;
+          }
+        }
+        const before = radios.reduce((a, r) => a + r.counts.rx, 0);
+        fleet.clock.runUntil(target);
+        if (dlTimers.length) await Promise.all(dlTimers.splice(0));
+        const wrote = radios.reduce((a, r) => a + r.counts.rx, 0) - before;
+        sinceYield += wrote;
+        if (holdNode >= 0 && holds.get(holdNode) === target) {
+          // Let the gateway verify, persist and answer; it runs on this same event loop (or
+          // behind the pty), so yield until its TxRequest arrives.
+          waitingFor = holdNode;
+          released = false;
+          const until = Date.now() + grace;
+          while (!released && Date.now() < until) await sleep(2);
+          holds.delete(holdNode);
+          waitingFor = -1;
+        } else if (sinceYield > 0 || o.pty) {
+          await tick();
+          sinceYield = 0;
+        }
+        while (handle.outbox.depth > maxDepth) await sleep(5);
+        if (o.pty) await sleep(0);
+        o.onProgress?.(fleet.clock.now() / fleet.durationMs);
+        await o.onSlice?.(ctx, fleet.clock.now());
+      }
+    }
+    fleet.stop();
+    // Let receive windows and downlinks in flight finish in virtual time.
+    fleet.clock.runUntil(fleet.clock.now() + 5000);
+    const drainUntil = Date.now() + (o.drainTimeoutMs ?? 60_000);
+    while (Date.now() < drainUntil && (handle.outbox.depth > 0 || !handle.mqttConnected())) await sleep(20);
+    await sleep(300); // dedup windows (200 ms) for the last frames
+    while (Date.now() < drainUntil && handle.outbox.depth > 0) await sleep(20);
+    const metrics: Record<string, number> = {};
+    for (const name of ['uplinks_total', 'frames_received_total', 'frames_duplicate_total', 'frames_rejected_total']) {
+      try {
+        metrics[name] = await handle.metrics.value(name);
+      } catch {
+        /* metric not registered */
+      }
+    }
+    const c = radios.reduce((a, r) => ({ rx: a.rx + r.counts.rx, tx: a.tx + r.counts.tx, ok: a.ok + r.counts.txOk, rej: a.rej + r.counts.txRejected }), { rx: 0, tx: 0, ok: 0, rej: 0 });
+    const until2 = Date.now() + 5000;
+    while (Date.now() < until2 && published < (metrics.uplinks_total ?? 0)) await sleep(20);
+    return { rxPacketsToGateway: c.rx, txRequests: c.tx, txOk: c.ok, txRejected: c.rej, published, metrics };
+  } finally {
+    for (const c of cleanups) await c().catch(() => {});
+    await handle.stop();
+    for (const p of ports) await new Promise<void>((r) => p.close(() => r()));
+    for (const p of ptys) {
+      p.proc.kill('SIGTERM');
+      await new Promise((r) => (p.proc.exitCode !== null ? r(null) : p.proc.once('exit', r)));
+    }
+    if (own) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Paced run without a gateway (demos of the medium alone). */
 export async function runPaced(fleet: Fleet, factor: number, onProgress?: (f: number) => void): Promise<void> {
   fleet.start();
   const t0 = performance.now();
@@ -12,7 +422,4 @@ export async function runPaced(fleet: Fleet, factor: number, onProgress?: (f: nu
     await new Promise((r) => setTimeout(r, 20));
   }
   fleet.stop();
-}
-export async function runWithGateway(_f: Fleet, _o: unknown): Promise<GatewaySideCounts> {
-  throw new Error('not yet');
 }

@@ -271,8 +271,10 @@ export class Fleet {
       (t) => this.sample(i, t),
       {
         onUplink: (n, u) => this.onUplink(n, u),
-        onDownlink: (n, fport, _p, window) => {
+        onDownlink: (n, fport, p, window) => {
           this.stats.downlinks[n]!++;
+          // FPort 10 command 0x01: set the reporting interval (u16 LE seconds), docs/protocol.md §4.
+          if (fport === 10 && p.length >= 3 && p[0] === 1) this.nodes[n]!.setInterval((p[1]! | (p[2]! << 8)) * 1000);
           for (const k of this.sinks) k.event({ ev: 'dl_rx', t: this.clock.now(), node: n, fport, window });
         },
         onRxTime: (n, ms) => {

@@ -64,6 +64,8 @@ export interface Scenario {
   };
   radio: { capture: boolean; shadowing: boolean; pathLoss: PathLossModel };
   faults: FaultSpec[];
+  /** Commands queued at the real gateway (with --gateway) at virtual time atH for node index `node`. */
+  downlinks: { atH: number; node: number; fport: number; payload: string }[];
 }
 
 export const DEFAULT_SCENARIO: Scenario = {
@@ -94,6 +96,7 @@ export const DEFAULT_SCENARIO: Scenario = {
   },
   radio: { capture: true, shadowing: true, pathLoss: BOR_2016 },
   faults: [],
+  downlinks: [],
 };
 
 export class ScenarioError extends Error {
@@ -124,7 +127,7 @@ function merge(base: unknown, over: unknown, path: string, open: Set<string>): u
   return over;
 }
 
-const OPEN = new Set(['area', 'gateways.positions', 'radio.pathLoss', 'faults', 'gateways.channels', 'nodes.channels']);
+const OPEN = new Set(['area', 'gateways.positions', 'radio.pathLoss', 'faults', 'downlinks', 'gateways.channels', 'nodes.channels']);
 
 function num(key: string, v: unknown, lo: number, hi: number): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw new ScenarioError(key, `must be a number in ${lo}..${hi}, got ${JSON.stringify(v)}`);
@@ -176,6 +179,12 @@ export function parseScenario(raw: unknown, baseDir = process.cwd()): Scenario {
     if (!['pm', 'climate', 'noise', 'all'].includes(f.sensor)) throw new ScenarioError(`faults[${i}].sensor`, 'expected pm, climate, noise or all');
     num(`faults[${i}].fromH`, f.fromH, 0, 1e6);
     num(`faults[${i}].toH`, f.toH, f.fromH, 1e6);
+  }
+  for (const [i, d] of s.downlinks.entries()) {
+    num(`downlinks[${i}].atH`, d.atH, 0, 1e6);
+    num(`downlinks[${i}].node`, d.node, 0, s.nodes.count - 1);
+    num(`downlinks[${i}].fport`, d.fport, 1, 223);
+    if (typeof d.payload !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(d.payload)) throw new ScenarioError(`downlinks[${i}].payload`, 'expected hex bytes');
   }
   return s;
 }

@@ -22,6 +22,8 @@ import type { Prng } from './prng.ts';
 /** LoRaWAN 1.0.x Regional Parameters, EU868: RECEIVE_DELAY1 = 1 s, RECEIVE_DELAY2 = 2 s. */
 export const RECEIVE_DELAY1_MS = 1000;
 export const RECEIVE_DELAY2_MS = 2000;
+/** Windows open this much early, as LoRaMac-node does to absorb timing error (RegionCommon window offset). */
+export const RX_EARLY_MS = 1;
 /** Receive window length: long enough to detect a preamble (8 symbols at the window's SF) plus margin. */
 export function rxWindowMs(sf: number, bwHz: number): number {
   return (Math.pow(2, sf) / bwHz) * 1000 * 12;
@@ -181,9 +183,9 @@ export class SimpleNode {
             this.hooks.onRxTime(this.index, this.clock.now() - opened2);
             if (st2 === RADIO_OK && rx2got) this.handleDownlink(rx2got.payload, 2);
           });
-        }, Math.max(0, wait));
+        }, Math.max(0, wait - RX_EARLY_MS));
       });
-    }, Math.max(0, txEnd + RECEIVE_DELAY1_MS - this.clock.now()));
+    }, Math.max(0, txEnd + RECEIVE_DELAY1_MS - RX_EARLY_MS - this.clock.now()));
   }
 
   /** Verifies a downlink addressed to this node; true when accepted. */
