@@ -15,7 +15,7 @@ export const ENTRY_FILES: Record<string, string> = {
 
 export const BUDGETS: Record<string, Record<string, number>> = {
   puck: { node: 20 * 1024, bridge: 16 * 1024, selftest: 12 * 1024 },
-  pico: { node: 24 * 1024, bridge: 16 * 1024, selftest: 12 * 1024 },
+  pico: { node: 32 * 1024, bridge: 16 * 1024, selftest: 12 * 1024 },
   esp32: { node: 32 * 1024, bridge: 24 * 1024, selftest: 12 * 1024 },
 };
 
