@@ -12,6 +12,7 @@ import {
   ERR_TOO_SHORT, ERR_NOT_DATA_FRAME, ERR_MIC, FRAME_MIN_LEN, DIR_UP,
 } from '../shared/lorawan/constants.ts';
 import { decodeReadings, decodeStatusFrame, decodeAlert, FPORT_READINGS, FPORT_STATUS, FPORT_ALERT } from '../shared/payload/kerb.ts';
+import { decodeLpp, lppTypeName } from '../shared/payload/lpp.ts';
 import { nodeAes } from '../gateway/crypto.ts';
 import { parseRegistry, PROFILES } from '../gateway/registry.ts';
 
@@ -103,30 +104,14 @@ function decodeFailure(code: number, bytes: Uint8Array): string {
   return errorName(code);
 }
 
-/** Loads the optional Cayenne LPP decoder (shared/payload/lpp.ts) if this tree has it. */
-async function loadLpp(): Promise<((b: Uint8Array) => unknown) | undefined> {
-  const path = '../shared/payload/lpp.ts';
-  try {
-    const m = (await import(path)) as { decodeLpp?: (b: Uint8Array) => unknown };
-    return m.decodeLpp;
-  } catch {
-    return undefined;
-  }
-}
-
 /** kerb / LPP payload decoding by port and registry profile; adds fields to out. */
-async function decodePayloadInto(out: Record<string, unknown>, fport: number, plain: Uint8Array, profile: string | undefined, forceLpp: boolean): Promise<void> {
+function decodePayloadInto(out: Record<string, unknown>, fport: number, plain: Uint8Array, profile: string | undefined, forceLpp: boolean): void {
   if (fport <= 0) return;
   const decoder = forceLpp ? 'lpp' : profile ? PROFILES[profile]?.decoder ?? 'kerb' : 'kerb';
   if (decoder === 'lpp') {
-    const decodeLpp = await loadLpp();
-    if (!decodeLpp) {
-      out.lppError = 'this build has no Cayenne LPP decoder (shared/payload/lpp.ts)';
-      return;
-    }
     const r = decodeLpp(plain);
     if (typeof r === 'number') out.lppError = `Cayenne LPP codec error ${r}`;
-    else out.lpp = r;
+    else out.lpp = r.map((v) => ({ channel: v.channel, type: v.type, name: lppTypeName(v.type), values: v.values }));
     return;
   }
   if (decoder !== 'kerb') return;
@@ -257,7 +242,7 @@ export async function run(argv: string[]): Promise<number> {
       out.payload = hexOf(plain);
       const txt = printable(plain);
       if (txt !== undefined) out.payloadText = txt;
-      await decodePayloadInto(out, f.fport, plain, c.profile, o.lpp);
+      decodePayloadInto(out, f.fport, plain, c.profile, o.lpp);
     }
     emit();
     return 0;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { loadVectors } from './helpers.ts';
 import type { FrameVectors } from './helpers.ts';
 
@@ -29,6 +30,13 @@ function kerb(args: string[], stdin?: string): Promise<Run> {
     p.stdin.end(stdin ?? '');
   });
 }
+const lpp = loadVectors<{ vectors: { name: string; hex: string; decoded: { channel: number; type: number; values: number[] }[] }[] }>('payload-lpp.json').vectors[0];
+// A third-party node's frame, built by lora-packet (an independent LoRaWAN implementation).
+const lp = createRequire(import.meta.url)('lora-packet') as typeof import('lora-packet').default;
+const lppFrame = lp.fromFields(
+  { MType: 'Confirmed Data Up', DevAddr: Buffer.from('26011BDC', 'hex'), FCnt: 5, FPort: 2, payload: Buffer.from(lpp.hex, 'hex') },
+  Buffer.from('22'.repeat(16), 'hex'), Buffer.from('33'.repeat(16), 'hex'),
+).getPHYPayload()!.toString('hex');
 const keys = (v: { nwkSKey?: string; appSKey?: string }) => ['--nwkskey', v.nwkSKey!, '--appskey', v.appSKey!];
 
 let dir: string;
@@ -40,6 +48,7 @@ beforeAll(() => {
     devices: [
       { id: 'lamp-0001', name: 'Lamp post, Market St 12', devAddr: '26011BDA', nwkSKey: kerbUp.nwkSKey, appSKey: kerbUp.appSKey, profile: 'kerb-street-v1' },
       { id: 'lamp-0002', devAddr: '26011BDB', nwkSKey: '00'.repeat(16), appSKey: '11'.repeat(16) },
+      { id: 'thirdparty-lpp', devAddr: '26011BDC', nwkSKey: '33'.repeat(16), appSKey: '22'.repeat(16), profile: 'cayenne-lpp' },
     ],
   }));
 });
@@ -66,6 +75,19 @@ describe('kerb decode', () => {
     expect(j.micOk).toBe(true);
     expect(j.payload).toBe(refReadings.hex.toUpperCase());
     expect(j.readings).toEqual(refReadings.readings);
+  });
+
+  it('decodes Cayenne LPP for a cayenne-lpp registry profile, and with --lpp', async () => {
+    const want = lpp.decoded.map((d) => ({ channel: d.channel, type: d.type, values: d.values }));
+    const r = await kerb([lppFrame, '--registry', registry, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ device: 'thirdparty-lpp', profile: 'cayenne-lpp', mtype: 'confirmed-data-up', fport: 2, micOk: true, payload: lpp.hex.toUpperCase() });
+    expect(j.lpp).toMatchObject(want);
+    expect(j.lpp[0].name).toBe('temperature');
+    const forced = await kerb([lppFrame, '--nwkskey', '33'.repeat(16), '--appskey', '22'.repeat(16), '--lpp', '--json']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout).lpp).toMatchObject(want);
   });
 
   it('reads the frame from stdin with "-" and prints structure only without keys', async () => {
