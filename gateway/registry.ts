@@ -45,9 +45,9 @@ export const PROFILES: Record<string, Profile> = {
     readings: KERB_READINGS,
   },
   'cayenne-lpp': {
-    description: 'third-party node sending Cayenne LPP on any FPort (temperature, humidity, pressure, analog inputs)',
+    description: 'third-party node sending Cayenne LPP on any FPort (temperature, humidity, pressure, voltage as battery)',
     decoder: 'lpp',
-    readings: ['tempDeciC', 'rhHalfPct', 'pressureDeciHpa'],
+    readings: ['tempDeciC', 'rhHalfPct', 'pressureDeciHpa', 'batteryMv'],
   },
   raw: {
     description: 'payload passed through undecoded',

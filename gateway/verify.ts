@@ -14,7 +14,7 @@ import type { Readings } from '../shared/payload/kerb.ts';
 import { FPORT_READINGS } from '../shared/payload/constants.ts';
 import type { DeviceInfo } from './registry.ts';
 import { PROFILES } from './registry.ts';
-import { lppToReadings } from './lpp-readings.ts';
+import { decodeLpp, lppToReadings } from '../shared/payload/lpp.ts';
 
 /** frames_rejected_total{reason} label values. */
 export type RejectReason =
@@ -57,7 +57,8 @@ export function decodePayload(profile: string, fport: number, payload: Uint8Arra
     const r = decodeReadings(payload);
     return typeof r === 'number' ? { readings: null, error: `kerb readings codec error ${r}` } : { readings: r };
   }
-  return lppToReadings(payload);
+  const v = decodeLpp(payload);
+  return typeof v === 'number' ? { readings: null, error: `Cayenne LPP codec error ${v}` } : { readings: lppToReadings(v) };
 }
 
 type Attempt =

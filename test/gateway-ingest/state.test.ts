@@ -96,6 +96,19 @@ describe('verification', () => {
     expect(r.ok && r.v.readings).toEqual({});
   });
 
+  it('decodes Cayenne LPP on any port for devices with the cayenne-lpp profile', () => {
+    const reg = validateRegistry({ devices: [{ ...newDevice('lpp-1', '26000003'), profile: 'cayenne-lpp' }] });
+    const d = reg.devices[0];
+    const td = { id: 'lpp-1', devAddr: '26000003', nwkSKey: Buffer.from(d.nwkSKey).toString('hex'), appSKey: Buffer.from(d.appSKey).toString('hex') };
+    // Cayenne LPP: ch1 temperature 0x00B8 = 18.4 °C, ch2 humidity 0x82 = 65 %, ch3 barometer 0x2794 = 1013.2 hPa.
+    const lppBytes = Uint8Array.from(Buffer.from('016700b8026882037327 94'.replace(/ /g, ''), 'hex'));
+    const r = verifyFrame(loraUplink(td, 1, lppBytes, { fport: 7 }), { candidates: () => [d], lastUp: () => -1, aes: nodeAes });
+    expect(r.ok && r.v.readings).toEqual({ tempDeciC: 184, rhHalfPct: 130, pressureDeciHpa: 10132 });
+    const bad = verifyFrame(loraUplink(td, 2, Uint8Array.from([1, 0xee, 0]), { fport: 7 }), { candidates: () => [d], lastUp: () => 1, aes: nodeAes });
+    expect(bad.ok && bad.v.readings).toBe(null);
+    expect(bad.ok && bad.v.decodeError).toMatch(/LPP/);
+  });
+
   it('tells replays from forgeries and accepts a large forward jump that the MIC proves', () => {
     const reg = validateRegistry({ devices: [newDevice('a', '26000002')] });
     const d = reg.devices[0];
