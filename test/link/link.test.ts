@@ -104,6 +104,8 @@ describe('link messages: golden vectors', () => {
   for (const v of V.messages) {
     it(v.name, () => {
       expect(refWire(v.message)).toBe(v.wire);
+      const inner = bytes(v.wire).subarray(1, -1);
+      expect(hex(inner.subarray(0, cobsDecodeInPlace(inner, inner.length)))).toBe(v.raw);
       expect(hex(encodeLinkMessage(fromJson(v.message)))).toBe(v.wire);
       const want = fromJson(v.message);
       expect(decodeLinkPacket(bytes(v.wire))).toEqual(want);
