@@ -50,13 +50,14 @@ export function makeNode(
 ): { clock: VirtualClock; vn: VirtualStreetNode; rx: Receiver } {
   const clock = extra.clock instanceof VirtualClock ? extra.clock : new VirtualClock(0);
   const rx = new Receiver();
+  const rxr = extra.onUplink ? null : rx;
   const vn = createVirtualStreetNode({
-    clock, env, devAddr: DEV_ADDR, nwkSKey: NWK, appSKey: APP,
-    onUplink: (ev) => rx.push(ev),
-    config: { intervalS: 60, ...extra.config },
+    devAddr: DEV_ADDR, nwkSKey: NWK, appSKey: APP,
     ...extra,
-  } as VirtualStreetNodeOptions);
-  if (extra.onUplink) vn.radio.onTransmit = (ev) => { rx.push(ev); extra.onUplink!(ev); };
+    clock, env,
+    onUplink: extra.onUplink ?? ((ev: TxEvent) => rxr!.push(ev)),
+    config: { intervalS: 60, ...extra.config },
+  });
   return { clock, vn, rx };
 }
 
