@@ -4,6 +4,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { SerialPort } from 'serialport';
 import { Ingest } from '../../gateway/ingest.ts';
 import type { IngestOptions } from '../../gateway/ingest.ts';
 import type { Uplink, DownlinkResult, LinkTransport } from '../../gateway/types.ts';
@@ -199,6 +200,39 @@ describe('radio failures', () => {
     await waitFor(() => rig.metrics.get('radio_up', { radio: rig.pair.b }) === 1, 8000, 'radio up after heartbeat resumes');
     rig.radio.uplink(loraUplink(devA, 1, REF_BYTES));
     await waitFor(() => rig.uplinks.length === 1, 5000, 'uplink');
+  });
+});
+
+describe('radio failures (continued)', () => {
+  it('reports "cannot lock port" once while another process holds the radio, and takes it when freed', async () => {
+    await rig.ingest.stop();
+    const holder = new SerialPort({ path: rig.pair.b, baudRate: 115200, autoOpen: false, lock: true });
+    await new Promise<void>((res, rej) => holder.open((e) => (e ? rej(e) : res())));
+    try {
+      rig.ingest = makeIngest(rig);
+      await rig.ingest.start();
+      await waitFor(() => rig.log.lines.find((l) => l.fields?.reason === 'serial_locked'), 5000, 'lock failure logged');
+      await new Promise((r) => setTimeout(r, 1200)); // several retries
+      const locked = rig.log.lines.filter((l) => l.fields?.reason === 'serial_locked');
+      expect(locked.length).toBe(1);
+      expect(String(locked[0].fields?.detail)).toMatch(/cannot lock port/);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
+    await waitFor(() => rig.metrics.get('radio_up', { radio: rig.pair.b }) === 1, 10_000, 'radio up once the port is free');
+  });
+
+  it('treats a line carrying only garbage as dead (wrong baud rate) and reopens it', async () => {
+    rig.radio.setHeartbeat(false);
+    const noise = setInterval(() => rig.radio.writeRaw(Uint8Array.from(randomBytes(64)).map((b) => b | 1)), 100);
+    try {
+      await waitFor(() => rig.metrics.get('link_errors_total', { radio: rig.pair.b, reason: 'garbage' }) >= 1, 8000, 'garbage detected');
+    } finally {
+      clearInterval(noise);
+    }
+    expect(rig.log.lines.find((l) => l.msg.includes('radio down'))?.fields?.reason).toBe('garbage');
+    rig.radio.setHeartbeat(true);
+    await waitFor(() => rig.metrics.get('radio_up', { radio: rig.pair.b }) === 1, 8000, 'radio up again');
   });
 });
 
