@@ -26,6 +26,7 @@ options:
   --registry FILE               look the keys up by DevAddr in a device registry (devices.json)
   --last-fcnt N                 last accepted 32-bit uplink/downlink counter; the 16 bits on air are
                                 extended to the next value above it (default: fresh session)
+  --base64                      the frame is base64 (as The Things Stack and packet forwarders log it)
   --lpp                         decode the payload as Cayenne LPP whatever the port
   --json                        one line of JSON (default: indented)
 
@@ -41,12 +42,13 @@ interface Opts {
   lastFcnt: number;
   lpp: boolean;
   json: boolean;
+  base64: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { lastFcnt: -1, lpp: false, json: false };
+  const o: Opts = { lastFcnt: -1, lpp: false, json: false, base64: false };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
     if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${name} needs a value`);
@@ -67,6 +69,7 @@ function parseArgs(argv: string[]): Opts {
       }
       case '--lpp': o.lpp = true; break;
       case '--json': o.json = true; break;
+      case '--base64': o.base64 = true; break;
       default:
         if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
         if (o.hex !== undefined) throw new UsageError(`one frame at a time (got '${o.hex}' and '${a}')`);
@@ -84,6 +87,13 @@ function parseHex(s: string): Uint8Array | undefined {
   const t = s.trim().replace(/^0x/i, '').replace(/[\s:-]/g, '');
   if (!/^([0-9a-fA-F]{2})*$/.test(t)) return undefined;
   return Uint8Array.from(Buffer.from(t, 'hex'));
+}
+
+/** Standard or URL-safe base64, padding optional; undefined if not base64. */
+function parseBase64(s: string): Uint8Array | undefined {
+  const t = s.replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(t) || t.replace(/=+$/, '').length % 4 === 1) return undefined;
+  return Uint8Array.from(Buffer.from(t, 'base64'));
 }
 
 function parseKey(s: string, name: string): Uint8Array {
@@ -180,9 +190,9 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const text = o.hex === '-' ? await readStdin() : o.hex!;
-  const bytes = parseHex(text);
+  const bytes = o.base64 ? parseBase64(text) : parseHex(text);
   if (!bytes) {
-    console.error(`kerb decode: not hex: '${text.trim().slice(0, 40)}${text.trim().length > 40 ? '…' : ''}'`);
+    console.error(`kerb decode: not ${o.base64 ? 'base64' : 'hex'}: '${text.trim().slice(0, 40)}${text.trim().length > 40 ? '…' : ''}'`);
     return 1;
   }
   const f = decodeFrame(bytes);

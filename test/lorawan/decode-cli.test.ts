@@ -99,6 +99,13 @@ describe('kerb decode', () => {
     expect(j.payload).toBeUndefined();
   });
 
+  it('takes base64 with --base64 (brocaar/lorawan test frame)', async () => {
+    const v = byName('brocaar-lorawan-hello');
+    const r = await kerb([Buffer.from(v.hex, 'hex').toString('base64'), '--base64', ...keys(v), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ devAddr: '01020304', micOk: true, payloadText: 'hello' });
+  });
+
   it('extends the 16-bit counter with --last-fcnt and flags a replay', async () => {
     const ok = await kerb([rollover.hex, ...keys(rollover), '--last-fcnt', '69999', '--json']);
     expect(ok.code).toBe(0);
