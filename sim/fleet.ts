@@ -8,7 +8,9 @@ import type { SiteProfile, EnvSample } from './env.ts';
 import { Medium, sensitivityDbm } from './medium.ts';
 import type { AirFrame, GatewayReception, Point } from './medium.ts';
 import { SimpleNode } from './simple-node.ts';
-import type { UplinkInfo } from './simple-node.ts';
+import { FastNode } from './fast-node.ts';
+import type { FleetNode, FastUplink } from './fast-node.ts';
+import type { StreetEnv } from './devices/index.ts';
 import { Stats, batteryMv } from './stats.ts';
 import type { Scenario, FaultSpec } from './scenario.ts';
 import { simAes } from './aes.ts';
@@ -54,7 +56,11 @@ export interface TraceSink {
 export interface DeliveredFrame {
   node: number;
   fcnt: number;
-  readings: Readings;
+  fport: number;
+  /** Decoded readings for FPort 1 (null for status/alert frames). */
+  readings: Readings | null;
+  /** Decrypted FRMPayload. */
+  plain: Uint8Array | null;
 }
 
 export interface FleetOptions {
@@ -155,7 +161,7 @@ export class Fleet {
   readonly stats: Stats;
   readonly devices: SimDevice[] = [];
   readonly gateways: SimGateway[] = [];
-  readonly nodes: SimpleNode[] = [];
+  readonly nodes: FleetNode[] = [];
   readonly width: number;
   readonly height: number;
   readonly origin: { lat: number; lon: number };
@@ -169,7 +175,7 @@ export class Fleet {
   private sites: SiteProfile[] = [];
   private soc0: Float64Array;
   private sinks: TraceSink[];
-  private pending = new Map<number, { node: number; fcnt: number; readings: Readings }>();
+  private pending = new Map<number, DeliveredFrame>();
   private faults: { spec: FaultSpec; nodes: Set<number>; stuck: Map<number, EnvSample> }[] = [];
   private started = false;
 
@@ -199,8 +205,8 @@ export class Fleet {
     });
     this.stats = new Stats(pl.nodes.length, pl.gateways.length);
     this.soc0 = new Float64Array(pl.nodes.length);
-    if (s.nodes.mode !== 'simple') {
-      this.notes.push(`nodes.mode '${s.nodes.mode}' is not wired into this build yet; running the built-in simple node model`);
+    if (s.nodes.mode === 'fidelity') {
+      this.notes.push("nodes.mode 'fidelity' (firmware bundle in the Espruino context) is not available in this build; running 'fast' (the shared node application on virtual hardware)");
     }
     const nr = this.rng.fork('nodes');
     for (let i = 0; i < pl.nodes.length; i++) this.addNode(i, pl.nodes[i]!, nr.fork(i));
@@ -247,75 +253,116 @@ export class Fleet {
     this.stats.sf[i] = sf;
     this.sites.push(this.env.site(r.fork('site')));
     this.soc0[i] = r.range(0.55, 1);
-    const node = new SimpleNode(
-      i,
-      this.clock,
-      this.medium.radio(m),
-      {
+    const intervalMs = s.nodes.intervalS * 1000;
+    if (s.nodes.mode === 'simple') {
+      const node = new SimpleNode(
+        i,
+        this.clock,
+        this.medium.radio(m),
+        {
+          devAddr,
+          session: { nwkSKey: simAes(nwkSKey), appSKey: simAes(appSKey) },
+          sf,
+          bwHz: 125000,
+          cr: 1,
+          txPowerDbm: s.nodes.txPowerDbm,
+          intervalMs,
+          traffic: s.nodes.traffic,
+          jitter: s.nodes.jitter,
+          rxWindows: s.nodes.rxWindows,
+          rx2Sf: s.nodes.rx2Sf,
+          fcntStart: 0,
+          dutyCycle: s.nodes.dutyCycle,
+          freqs: s.nodes.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.nodes.channels,
+        },
+        r.fork('traffic'),
+        (t) => this.sample(i, t),
+        {
+          onUplink: (n, u) => this.onUplink(n, u.fcnt, u.fport, u.sf, u.phy.length, u.readings, null),
+          onDownlink: (n, fport, p, window) => {
+            this.stats.downlinks[n]!++;
+            // FPort 10 command 0x01: set the reporting interval (u16 LE seconds), docs/protocol.md §4.
+            if (fport === 10 && p.length >= 3 && p[0] === 1) (this.nodes[n] as SimpleNode).setInterval((p[1]! | (p[2]! << 8)) * 1000);
+            for (const k of this.sinks) k.event({ ev: 'dl_rx', t: this.clock.now(), node: n, fport, window });
+          },
+          onRxTime: (n, ms) => {
+            this.stats.rxMs[n]! += ms;
+          },
+        },
+      );
+      this.nodes.push(node);
+    } else {
+      const node = new FastNode({
+        index: i,
+        clock: this.clock,
+        medium: this.medium,
+        mediumNode: m,
         devAddr,
-        session: { nwkSKey: simAes(nwkSKey), appSKey: simAes(appSKey) },
+        nwkSKey,
+        appSKey,
         sf,
-        bwHz: 125000,
-        cr: 1,
         txPowerDbm: s.nodes.txPowerDbm,
-        intervalMs: s.nodes.intervalS * 1000,
-        traffic: s.nodes.traffic,
-        jitter: s.nodes.jitter,
-        rxWindows: s.nodes.rxWindows,
-        rx2Sf: s.nodes.rx2Sf,
-        fcntStart: 0,
-        dutyCycle: s.nodes.dutyCycle,
-        freqs: s.nodes.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.nodes.channels,
-      },
-      r.fork('traffic'),
-      (t) => this.sample(i, t),
-      {
-        onUplink: (n, u) => this.onUplink(n, u),
-        onDownlink: (n, fport, p, window) => {
-          this.stats.downlinks[n]!++;
-          // FPort 10 command 0x01: set the reporting interval (u16 LE seconds), docs/protocol.md §4.
-          if (fport === 10 && p.length >= 3 && p[0] === 1) this.nodes[n]!.setInterval((p[1]! | (p[2]! << 8)) * 1000);
-          for (const k of this.sinks) k.event({ ev: 'dl_rx', t: this.clock.now(), node: n, fport, window });
+        intervalS: s.nodes.intervalS,
+        firstReportMs: r.fork('first').range(1000, intervalMs),
+        seed: (s.seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0,
+        env: (t) => this.streetEnv(i, t),
+        decrypt: !!this.opts.recordDelivered,
+        onUplink: (n, u: FastUplink) => {
+          this.onUplink(n, u.fcnt, u.fport, u.params.sf, u.phy.length, u.readings, u.plain);
         },
         onRxTime: (n, ms) => {
           this.stats.rxMs[n]! += ms;
         },
-      },
-    );
-    this.nodes.push(node);
+      });
+      this.nodes.push(node);
+    }
+  }
+
+  /** What node i's virtual chips measure at t (fast mode): stuck faults freeze values; dropouts are chip fault switches. */
+  streetEnv(i: number, t: number): StreetEnv {
+    const e = this.envWithFaults(i, t);
+    const b = this.scenario.nodes.battery;
+    return { tempC: e.tempC, rh: e.rhPct, pressureHpa: e.pressureHpa, pm25: e.pm25Ugm3, pm10: e.pm10Ugm3, noiseDb: e.noiseDbA, batteryMv: batteryMv(this.soc0[i]! - this.stats.chargeMah(b, i, t) / b.capacityMah) };
+  }
+
+  private envWithFaults(i: number, t: number): EnvSample {
+    const site = this.sites[i]!;
+    let e = this.env.sample(site, t);
+    for (const f of this.faults) {
+      const sp = f.spec;
+      if (sp.kind !== 'stuck' || !f.nodes.has(i) || t < sp.fromH * HOUR_MS || t >= sp.toH * HOUR_MS) continue;
+      const hit = (x: string): boolean => sp.sensor === 'all' || sp.sensor === x;
+      let frozen = f.stuck.get(i);
+      if (!frozen) {
+        frozen = this.env.sample(site, sp.fromH * HOUR_MS);
+        f.stuck.set(i, frozen);
+      }
+      e = {
+        pm25Ugm3: hit('pm') ? frozen.pm25Ugm3 : e.pm25Ugm3,
+        pm10Ugm3: hit('pm') ? frozen.pm10Ugm3 : e.pm10Ugm3,
+        tempC: hit('climate') ? frozen.tempC : e.tempC,
+        rhPct: hit('climate') ? frozen.rhPct : e.rhPct,
+        pressureHpa: hit('climate') ? frozen.pressureHpa : e.pressureHpa,
+        noiseDbA: hit('noise') ? frozen.noiseDbA : e.noiseDbA,
+      };
+    }
+    return e;
   }
 
   /** What node i's sensors read at virtual time t, with scenario faults applied. */
   sample(i: number, t: number): Readings {
-    const site = this.sites[i]!;
-    let e = this.env.sample(site, t);
+    const e = this.envWithFaults(i, t);
     let status = 0;
     let pm = true;
     let climate = true;
     let noise = true;
     for (const f of this.faults) {
       const sp = f.spec;
-      if (!f.nodes.has(i) || t < sp.fromH * HOUR_MS || t >= sp.toH * HOUR_MS) continue;
+      if (sp.kind !== 'dropout' || !f.nodes.has(i) || t < sp.fromH * HOUR_MS || t >= sp.toH * HOUR_MS) continue;
       const hit = (x: string): boolean => sp.sensor === 'all' || sp.sensor === x;
-      if (sp.kind === 'dropout') {
-        if (hit('pm')) pm = false;
-        if (hit('climate')) climate = false;
-        if (hit('noise')) noise = false;
-      } else if (sp.kind === 'stuck') {
-        let frozen = f.stuck.get(i);
-        if (!frozen) {
-          frozen = this.env.sample(site, sp.fromH * HOUR_MS);
-          f.stuck.set(i, frozen);
-        }
-        e = {
-          pm25Ugm3: hit('pm') ? frozen.pm25Ugm3 : e.pm25Ugm3,
-          pm10Ugm3: hit('pm') ? frozen.pm10Ugm3 : e.pm10Ugm3,
-          tempC: hit('climate') ? frozen.tempC : e.tempC,
-          rhPct: hit('climate') ? frozen.rhPct : e.rhPct,
-          pressureHpa: hit('climate') ? frozen.pressureHpa : e.pressureHpa,
-          noiseDbA: hit('noise') ? frozen.noiseDbA : e.noiseDbA,
-        };
-      }
+      if (hit('pm')) pm = false;
+      if (hit('climate')) climate = false;
+      if (hit('noise')) noise = false;
     }
     const r: Readings = {};
     if (pm) {
@@ -336,11 +383,11 @@ export class Fleet {
     return r;
   }
 
-  private onUplink(n: number, u: UplinkInfo): void {
+  private onUplink(n: number, fcnt: number, fport: number, sf: number, len: number, readings: Readings | null, plain: Uint8Array | null): void {
     this.stats.sent[n]!++;
-    this.stats.airtimeMs[n]! += timeOnAirMs(u.sf, 125000, 1, u.phy.length, 8, true, true);
-    if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + u.fcnt, { node: n, fcnt: u.fcnt, readings: u.readings });
-    this.lastFcnt[n] = u.fcnt;
+    this.stats.airtimeMs[n]! += timeOnAirMs(sf, 125000, 1, len, 8, true, true);
+    if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + fcnt, { node: n, fcnt, fport, readings, plain });
+    this.lastFcnt[n] = fcnt;
   }
 
   private lastFcnt: Record<number, number> = {};
@@ -384,6 +431,22 @@ export class Fleet {
     this.started = true;
     for (const node of this.nodes) node.start();
     for (const f of this.faults) {
+      if (f.spec.kind === 'dropout') {
+        for (const i of [...f.nodes].sort((a, b) => a - b)) {
+          const node = this.nodes[i];
+          if (!(node instanceof FastNode)) continue;
+          const set = (on: boolean) => {
+            const sp = f.spec;
+            const hit = (x: string): boolean => sp.sensor === 'all' || sp.sensor === x;
+            if (hit('pm')) node.vn.pms.faults.absent = on;
+            if (hit('climate')) node.vn.bme280.faults.absent = on;
+            if (hit('noise')) node.vn.noiseAdc.absent = on;
+            for (const k of this.sinks) k.event({ ev: 'fault', t: this.clock.now(), node: i, kind: `dropout:${sp.sensor}`, on });
+          };
+          this.clock.setTimeout(() => set(true), f.spec.fromH * HOUR_MS);
+          this.clock.setTimeout(() => set(false), f.spec.toH * HOUR_MS);
+        }
+      }
       if (f.spec.kind !== 'offline') continue;
       for (const i of [...f.nodes].sort((a, b) => a - b)) {
         this.clock.setTimeout(() => {

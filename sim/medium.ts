@@ -146,6 +146,8 @@ export interface MediumOptions {
 
 interface RxWindow {
   node: number;
+  /** External radios (sim/devices VirtualRadio) take the packet when the preamble is locked. */
+  onLock?: (payload: Uint8Array, rssiDbm: number, snrDb: number) => void;
   p: RadioParams;
   openMs: number;
   closeMs: number;
@@ -175,6 +177,7 @@ export class Medium {
   private gwTxFrom: number[] = [];
   private gwListen: { freqs: Set<number>; sfs: Set<number> }[] = [];
   private windows = new Map<number, RxWindow[]>();
+  private txFrames = new Map<number, AirFrame>();
   private nextId = 1;
   private rng: Prng;
   observer: MediumObserver = {};
@@ -370,6 +373,21 @@ export class Medium {
     list.push(w);
   }
 
+  /**
+   * A receive window of a radio that models its own demodulation timing (sim/devices VirtualRadio):
+   * the medium hands it the packet as soon as the preamble is locked.
+   */
+  receiveExternal(node: number, p: RadioParams, timeoutMs: number, onLock: (payload: Uint8Array, rssiDbm: number, snrDb: number) => void): void {
+    this.receive(node, p, timeoutMs, () => {});
+    this.nodes[node]!.window!.onLock = onLock;
+  }
+
+  /** An uplink from a radio that runs its own transmit timing (sim/devices VirtualRadio.onTransmit). */
+  injectUplink(node: number, p: RadioParams, payload: Uint8Array): void {
+    this.nodes[node]!.txUntil = -Infinity;
+    this.transmit(node, p, payload, () => {});
+  }
+
   private unlistWindow(w: RxWindow): void {
     const k = this.key(w.p.freqHz, w.p.sf);
     const list = this.windows.get(k);
@@ -419,6 +437,7 @@ export class Medium {
     }
     this.gwTxFrom[g] = start;
     this.gwTxUntil[g] = start + toa;
+    let delivered = false;
     this.clock.setTimeout(() => {
       const f: AirFrame = {
         id: this.nextId++,
@@ -438,23 +457,39 @@ export class Medium {
         interferers: null,
         target,
       };
+      this.txFrames.set(g, f);
       this.begin(f);
+    }, start - this.clock.now());
+    // Who hears it is decided once the preamble can be locked (start + Npre − 5 symbols): a window
+    // that opens during the first preamble symbols still catches the frame, as on a real SX127x.
+    const lockAt = start + (PREAMBLE_SYMBOLS - LOCK_SYMBOLS) * symbolMs(p.sf, p.bwHz);
+    this.clock.setTimeout(() => {
+      const f = this.txFrames.get(g)!;
       const sens = sensitivityDbm(p.sf, p.bwHz);
       const list = this.windows.get(this.key(p.freqHz, p.sf)) ?? [];
       const hearers: RxWindow[] = [];
-      for (const w of list) {
+      for (const w of [...list]) {
         if (w.frame || !w.p.invertIq) continue;
         const loss = this.meanLossDb(w.node, g);
         if (!Number.isFinite(loss)) continue;
         const rssi = (p.powerDbm ?? gw.txPowerDbm) - loss - this.shadow();
         if (rssi < sens) continue;
+        if (w.onLock) {
+          const n = this.nodes[w.node]!;
+          n.window = null;
+          this.clock.clearTimeout(w.timer);
+          this.unlistWindow(w);
+          if (w.node === target) delivered = true;
+          w.onLock(f.payload, Math.round(rssi), rssi - noiseFloorDbm(p.bwHz));
+          continue;
+        }
         w.frame = f;
         w.rssi = rssi;
         hearers.push(w);
       }
-      let delivered = false;
       this.clock.setTimeout(() => {
         this.finish(f);
+        this.txFrames.delete(g);
         for (const w of hearers) {
           const n = this.nodes[w.node]!;
           if (n.window !== w) continue;
@@ -469,8 +504,8 @@ export class Medium {
         f.interferers = null;
         this.observer.downlinkEnd?.(f, delivered, delivered ? null : hearers.length ? 'collision' : 'range');
         done?.(true);
-      }, toa);
-    }, start - this.clock.now());
+      }, start + toa - this.clock.now());
+    }, lockAt - this.clock.now());
   }
 }
 
