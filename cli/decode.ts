@@ -13,6 +13,7 @@ import {
 } from '../shared/lorawan/constants.ts';
 import { decodeReadings, decodeStatusFrame, decodeAlert, FPORT_READINGS, FPORT_STATUS, FPORT_ALERT } from '../shared/payload/kerb.ts';
 import { decodeLpp, lppTypeName } from '../shared/payload/lpp.ts';
+import * as payloadConstants from '../shared/payload/constants.ts';
 import { nodeAes } from '../gateway/crypto.ts';
 import { parseRegistry, PROFILES } from '../gateway/registry.ts';
 
@@ -114,28 +115,34 @@ function decodeFailure(code: number, bytes: Uint8Array): string {
   return errorName(code);
 }
 
+/** A payload codec status code with its constant's name (PAYLOAD_ERR_VERSION), for humans. */
+function payloadErr(what: string, code: number): string {
+  const name = Object.keys(payloadConstants).find((k) => /_ERR_/.test(k) && (payloadConstants as Record<string, unknown>)[k] === code);
+  return `${what} codec error ${code}${name ? ` (${name})` : ''}`;
+}
+
 /** kerb / LPP payload decoding by port and registry profile; adds fields to out. */
 function decodePayloadInto(out: Record<string, unknown>, fport: number, plain: Uint8Array, profile: string | undefined, forceLpp: boolean): void {
   if (fport <= 0) return;
   const decoder = forceLpp ? 'lpp' : profile ? PROFILES[profile]?.decoder ?? 'kerb' : 'kerb';
   if (decoder === 'lpp') {
     const r = decodeLpp(plain);
-    if (typeof r === 'number') out.lppError = `Cayenne LPP codec error ${r}`;
+    if (typeof r === 'number') out.lppError = payloadErr('Cayenne LPP', r);
     else out.lpp = r.map((v) => ({ channel: v.channel, type: v.type, name: lppTypeName(v.type), values: v.values }));
     return;
   }
   if (decoder !== 'kerb') return;
   if (fport === FPORT_READINGS) {
     const r = decodeReadings(plain);
-    if (typeof r === 'number') out.readingsError = `kerb readings codec error ${r}`;
+    if (typeof r === 'number') out.readingsError = payloadErr('kerb readings', r);
     else out.readings = r;
   } else if (fport === FPORT_STATUS) {
     const r = decodeStatusFrame(plain);
-    if (typeof r === 'number') out.statusError = `kerb status codec error ${r}`;
+    if (typeof r === 'number') out.statusError = payloadErr('kerb status', r);
     else out.status = r;
   } else if (fport === FPORT_ALERT) {
     const r = decodeAlert(plain);
-    if (typeof r === 'number') out.alertError = `kerb alert codec error ${r}`;
+    if (typeof r === 'number') out.alertError = payloadErr('kerb alert', r);
     else out.alert = r;
   }
 }
