@@ -1,11 +1,11 @@
 // The node application on virtual hardware: what it sends, how it samples, how it copes.
 import { describe, it, expect } from 'vitest';
-import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver, session } from './helpers.ts';
+import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver } from './helpers.ts';
 import type { StreetEnv } from '../../sim/devices/index.ts';
 import { VirtualClock } from '../../sim/clock.ts';
 import { VirtualRadio, VirtualStore, VirtualPower } from '../../sim/devices/index.ts';
 import type { RxWindow } from '../../sim/devices/index.ts';
-import { decodeReadings, decodeStatusFrame, decodeAlert } from '../../shared/payload/kerb.ts';
+import { decodeReadings } from '../../shared/payload/kerb.ts';
 import type { Readings } from '../../shared/payload/kerb.ts';
 import {
   STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT, STATUS_REBOOTED, STATUS_BATTERY_LOW,
@@ -264,4 +264,3 @@ describe('sensor faults are data', () => {
   });
 });
 
-export { session };
