@@ -93,11 +93,13 @@ var kerbFormatter = (function () {
             if (total - r.pos < 8)
                 return PAYLOAD_ERR_TRUNCATED;
             var g = getBits(r, 7);
+            ext = getBits(r, 1);
+            if (!ext && g === 0)
+                return PAYLOAD_ERR_VALUE;
             while (g) {
                 unknown += g & 1;
                 g >>= 1;
             }
-            ext = getBits(r, 1);
         }
         var out = {};
         var o = out;
@@ -112,8 +114,11 @@ var kerbFormatter = (function () {
                 var g = getBits(r, 8);
                 s += (g & 127) * mul;
                 mul *= 128;
-                if (!(g & 128))
+                if (!(g & 128)) {
+                    if (g === 0)
+                        return PAYLOAD_ERR_VALUE;
                     break;
+                }
             }
             out.status = s;
         }

@@ -142,8 +142,10 @@ export function decodeReadings(b: Uint8Array): Readings | number {
   while (ext) {
     if (total - r.pos < 8) return PAYLOAD_ERR_TRUNCATED;
     let g = getBits(r, 7);
-    while (g) { unknown += g & 1; g >>= 1; }
     ext = getBits(r, 1);
+    // The last group must name a kind, or it is padding no encoder emits (canonical form).
+    if (!ext && g === 0) return PAYLOAD_ERR_VALUE;
+    while (g) { unknown += g & 1; g >>= 1; }
   }
   const out: Readings = {};
   const o = out as { [k: string]: number };
@@ -156,7 +158,11 @@ export function decodeReadings(b: Uint8Array): Readings | number {
       const g = getBits(r, 8);
       s += (g & 0x7f) * mul;
       mul *= 128;
-      if (!(g & 0x80)) break;
+      if (!(g & 0x80)) {
+        // Canonical form only (what encodeReadings emits): no status field for 0, no zero top group.
+        if (g === 0) return PAYLOAD_ERR_VALUE;
+        break;
+      }
     }
     out.status = s;
   }
