@@ -56,15 +56,21 @@ function main(): SensorNode | null {
   });
   if (r.reset) pulseReset(createDigitalPin(r.reset));
 
+  // Sampling periods: the BME280 sleeps between forced measurements (cheap, once a minute); the
+  // fan-driven PM sensor and the battery once per report; the microphone envelope every 10 s.
+  const reportMs = (config.intervalS || 300) * 1000;
   const sensors: Sensor[] = [];
-  sensors.push(bme280Sensor(new Bme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 0));
-  if (KERB_HAS_PM && b.pmSerial) sensors.push(pmsSensor(new Pms(createUart(b.pmSerial, 9600, b.pmRx, b.pmTx), clock), STATUS_PM_FAULT, 0));
-  if (KERB_HAS_SOUND && b.soundPin) sensors.push(soundSensor(new SoundLevel(createAnalogIn(b.soundPin), SOUND_CAL_FRAC_94, SOUND_READS), STATUS_NOISE_FAULT, 0));
+  sensors.push(bme280Sensor(new Bme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 60000));
+  if (KERB_HAS_PM && b.pmSerial) sensors.push(pmsSensor(new Pms(createUart(b.pmSerial, 9600, b.pmRx, b.pmTx), clock), STATUS_PM_FAULT, reportMs));
+  if (KERB_HAS_SOUND && b.soundPin) sensors.push(soundSensor(new SoundLevel(createAnalogIn(b.soundPin), SOUND_CAL_FRAC_94, SOUND_READS), STATUS_NOISE_FAULT, 10000));
   // Battery through the board's own method (divider ADC, NRF.getBattery, E.getBattery), presented
   // to the driver as an ADC fraction of 3300 mV with a 1:1 ratio.
-  sensors.push(batterySensor(new Battery({ read: function () { return power.batteryMv() / 3300; } }, 3300, 1000), 0, 0));
+  sensors.push(batterySensor(new Battery({ read: function () { return power.batteryMv() / 3300; } }, 3300, 1000), 0, reportMs));
 
   config.fwVersion = fwVersion();
+  if (config.lowBatteryMv === undefined) config.lowBatteryMv = b.lowBatteryMv;
+  // Wake at least twice per watchdog period so an idle-but-healthy node is never reset.
+  config.maxSleepMs = WATCHDOG_S * 500;
   const node = createNode({
     clock: clock, radio: radio, store: createStorageStore(), power: power, sensors: sensors,
     aesFactory: aes,

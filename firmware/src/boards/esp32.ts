@@ -16,6 +16,7 @@ export function esp32Board(): BoardProfile {
     // ESP32.deepSleep(us) resets the chip (RAM lost): not a between-cycles sleep, so none here.
     sleep: SLEEP_NONE,
     battery: BATT_DIVIDER, batteryPin: D35, batteryDividerMilli: 2000, adcRefMv: 3300,
+    lowBatteryMv: 3400, // single Li-ion cell through the divider
     i2c: I2C1, scl: D22, sda: D21,
     pmSerial: Serial2, pmRx: D16, pmTx: D17,
     soundPin: D36,

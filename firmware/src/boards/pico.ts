@@ -15,6 +15,7 @@ export function picoBoard(): BoardProfile {
   return {
     name: 'pico', hasAes: true, sleep: SLEEP_STM32,
     battery: BATT_DIVIDER, batteryPin: A1, batteryDividerMilli: 2000, adcRefMv: 3300,
+    lowBatteryMv: 3400, // single Li-ion cell through the divider
     i2c: I2C1, scl: B8, sda: B9,
     pmSerial: Serial2, pmRx: A3, pmTx: A2,
     soundPin: A0,

@@ -16,6 +16,7 @@ export function puckBoard(): BoardProfile {
   return {
     name: 'puck', hasAes: true, sleep: SLEEP_NRF,
     battery: BATT_NRF_VOLTS, batteryPin: null, batteryDividerMilli: 1000, adcRefMv: 3300,
+    lowBatteryMv: 2600, // CR2032 coin cell: 3.0 V nominal, ~2.6 V near its end
     i2c: I2C1, scl: D28, sda: D29,
     pmSerial: null, pmRx: null, pmTx: null,
     soundPin: null,

@@ -35,6 +35,8 @@ export interface BoardProfile {
   batteryPin: EspruinoPin | null;
   /** (R1 + R2) / R2 of the battery divider, × 1000. */
   batteryDividerMilli: number;
+  /** Low-battery threshold default for this board's supply (kerb.cfg lowBatteryMv overrides). */
+  lowBatteryMv: number;
   /** ADC full scale in mV (3300 on STM32/nRF52 with VDD reference, 3300 nominal on ESP32). */
   adcRefMv: number;
   i2c: EspruinoI2C;
