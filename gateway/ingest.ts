@@ -59,6 +59,7 @@ export class Ingest {
   private resultCbs: ((r: DownlinkResult) => void)[] = [];
   private readonly recent = new Map<string, Pending>();
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly pendingCommits = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
 
@@ -108,6 +109,7 @@ export class Ingest {
     this.registry.stop();
     // Let accepted uplinks finish their delivery and counter commits.
     await Promise.allSettled([...this.chains.values()]);
+    await Promise.allSettled([...this.pendingCommits]);
     await this.downlinks.close();
     await this.counters.close();
     this.rateLog.stop();
@@ -242,23 +244,26 @@ export class Ingest {
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
   }
 
-  /** Hands u to the publisher after the device's previous uplinks, then commits its FCnt. */
+  /**
+   * Hands u to the publisher after the device's previous uplinks (in order per device), then
+   * commits its FCnt. Only the hand-over is chained: commits of one device may overlap (they share
+   * fsyncs and only ever move the counter forward), so a device's rate is not bound by disk latency.
+   */
   private deliver(dev: DeviceInfo, u: Uplink): Promise<void> {
-    const prev = this.chains.get(dev.id) ?? Promise.resolve();
-    const run = async (): Promise<void> => {
-      await prev.catch(() => {});
-      if (this.uplinkHandler) await this.uplinkHandler(u);
-      await this.counters.commitUp(dev.sessionId, dev.id, u.fcnt);
-    };
-    const p = run();
-    const tail = p.catch((e) => {
-      this.opts.metrics.inc('uplink_delivery_failures_total');
-      this.opts.log.error('uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
-    });
+    const prev = this.chains.get(dev.id);
+    const handler = this.uplinkHandler;
+    const handed = prev ? prev.then(() => (handler ? handler(u) : undefined)) : (handler ? handler(u) : Promise.resolve());
+    const p = handed.then(() => this.counters.commitUp(dev.sessionId, dev.id, u.fcnt));
+    const tail = handed.then(() => {}, () => {});
     this.chains.set(dev.id, tail);
     void tail.then(() => {
       if (this.chains.get(dev.id) === tail) this.chains.delete(dev.id);
     });
+    this.pendingCommits.add(p);
+    p.catch((e) => {
+      this.opts.metrics.inc('uplink_delivery_failures_total');
+      this.opts.log.error('uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
+    }).finally(() => this.pendingCommits.delete(p));
     return p;
   }
 }
