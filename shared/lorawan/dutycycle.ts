@@ -1,7 +1,8 @@
 // EU868 duty-cycle accountant. Sub-bands and limits as implemented by Semtech's LoRaMac-node
-// (src/mac/region/RegionEU868.c VerifyRfFreq, RegionEU868.h EU868_BAND0..5), which follows
-// ETSI EN 300 220-2 V3.2.1 Table B.1 / CEPT ERC/REC 70-03 Annex 1 bands h1.3-h1.7 as listed in
-// LoRaWAN Regional Parameters RP002-1.0.x §2.5 (EU863-870):
+// (src/mac/region/RegionEU868.c VerifyRfFreq, RegionEU868.h EU868_BAND0..5), which implements the
+// short-range-device limits of ETSI EN 300 220-2 / CEPT ERC/REC 70-03 Annex 1 for 863-870 MHz that
+// LoRaWAN Regional Parameters (RP002-1.0.x, EU863-870) refers to; sub-band names g..g4 are the
+// older EN 300 220 designations:
 //   863.0–865.0 MHz 0.1 %   865.0–868.0 MHz 1 %   868.0–868.6 MHz 1 % (g1, default channels)
 //   868.7–869.2 MHz 0.1 % (g2)   869.4–869.65 MHz 10 % (g3, RX2)   869.7–870.0 MHz 1 % (g4)
 // Off-period rule (LoRaWAN Regional Parameters, EU863-870 duty cycle; LoRaMac-node band
@@ -9,15 +10,15 @@
 // stays silent for T·(1/dc − 1), i.e. the next start is at least T/dc after the previous start.
 // Holds no module state: every DutyCycle carries its own table (the simulator runs many nodes).
 
-/** EU868 default uplink channels (RP002 §2.5.2, mandatory for every EU868 device). */
+/** EU868 default uplink channels (RP002 EU863-870 default channels, implemented by every device). */
 export const EU868_UPLINK_FREQS = [868100000, 868300000, 868500000];
-/** EU868 RX2 default frequency (RP002 §2.5.x, 869.525 MHz, DR0). */
+/** EU868 RX2 default frequency (RP002 EU863-870 RX2 defaults: 869.525 MHz, DR0). */
 export const EU868_RX2_FREQ = 869525000;
 
 /** Sub-band index: lower edge (Hz), upper edge (Hz), duty cycle as 1/denominator. */
 export const EU868_SUBBANDS = [
   // [loHz, hiHz, dcDenominator, loInclusive]
-  [863000000, 865000000, 1000, 1],
+  [863000000, 864999999, 1000, 1], // upper edge exclusive: 865.0 MHz belongs to the 1 % band
   [865000000, 868000000, 100, 1],
   [868000000, 868600000, 100, 0],
   [868700000, 869200000, 1000, 1],
