@@ -21,6 +21,7 @@ import { sealFrame } from '../shared/lorawan/session.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 import type { AesFactory } from '../shared/lorawan/aes.ts';
 import { MTYPE_CONFIRMED_DOWN, MTYPE_UNCONFIRMED_DOWN } from '../shared/lorawan/constants.ts';
+import { EU868_RX2_FREQ } from '../shared/lorawan/dutycycle.ts';
 import { LINK_TX, LINK_TX_OK, LINK_TX_TOO_LATE, LINK_TX_TOO_EARLY, LINK_TX_BUSY, LINK_TX_HW, LINK_TX_INVALID, LINK_TX_DUTY_CYCLE } from '../shared/link/link.ts';
 import type { TxRequest, TxResult } from '../shared/link/link.ts';
 
@@ -36,6 +37,8 @@ export const MAX_DOWNLINK_PAYLOAD = 222;
 export const DEFAULT_RX1_DELAY_MS = 1000;
 /** EU868 downlink power in RX1 (14 dBm ERP is the 868.0–868.6 MHz band limit with margin for antenna gain). */
 export const DEFAULT_TX_POWER_DBM = 14;
+/** RX2 data rate kerb nodes listen on (shared/node/constants.ts RX2_SF; RP002 EU868 default DR0). */
+export const RX2_SF = 12;
 
 export function txStatusName(s: number): string {
   switch (s) {
@@ -89,6 +92,9 @@ interface InFlight {
   item: Stored | undefined; // undefined for an empty ACK frame
   fcntDown: number;
   timer: NodeJS.Timeout;
+  radioId: string;
+  /** The same frame for RX2, tried when the radio cannot make RX1 (too late, busy, duty cycle). */
+  rx2: TxRequest | undefined;
 }
 
 export class DownlinkQueue {
@@ -227,25 +233,38 @@ export class DownlinkQueue {
     };
     const phy = sealFrame({ nwkSKey: this.o.aes(dev.nwkSKey), appSKey: this.o.aes(dev.appSKey) }, frame, fcntDown);
     const rx1 = this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS;
-    const txId = this.nextTxId;
-    this.nextTxId = (this.nextTxId % 0xfffffffe) + 1;
     const req: TxRequest = {
-      type: LINK_TX, id: txId, payload: phy,
+      type: LINK_TX, id: 0, payload: phy,
       freqHz: up.meta.freqHz, sf: up.meta.sf, bwHz: up.meta.bwHz, cr: up.meta.cr,
       powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true,
       // The radio clock is a wrapping uint32 of µs.
       atUs: (up.meta.tsUs + rx1 * 1000) % 4294967296,
     };
+    // RX2 (RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s; RP002 EU868: 869.525 MHz, SF12/125 kHz as the
+    // kerb node uses it, shared/node/constants.ts): the identical frame, so no extra FCntDown.
+    const rx2: TxRequest | undefined = phy.length - 13 <= maxPayloadForSf(RX2_SF) ? {
+      type: LINK_TX, id: 0, payload: phy, freqHz: EU868_RX2_FREQ, sf: RX2_SF, bwHz: 125000, cr: 1,
+      powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true, atUs: (up.meta.tsUs + (rx1 + 1000) * 1000) % 4294967296,
+    } : undefined;
     if (item) item.attempts++;
-    const timer = setTimeout(() => this.txDone(txId, undefined), rx1 + (this.o.txResultTimeoutMs ?? 3000));
-    timer.unref?.();
-    this.inflight.set(txId, { txId, deviceId: dev.id, item, fcntDown, timer });
-    if (!this.o.send(up.meta.radioId, req)) {
-      this.txDone(txId, undefined, `radio ${up.meta.radioId} not connected`);
-      return;
-    }
+    if (!this.transmit(req, { deviceId: dev.id, item, fcntDown, radioId: up.meta.radioId, rx2 }, rx1)) return;
     this.o.metrics.inc('downlink_tx_requests_total', { kind: item ? 'command' : 'ack' });
     this.o.log.debug('downlink scheduled for RX1', { device: dev.id, id: item?.id, fcntDown, atUs: req.atUs, radio: up.meta.radioId, ack, fpending: more });
+  }
+
+  /** Sends req (with a fresh id) and tracks it until its TxResult; false when the radio is gone. */
+  private transmit(req: TxRequest, f: Omit<InFlight, 'txId' | 'timer'>, windowMs: number): boolean {
+    const txId = this.nextTxId;
+    this.nextTxId = (this.nextTxId % 0xfffffffe) + 1;
+    req.id = txId;
+    const timer = setTimeout(() => this.txDone(txId, undefined), windowMs + (this.o.txResultTimeoutMs ?? 3000));
+    timer.unref?.();
+    this.inflight.set(txId, { ...f, txId, timer });
+    if (!this.o.send(f.radioId, req)) {
+      this.txDone(txId, undefined, `radio ${f.radioId} not connected`);
+      return false;
+    }
+    return true;
   }
 
   /** A TxResult from a radio. */
@@ -265,6 +284,12 @@ export class DownlinkQueue {
     clearTimeout(f.timer);
     const now = this.now();
     const ok = r !== undefined && r.status === LINK_TX_OK;
+    if (r && !ok && f.rx2 && (r.status === LINK_TX_TOO_LATE || r.status === LINK_TX_BUSY || r.status === LINK_TX_DUTY_CYCLE)) {
+      this.o.metrics.inc('downlink_tx_results_total', { result: 'rx1_missed' });
+      this.o.log.debug('RX1 not possible; trying RX2', { device: f.deviceId, reason: txStatusName(r.status) });
+      this.transmit(f.rx2, { ...f, rx2: undefined }, (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) + 1000);
+      return;
+    }
     const reason = why ?? (r ? txStatusName(r.status) : 'no TxResult from the radio');
     this.o.metrics.inc('downlink_tx_results_total', { result: ok ? 'ok' : 'error' });
     const item = f.item;

@@ -8,7 +8,7 @@ import { SerialPort } from 'serialport';
 import { Ingest } from '../../gateway/ingest.ts';
 import type { IngestOptions } from '../../gateway/ingest.ts';
 import type { Uplink, DownlinkResult, LinkTransport } from '../../gateway/types.ts';
-import { encodeLinkMessage, LINK_RX, LINK_TX_HW } from '../../shared/link/link.ts';
+import { encodeLinkMessage, LINK_RX, LINK_TX_HW, LINK_TX_OK, LINK_TX_TOO_LATE } from '../../shared/link/link.ts';
 import { openPtyPair } from '../helpers/pty.ts';
 import type { PtyPair } from '../helpers/pty.ts';
 import { TestRadio } from '../helpers/test-radio.ts';
@@ -303,6 +303,20 @@ describe('class A downlinks', () => {
     }
     const f = await waitFor(() => rig.results.find((r) => r.id === 'f-1' && r.state === 'failed'), 5000, 'failed');
     expect(f.reason).toMatch(/hardware/);
+  });
+
+  it('falls back to RX2 (869.525 MHz SF12, +2 s) with the same frame when the radio cannot make RX1', async () => {
+    rig.radio.answer = (tx) => (tx.freqHz === 869525000 ? LINK_TX_OK : LINK_TX_TOO_LATE);
+    await rig.ingest.queueDownlink({ id: 'r-1', deviceId: 'lamp-0001', fport: 10, payload: Uint8Array.from([7, 7]), confirmed: false, expiresAt: Date.now() + 60_000 });
+    const rx = rig.radio.uplink(loraUplink(devA, 30, REF_BYTES), { freqHz: 868300000, sf: 7 });
+    const t1 = await rig.radio.nextTx();
+    const t2 = await rig.radio.nextTx();
+    expect(t1.atUs).toBe((rx.tsUs + 1_000_000) % 4294967296);
+    expect([t2.freqHz, t2.sf, t2.bwHz, t2.invertIq]).toEqual([869525000, 12, 125000, true]);
+    expect(t2.atUs).toBe((rx.tsUs + 2_000_000) % 4294967296);
+    expect(Buffer.from(t2.payload).equals(Buffer.from(t1.payload))).toBe(true);
+    const sent = await waitFor(() => rig.results.find((r) => r.id === 'r-1' && r.state === 'sent'), 5000, 'sent in RX2');
+    expect(sent.fcntDown).toBe(0);
   });
 
   it('refuses commands for unknown devices and bad ports before queueing', async () => {

@@ -31,6 +31,8 @@ export class TestRadio {
   private txWaiters: ((t: TxRequest) => void)[] = [];
   private counters = { rxOk: 0, rxBad: 0, txOk: 0, txFail: 0 };
   txStatus: number | undefined;
+  /** Per-request answer (overrides txStatus): TxResult status, or undefined for no answer. */
+  answer: ((tx: TxRequest) => number | undefined) | undefined;
 
   constructor(private readonly o: TestRadioOptions) {
     this.txStatus = 'txStatus' in o ? o.txStatus : LINK_TX_OK;
@@ -120,10 +122,11 @@ export class TestRadio {
   private onMessage(m: LinkMessage): void {
     this.received.push(m);
     if (m.type !== LINK_TX) return;
-    if (this.txStatus !== undefined) {
-      if (this.txStatus === LINK_TX_OK) this.counters.txOk++;
+    const status = this.answer ? this.answer(m) : this.txStatus;
+    if (status !== undefined) {
+      if (status === LINK_TX_OK) this.counters.txOk++;
       else this.counters.txFail++;
-      this.send({ type: LINK_TX_RESULT, id: m.id, status: this.txStatus, tsUs: this.txStatus === LINK_TX_OK ? m.atUs : 0 });
+      this.send({ type: LINK_TX_RESULT, id: m.id, status, tsUs: status === LINK_TX_OK ? m.atUs : 0 });
     }
     const w = this.txWaiters.shift();
     if (w) w(m);
