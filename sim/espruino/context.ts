@@ -336,6 +336,10 @@ export class EspruinoContext {
     if (o.board.nrf) g.NRF = { getBattery: () => (o.batteryMv?.() ?? 3000) / 1000 };
     g.process = { env: { VERSION: '2v29', BOARD: o.board.board }, memory: () => ({ total: o.board.jsVars }) };
     g.load = () => self.halt('reboot');
+    // Espruino's atob/btoa work on binary strings (the espruino CLI's Storage uploads use atob).
+    g.atob = (s: string) => Buffer.from(String(s), 'base64').toString('latin1');
+    g.btoa = (s: string) => Buffer.from(String(s), 'latin1').toString('base64');
+    g.reset = () => {};
 
     // ---- modules ----
     const storage = {
