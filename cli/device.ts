@@ -96,6 +96,7 @@ async function add(argv: string[]): Promise<number> {
   const file = path.resolve(v.registry ?? defaultRegistryPath());
 
   let prov: { id: string; devAddr: string; nwkSKey: string; appSKey: string } | undefined;
+  await fsp.mkdir(path.dirname(file), { recursive: true });
   await withLockFile(file + '.lock', async () => {
     const doc = await readDoc(file);
     if (doc.devices.some((d) => d.id === id)) throw new KerbError('exists', `device '${id}' is already in ${file}`);

@@ -49,7 +49,9 @@ describe('kerb keys', () => {
 describe('kerb device', () => {
   it('adds devices atomically (also concurrently), prints provisioning data, and a running gateway picks them up', async () => {
     const dir = tmpDir('cli');
-    const file = path.join(dir, 'devices.json');
+    // The state directory does not exist yet: `device add` creates it, and the gateway's watcher
+    // (fs.watch cannot watch a missing directory) finds the file through its stat poll.
+    const file = path.join(dir, 'state', 'devices.json');
     const log = new MemLogger();
     const reg = new Registry({ path: file, log, metrics: new MemMetrics(), pollMs: 200 });
     reg.load(); // missing file: empty registry
@@ -57,7 +59,7 @@ describe('kerb device', () => {
     try {
       const [r1, r2] = await Promise.all([
         kerb(['device', 'add', 'lamp-0001', '--name', 'Market St 12', '--lat', '51.05', '--lon', '3.72', '--registry', file, '--out', path.join(dir, 'lamp-0001.json')]),
-        kerb(['device', 'add', 'lamp-0002'], { KERB_GATEWAY_STATE_DIR: dir }),
+        kerb(['device', 'add', 'lamp-0002'], { KERB_GATEWAY_STATE_DIR: path.join(dir, 'state') }),
       ]);
       expect(r1.code, r1.stderr).toBe(0);
       expect(r2.code, r2.stderr).toBe(0);
