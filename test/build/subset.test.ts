@@ -127,6 +127,18 @@ describe('Espruino-subset enforcement (esbuild target + post-bundle checker)', (
 });
 
 describe('real firmware bundles', () => {
+  it('the RN2483 UART radio driver (not used by a stock board) is inside the subset too', async () => {
+    const src = `import { createRn2483 } from './firmware/src/radio/rn2483.ts';
+      declare const Serial1: any; declare function setTimeout(cb: () => void, ms: number): number; declare function clearTimeout(h: number): void; declare function getTime(): number;
+      const r = createRn2483({ write: function (b: Uint8Array) { Serial1.write(b); }, onData: function (cb: (c: Uint8Array) => void) { Serial1.on('data', function (s: string) { cb(new Uint8Array(s.length)); }); } },
+        { now: function () { return getTime() * 1000; }, setTimeout: setTimeout, clearTimeout: clearTimeout });
+      r.init(function () {});`;
+    const res = await bundleSource(src, {}, root);
+    expect(res.buildErrors).toEqual([]);
+    expect(res.violations).toEqual([]);
+    expect(res.code).toContain('radio tx ');
+  });
+
   for (const board of Object.keys(BUDGETS)) {
     it(`${board} selftest bundle passes the checker and its budget`, async () => {
       const r = await buildOne(root, board, 'selftest');
