@@ -419,7 +419,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       };
       const fx: CommandEffects = { settingsChanged: false, statusRequested: false, reboot: false };
       lastCmd = applyCommands(pt as Uint8Array, s, fx);
-      log('kerb: cmd ' + lastCmd);
+      log('cmd ' + lastCmd);
       if (lastCmd === CMD_OK) {
         if (fx.settingsChanged) {
           const ivChanged = s.intervalS !== settings!.intervalS;
@@ -458,7 +458,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     busy = false;
     if (rebootPending) {
       rebootPending = false;
-      log('kerb: reboot');
+      log('reboot');
       stop();
       power.reboot();
       return;
@@ -644,7 +644,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       updateBattery();
       reportAt = now + num(config.firstReportMs, effectiveIntervalMs());
       planCycle(now);
-      log('kerb: start fcnt ' + fcnt + ' boot ' + bootCount);
+      log('start fcnt ' + fcnt + ' boot ' + bootCount);
       loop();
     },
     stop: stop,
