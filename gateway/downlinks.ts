@@ -342,7 +342,7 @@ export class DownlinkQueue {
   }
 
   private result(r: DownlinkResult): void {
-    this.o.metrics.inc('downlink_results_total', { state: r.state });
+    this.o.metrics.inc('downlink_transitions_total', { state: r.state });
     if (r.state === 'failed' || r.state === 'expired') this.o.log.warn(`downlink ${r.state}`, { ...r });
     else this.o.log.info(`downlink ${r.state}`, { ...r });
     try {
