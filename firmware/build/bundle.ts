@@ -21,6 +21,8 @@ export interface BundleResult {
   /** esbuild refusals (syntax it cannot lower for the Espruino target). */
   buildErrors: string[];
   violations: Violation[];
+  /** Bytes each source file contributes (first pass, before whitespace/identifier minification). */
+  modules: Record<string, number>;
 }
 
 /**
@@ -58,7 +60,7 @@ export function stripRequireShim(code: string): string {
   return code.slice(0, start) + code.slice(end + endMarker.length).replace(/\b__require\(/g, 'require(');
 }
 
-async function finish(raw: string, opts: BundleOptions, buildErrors: string[]): Promise<BundleResult> {
+async function finish(raw: string, opts: BundleOptions, buildErrors: string[], modules: Record<string, number>): Promise<BundleResult> {
   let code = stripRequireShim(raw);
   const minify = await esbuild.transform(code, {
     loader: 'js',
@@ -72,7 +74,7 @@ async function finish(raw: string, opts: BundleOptions, buildErrors: string[]): 
   });
   code = minify.code;
   const violations = checkSubset(code);
-  return { ok: violations.length === 0 && buildErrors.length === 0, code, bytes: Buffer.byteLength(code, 'utf8'), buildErrors, violations };
+  return { ok: violations.length === 0 && buildErrors.length === 0, code, bytes: Buffer.byteLength(code, 'utf8'), buildErrors, violations, modules };
 }
 
 function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
@@ -91,23 +93,27 @@ function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',
+    metafile: true,
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
   };
 }
 
 async function run(build: esbuild.BuildOptions, opts: BundleOptions): Promise<BundleResult> {
   let raw: string;
+  const modules: Record<string, number> = {};
   try {
     const r = await esbuild.build(build);
     raw = r.outputFiles![0]!.text;
+    const out = Object.values(r.metafile?.outputs ?? {})[0];
+    for (const [k, v] of Object.entries(out?.inputs ?? {})) modules[k] = v.bytesInOutput;
   } catch (e) {
     const errs = (e as { errors?: esbuild.Message[] }).errors ?? [];
     const msgs = errs.length
       ? errs.map((m) => `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1} ` : ''}${m.text}${m.location ? `\n    ${m.location.lineText.trim()}` : ''}`)
       : [String(e)];
-    return { ok: false, code: '', bytes: 0, buildErrors: msgs, violations: [] };
+    return { ok: false, code: '', bytes: 0, buildErrors: msgs, violations: [], modules };
   }
-  return finish(raw, opts, []);
+  return finish(raw, opts, [], modules);
 }
 
 /** Bundle a firmware entry file for one board. */
