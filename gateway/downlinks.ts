@@ -173,11 +173,12 @@ export class DownlinkQueue {
    * Called for every accepted uplink, right after verification (RX1 is one second away). `delivered`
    * settles when the uplink is durably handed on: an ACK is only sent for an uplink that is safe.
    */
-  async onUplink(dev: DeviceInfo, up: { confirmed: boolean; ack: boolean; meta: RxMeta }, delivered: Promise<void>): Promise<void> {
+  async onUplink(dev: DeviceInfo, up: { confirmed: boolean; ack: boolean; meta: RxMeta; retransmission?: boolean }, delivered: Promise<void>): Promise<void> {
     const now = this.now();
     let changed = this.expire(now, true);
-    // §4.3.1.2: the device acknowledges a confirmed downlink by setting ACK in its next uplink.
-    const waiting = this.items.find((i) => i.deviceId === dev.id && i.state === 'wait_ack');
+    // §4.3.1.2: the device acknowledges a confirmed downlink by setting ACK in its next uplink. A
+    // retransmitted uplink predates our downlink, so its ACK bit says nothing about it.
+    const waiting = up.retransmission ? undefined : this.items.find((i) => i.deviceId === dev.id && i.state === 'wait_ack');
     if (waiting) {
       if (up.ack) {
         this.remove(waiting);

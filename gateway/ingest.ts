@@ -19,6 +19,11 @@ import { RateLog } from './rate-log.ts';
 import { nodeAes } from './crypto.ts';
 import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
 import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
+import { MTYPE_CONFIRMED_UP } from '../shared/lorawan/constants.ts';
+import type { DataFrame } from '../shared/lorawan/frame.ts';
+
+/** ACKs sent again for one retransmitted confirmed uplink (LoRaWAN 1.0.x nodes retry up to 8 times). */
+const MAX_REACKS = 3;
 
 export interface IngestOptions {
   gatewayId: string;
@@ -60,6 +65,7 @@ export class Ingest {
   private readonly recent = new Map<string, Pending>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly pendingCommits = new Set<Promise<void>>();
+  private readonly reacks = new Map<string, { fcnt: number; n: number }>();
   private started = false;
   private stopping = false;
 
@@ -217,6 +223,7 @@ export class Ingest {
       aes: nodeAes,
     });
     if (!res.ok) {
+      if (res.reason === 'replay' && this.retransmission(link, rx, res)) return;
       this.opts.metrics.inc('frames_rejected_total', { reason: res.reason });
       const level = res.reason === 'not_uplink' ? 'debug' : 'warn';
       this.rateLog.note(`reject:${res.reason}`, level, `frame rejected: ${res.reason}`, {
@@ -242,6 +249,33 @@ export class Ingest {
     const delivered = this.deliver(dev, u);
     void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta }, delivered)
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
+  }
+
+  /**
+   * LoRaWAN 1.0.4 §4.3.1.5/§19: a node that missed our ACK retransmits the confirmed uplink with
+   * the same FCnt. It is not delivered again (it was), but it is acknowledged again — otherwise
+   * the node retries until it gives up and may rejoin or back off. Limited to the last accepted
+   * FCnt, after it is durably committed, and to MAX_REACKS per FCnt, so a replayed frame can cost
+   * at most a few ACK transmissions and never a publication.
+   */
+  private retransmission(link: RadioLink, rx: RxPacket, res: { device?: DeviceInfo; fcnt32?: number; frame?: DataFrame }): boolean {
+    const dev = res.device;
+    const f = res.frame;
+    if (!dev || !f || f.mtype !== MTYPE_CONFIRMED_UP || res.fcnt32 === undefined) return false;
+    if (res.fcnt32 !== this.counters.committedUp(dev.sessionId)) return false;
+    const prev = this.reacks.get(dev.sessionId);
+    const n = prev && prev.fcnt === res.fcnt32 ? prev.n : 0;
+    if (n >= MAX_REACKS) return false;
+    this.reacks.set(dev.sessionId, { fcnt: res.fcnt32, n: n + 1 });
+    this.opts.metrics.inc('frames_retransmitted_total');
+    this.opts.log.debug('confirmed uplink retransmitted (our ACK was missed); acknowledging again, not republishing', { device: dev.id, fcnt: res.fcnt32 });
+    const meta: RxMeta = {
+      gatewayId: this.opts.gatewayId, radioId: link.id, rssiDbm: rx.rssiDbm, snrDb: rx.snrDb,
+      freqHz: rx.freqHz, sf: rx.sf, bwHz: rx.bwHz, cr: rx.cr, tsUs: rx.tsUs,
+    };
+    void this.downlinks.onUplink(dev, { confirmed: true, ack: f.ack, meta, retransmission: true }, Promise.resolve())
+      .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
+    return true;
   }
 
   /**

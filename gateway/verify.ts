@@ -40,7 +40,7 @@ export interface Verified {
 
 export type VerifyResult =
   | { ok: true; v: Verified }
-  | { ok: false; reason: RejectReason; detail: string; device?: DeviceInfo; devAddr?: number; fcnt32?: number };
+  | { ok: false; reason: RejectReason; detail: string; device?: DeviceInfo; devAddr?: number; fcnt32?: number; frame?: DataFrame };
 
 export interface VerifyDeps {
   candidates(devAddr: number): DeviceInfo[];
@@ -113,7 +113,7 @@ export function verifyFrame(raw: Uint8Array, deps: VerifyDeps): VerifyResult {
   }
   const w = worst!;
   const last = deps.lastUp(w.dev.sessionId);
-  const base = { devAddr: f.devAddr, device: w.a.kind === 'mic' ? undefined : w.dev, fcnt32: w.a.fcnt32 };
+  const base = { devAddr: f.devAddr, device: w.a.kind === 'mic' ? undefined : w.dev, fcnt32: w.a.fcnt32, frame: f };
   switch (w.a.kind) {
     case 'replay':
       return { ok: false, reason: 'replay', detail: `FCnt ${w.a.fcnt32} <= last accepted ${last}`, ...base };

@@ -290,6 +290,26 @@ describe('class A downlinks', () => {
     expect(rig.results).toEqual([]);
   });
 
+  it('acknowledges a retransmitted confirmed uplink again without republishing it, a bounded number of times', async () => {
+    const f = loraUplink(devA, 40, REF_BYTES, { confirmed: true });
+    rig.radio.uplink(f);
+    expect(lp.fromWire(Buffer.from((await rig.radio.nextTx()).payload)).getFCtrlACK()).toBe(true);
+    await waitFor(() => rig.uplinks.length === 1, 5000, 'uplink');
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 250)); // past the de-duplication window: a new reception
+      rig.radio.uplink(f); // the node missed our ACK and retries with the same FCnt
+      const ack = lp.fromWire(Buffer.from((await rig.radio.nextTx()).payload));
+      expect(ack.getFCtrlACK()).toBe(true);
+      expect(ack.getFCnt()).toBe(i + 1); // each ACK is a new downlink frame
+    }
+    expect(rig.metrics.get('frames_retransmitted_total')).toBe(3);
+    await new Promise((r) => setTimeout(r, 250));
+    rig.radio.uplink(f); // beyond the bound: a plain replay
+    await waitFor(() => rig.metrics.get('frames_rejected_total', { reason: 'replay' }) === 1, 5000, 'replay');
+    expect(rig.uplinks.length).toBe(1);
+    expect(rig.radio.txRequests.length).toBe(0);
+  });
+
   it('expires commands that outlive expiresAt, and fails them after repeated radio errors', async () => {
     await rig.ingest.queueDownlink({ id: 'e-1', deviceId: 'lamp-0001', fport: 10, payload: Uint8Array.from([9]), confirmed: false, expiresAt: Date.now() + 300 });
     await waitFor(() => rig.results.find((r) => r.id === 'e-1' && r.state === 'expired'), 5000, 'expired');
