@@ -198,18 +198,17 @@ export class Ingest {
     this.recent.set(key, entry);
     // With one radio there is nothing to wait for: process at once (RX1 is only a second away)
     // and keep the key for the window so an echo of the same bytes is still dropped.
-    const wait = this.links.size > 1 ? windowMs : 0;
     const fire = (): void => {
       if (!entry.done) {
         entry.done = true;
         this.process(entry);
       }
     };
-    if (wait === 0) fire();
+    if (this.links.size <= 1) fire();
     entry.timer = setTimeout(() => {
       fire();
       this.recent.delete(key);
-    }, Math.max(wait, windowMs));
+    }, windowMs);
     entry.timer.unref?.();
   }
 
@@ -237,10 +236,7 @@ export class Ingest {
     this.counters.accept(dev.sessionId, dev.id, v.fcnt32);
     if (v.gap) this.opts.log.warn('frame counter jumped (frames lost, or the node was out of range for long)', { device: dev.id, fcnt: v.fcnt32, gap: v.gap });
     if (v.decodeError) this.rateLog.note(`decode:${dev.id}`, 'warn', 'payload not decodable for the device profile; published raw', { device: dev.id, profile: dev.profile, fport: v.frame.fport, error: v.decodeError });
-    const meta: RxMeta = {
-      gatewayId: this.opts.gatewayId, radioId: link.id, rssiDbm: rx.rssiDbm, snrDb: rx.snrDb,
-      freqHz: rx.freqHz, sf: rx.sf, bwHz: rx.bwHz, cr: rx.cr, tsUs: rx.tsUs,
-    };
+    const meta = this.metaOf(link, rx);
     const u: Uplink = {
       deviceId: dev.id, devAddr: dev.devAddr, fcnt: v.fcnt32, fport: v.frame.fport, confirmed: v.confirmed,
       adr: v.frame.adr, payload: v.payload, readings: v.readings, receivedAt, meta,
@@ -249,6 +245,13 @@ export class Ingest {
     const delivered = this.deliver(dev, u);
     void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta }, delivered)
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
+  }
+
+  private metaOf(link: RadioLink, rx: RxPacket): RxMeta {
+    return {
+      gatewayId: this.opts.gatewayId, radioId: link.id, rssiDbm: rx.rssiDbm, snrDb: rx.snrDb,
+      freqHz: rx.freqHz, sf: rx.sf, bwHz: rx.bwHz, cr: rx.cr, tsUs: rx.tsUs,
+    };
   }
 
   /**
@@ -269,10 +272,7 @@ export class Ingest {
     this.reacks.set(dev.sessionId, { fcnt: res.fcnt32, n: n + 1 });
     this.opts.metrics.inc('frames_retransmitted_total');
     this.opts.log.debug('confirmed uplink retransmitted (our ACK was missed); acknowledging again, not republishing', { device: dev.id, fcnt: res.fcnt32 });
-    const meta: RxMeta = {
-      gatewayId: this.opts.gatewayId, radioId: link.id, rssiDbm: rx.rssiDbm, snrDb: rx.snrDb,
-      freqHz: rx.freqHz, sf: rx.sf, bwHz: rx.bwHz, cr: rx.cr, tsUs: rx.tsUs,
-    };
+    const meta = this.metaOf(link, rx);
     void this.downlinks.onUplink(dev, { confirmed: true, ack: f.ack, meta, retransmission: true }, Promise.resolve())
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
     return true;
