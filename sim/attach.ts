@@ -346,6 +346,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
     } else {
       const slice = 500; // < RX1 delay: a hold created in a slice is always in the future
       let sinceYield = 0;
+      let idleSlices = 0;
       while (fleet.clock.now() < fleet.durationMs) {
         let target = Math.min(fleet.durationMs, fleet.clock.now() + slice);
         let holdNode = -1;
@@ -369,12 +370,13 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
           while (!released && Date.now() < until) await sleep(2);
           holds.delete(holdNode);
           waitingFor = -1;
-        } else if (sinceYield > 0 || o.pty) {
+        } else if (sinceYield > 0 || ++idleSlices >= 64) {
+          // Let the gateway (same event loop, or the pty's I/O callbacks) take what we wrote.
           await tick();
           sinceYield = 0;
+          idleSlices = 0;
         }
         while (handle.outbox.depth > maxDepth) await sleep(5);
-        if (o.pty) await sleep(0);
         o.onProgress?.(fleet.clock.now() / fleet.durationMs);
         await o.onSlice?.(ctx, fleet.clock.now());
       }
