@@ -107,6 +107,7 @@ export class DownlinkQueue {
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly file: string;
   private readonly now: () => number;
+  private readonly claimed = new Set<Stored>();
 
   constructor(private readonly o: DownlinkQueueOptions) {
     this.file = path.join(o.stateDir, 'downlinks.json');
@@ -193,7 +194,18 @@ export class DownlinkQueue {
     }
     if (changed) await this.save().catch((e) => this.o.log.error('downlink queue save failed', { error: String(e) }));
 
-    let item = this.items.find((i) => i.deviceId === dev.id && i.state === 'queued' && !this.isInflight(i));
+    const item = this.items.find((i) => i.deviceId === dev.id && i.state === 'queued' && !this.isInflight(i) && !this.claimed.has(i));
+    // Claimed until it is in flight, so an uplink arriving during the awaits below cannot take it too.
+    if (item) this.claimed.add(item);
+    try {
+      await this.sendAfterUplink(dev, up, delivered, item);
+    } finally {
+      if (item) this.claimed.delete(item);
+    }
+  }
+
+  private async sendAfterUplink(dev: DeviceInfo, up: { confirmed: boolean; meta: RxMeta }, delivered: Promise<void>, claimedItem: Stored | undefined): Promise<void> {
+    let item = claimedItem;
     let ack = up.confirmed;
     if (ack) {
       // Only acknowledge what is durably accepted; a slow disk must not cost the receive window.
