@@ -1,4 +1,4 @@
-// `kerb build [--board b]... [--entry e]... [--out dir] [--minify-identifiers]`: bundles firmware
+// `kerb build [--board b]... [--entry e]... [--out dir] [--keep-identifiers]`: bundles firmware
 // for Espruino boards (firmware/build), prints sizes against budgets, exits 1 on any subset
 // violation, esbuild refusal or budget overrun.
 import { fileURLToPath } from 'node:url';

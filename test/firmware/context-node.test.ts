@@ -186,6 +186,22 @@ describe('sensor-node bundle in the Espruino context model', () => {
     expect(r.board.ctx!.deepSleep).toBe(1); // STM32: setDeepSleep(1) between events
   });
 
+  it('Puck.js: a radio that does not answer is a fault, not a hang; the node recovers when it answers', () => {
+    const r = rig('puck');
+    r.twin.absent = true;
+    r.board.flashAndBoot(bundles.puck!);
+    r.clock.advance(4 * 60_000);
+    expect(r.sent).toHaveLength(0);
+    expect(r.board.ctx!.errors).toEqual([]);
+    expect(r.board.history).toHaveLength(1); // no watchdog reset: the loop stayed healthy
+    expect(r.board.ctx!.output.join('\n')).toContain('radio not found');
+    r.twin.absent = false;
+    r.clock.advance(3 * 60_000);
+    expect(r.sent.length).toBeGreaterThanOrEqual(1);
+    const flags = r.sent.map((tx) => gatewayDecode(tx.payload, -1)).filter((d) => d.readings).map((d) => d.readings!.status ?? 0);
+    expect(flags.some((f) => (f & 0x100) !== 0)).toBe(true); // STATUS_RADIO_FAULT reported once it can be
+  });
+
   it('refuses to start without a provisioning file and says so', () => {
     const r = rig('puck');
     r.flash.erase('kerb.cfg');

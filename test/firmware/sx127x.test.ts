@@ -30,10 +30,20 @@ describe('SX127x driver ⇄ register twin', () => {
     expect(twin.mode).toBe(1);
   });
 
-  it('init reports RADIO_ERR_HW when no chip answers', () => {
-    const { twin, radio } = setup();
+  it('init reports RADIO_ERR_HW when no chip answers; operations fail until the chip answers again', () => {
+    const { clock, twin, radio } = setup();
     twin.absent = true;
     expect(radio.init()).toBe(RADIO_ERR_HW);
+    const st: number[] = [];
+    radio.transmit(UP, new Uint8Array(5), (s) => st.push(s));
+    radio.receive(DOWN, 50, (s) => st.push(s));
+    clock.advance(100);
+    expect(st).toEqual([RADIO_ERR_HW, RADIO_ERR_HW]);
+    twin.absent = false; // module re-seated
+    radio.transmit(UP, new Uint8Array(5), (s) => st.push(s));
+    clock.advance(1000);
+    expect(st[2]).toBe(RADIO_OK);
+    expect(twin.sent).toHaveLength(1);
   });
 
   for (const withIrq of [false, true]) {

@@ -81,6 +81,9 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
   const clock = o.clock;
   const buf2 = new Uint8Array(2);
   let state = ST_IDLE;
+  // RegVersion answered at the last init(); a missing chip reads 0xFF/0x00 everywhere, which would
+  // otherwise look like every IRQ flag set. Re-checked before each operation while false.
+  let present = false;
   let pollTimer = -1;
   let guardTimer = -1;
   let freqHz = 0;
@@ -231,7 +234,8 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
   function init(): number {
     stopTimers();
     state = ST_IDLE;
-    if (read(REG_VERSION) !== SX127X_VERSION) return RADIO_ERR_HW;
+    present = read(REG_VERSION) === SX127X_VERSION;
+    if (!present) return RADIO_ERR_HW;
     write(REG_OP_MODE, MODE_SLEEP); // LongRangeMode can only change in SLEEP (§6.4 RegOpMode)
     write(REG_OP_MODE, OPMODE_LORA | MODE_SLEEP);
     mode(MODE_STDBY);
@@ -266,6 +270,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     init: init,
     transmit: function (p: RadioParams, payload: Uint8Array, done: (status: number) => void) {
       if (state === ST_TX || state === ST_RX_SINGLE) { done(RADIO_ERR_BUSY); return; }
+      if (!present && init() !== RADIO_OK) { done(RADIO_ERR_HW); return; }
       // A bridge that was listening calls listen() again after done(): the chip cannot do both.
       stopTimers();
       configure(p);
@@ -288,6 +293,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     },
     receive: function (p: RadioParams, timeoutMs: number, done: (status: number, rx: RadioRx | null) => void) {
       if (state !== ST_IDLE) { done(RADIO_ERR_BUSY, null); return; }
+      if (!present && init() !== RADIO_OK) { done(RADIO_ERR_HW, null); return; }
       configure(p);
       // RXSINGLE: the chip looks for a preamble for RegSymbTimeout symbols (≤ 1023, §4.1.6.3),
       // then either raises RxTimeout or receives the whole frame. A class A window is the time to
