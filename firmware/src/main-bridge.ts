@@ -57,10 +57,12 @@ function main(): void {
     powerDbm: 14, invertIq: false,
   };
   const link = b.linkSerial;
-  // The REPL must leave the link port, or incoming link bytes would be typed into the interpreter
-  // and print() output would corrupt frames: park the console on the loopback device.
-  if (link === USB) LoopbackA.setConsole(true);
-  else link.setup(b.linkBaud);
+  // The REPL must leave the link port (USB on the Pico, Serial1 on ESP32 are the default consoles),
+  // or incoming link bytes would be typed into the interpreter and print() output would corrupt
+  // frames: park the console on the loopback device. To reflash, boot without .bootcde (Pico: hold
+  // BTN while plugging in) or send `load()` ... see docs/firmware.md.
+  LoopbackA.setConsole(true);
+  if (link !== USB) link.setup(b.linkBaud);
 
   const st = { rxOk: 0, rxBad: 0, txOk: 0, txFail: 0, seq: 0, pending: 0, timer: -1 };
 
