@@ -21,6 +21,8 @@ const vectors = JSON.parse(fs.readFileSync(new URL('../vectors/payload-kerb.json
 const REF = vectors.readings.find((v) => v.name === 'reference message')!;
 const REF_BYTES = Uint8Array.from(Buffer.from(REF.hex, 'hex'));
 
+// Wider than ChirpStack's 200 ms so that a loaded CI machine cannot split one frame's receptions.
+const DEDUP_MS = 400;
 const msb = (n: number): Buffer => Buffer.from([(n >>> 16) & 255, n >>> 24]);
 
 interface Rig {
@@ -44,7 +46,7 @@ function makeIngest(r: Pick<Rig, 'stateDir' | 'registryPath' | 'pair' | 'log' | 
   const ingest = new Ingest({
     gatewayId: 'gw-test', stateDir: r.stateDir, registryPath: r.registryPath,
     radios: [{ path: r.pair.b }], log: r.log, metrics: r.metrics,
-    heartbeatTimeoutMs: 1500, backoffMinMs: 100, backoffMaxMs: 800, registryPollMs: 200, ...extra,
+    heartbeatTimeoutMs: 2500, backoffMinMs: 100, backoffMaxMs: 800, registryPollMs: 200, dedupWindowMs: DEDUP_MS, ...extra,
   });
   ingest.onUplink(async (u) => { r.uplinks.push(u); });
   ingest.onDownlinkResult((res) => r.results.push(res));
@@ -141,7 +143,7 @@ describe('uplinks from a serial radio', () => {
     const f10 = loraUplink(devA, 10, REF_BYTES);
     rig.radio.uplink(f10);
     await waitFor(() => rig.uplinks.length === 1, 5000, 'first uplink');
-    await new Promise((r) => setTimeout(r, 300)); // past the 200 ms de-duplication window
+    await new Promise((r) => setTimeout(r, DEDUP_MS + 100)); // past the de-duplication window
     rig.radio.uplink(f10); // replay
     rig.radio.uplink(loraUplink(devA, 9, REF_BYTES)); // stale
     await waitFor(() => rig.metrics.get('frames_rejected_total', { reason: 'replay' }) === 2, 5000, 'two replay rejections');
@@ -296,14 +298,14 @@ describe('class A downlinks', () => {
     expect(lp.fromWire(Buffer.from((await rig.radio.nextTx()).payload)).getFCtrlACK()).toBe(true);
     await waitFor(() => rig.uplinks.length === 1, 5000, 'uplink');
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 250)); // past the de-duplication window: a new reception
+      await new Promise((r) => setTimeout(r, DEDUP_MS + 100)); // past the de-duplication window: a new reception
       rig.radio.uplink(f); // the node missed our ACK and retries with the same FCnt
       const ack = lp.fromWire(Buffer.from((await rig.radio.nextTx()).payload));
       expect(ack.getFCtrlACK()).toBe(true);
       expect(ack.getFCnt()).toBe(i + 1); // each ACK is a new downlink frame
     }
     expect(rig.metrics.get('frames_retransmitted_total')).toBe(3);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, DEDUP_MS + 100));
     rig.radio.uplink(f); // beyond the bound: a plain replay
     await waitFor(() => rig.metrics.get('frames_rejected_total', { reason: 'replay' }) === 1, 5000, 'replay');
     expect(rig.uplinks.length).toBe(1);
@@ -374,7 +376,7 @@ describe('registry hot reload and several radios', () => {
     rig.radio.uplink(frame, { rssiDbm: -110 });
     feed(encodeLinkMessage({ type: LINK_RX, payload: frame, rssiDbm: -72, snrDb: 9, freqHz: 868100000, sf: 7, bwHz: 125000, cr: 1, tsUs: 5 }));
     await waitFor(() => rig.uplinks.length === 1, 5000, 'one uplink');
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, DEDUP_MS + 200));
     expect(rig.uplinks.length).toBe(1);
     expect(rig.uplinks[0].meta.rssiDbm).toBe(-72);
     expect(rig.uplinks[0].meta.radioId).toBe('sim-0');
