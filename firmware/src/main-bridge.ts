@@ -17,12 +17,11 @@ import { createEspruinoClock } from './hal/clock.ts';
 import { createSpi, createDigitalPin } from './hal/bus.ts';
 import { createIrqLine } from './hal/irq.ts';
 import { createSx127x, pulseReset } from './radio/sx127x.ts';
-import type { EspruinoSerial, EspruinoStorage } from './espruino.ts';
+import type { EspruinoStorage } from './espruino.ts';
 
 declare function print(s: string): void;
 declare function require(name: 'Storage'): EspruinoStorage;
 declare const KERB_FW_VERSION: string;
-declare const USB: EspruinoSerial;
 declare const LoopbackA: { setConsole(force: boolean): void };
 declare const E: { kickWatchdog(): void; enableWatchdog(s: number, auto: boolean): void };
 
@@ -62,7 +61,7 @@ function main(): void {
   // frames: park the console on the loopback device. To reflash, boot without .bootcde (Pico: hold
   // BTN while plugging in) or send `load()` ... see docs/firmware.md.
   LoopbackA.setConsole(true);
-  if (link !== USB) link.setup(b.linkBaud);
+  if (b.linkBaud > 0) link.setup(b.linkBaud);
 
   const st = { rxOk: 0, rxBad: 0, txOk: 0, txFail: 0, seq: 0, pending: 0, timer: -1 };
 

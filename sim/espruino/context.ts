@@ -29,6 +29,8 @@ export interface BoardModel {
   nrf: boolean;
   storageBytes: number;
   jsVars: number;
+  /** Device the REPL is on at boot (board JSON info.default_console). */
+  console: string;
 }
 
 function range(prefix: string, n: number): string[] {
@@ -36,9 +38,9 @@ function range(prefix: string, n: number): string[] {
 }
 
 export const BOARD_MODELS: Record<string, BoardModel> = {
-  puck: { name: 'puck', board: 'PUCKJS', pins: range('D', 32), serials: ['Serial1'], hasUsb: false, crypto: 'aes', nrf: true, storageBytes: 40960, jsVars: 2630 },
-  pico: { name: 'pico', board: 'PICO_R1_3', pins: [...range('A', 16), ...range('B', 16), ...range('C', 16)], serials: ['Serial1', 'Serial2'], hasUsb: true, crypto: 'aes', nrf: false, storageBytes: 49152, jsVars: 5100 },
-  esp32: { name: 'esp32', board: 'ESP32', pins: range('D', 40), serials: ['Serial1', 'Serial2'], hasUsb: false, crypto: 'aes', nrf: false, storageBytes: 917504, jsVars: 16383 },
+  puck: { name: 'puck', board: 'PUCKJS', pins: range('D', 32), serials: ['Serial1'], hasUsb: false, crypto: 'aes', nrf: true, storageBytes: 40960, jsVars: 2630, console: 'Bluetooth' },
+  pico: { name: 'pico', board: 'PICO_R1_3', pins: [...range('A', 16), ...range('B', 16), ...range('C', 16)], serials: ['Serial1', 'Serial2'], hasUsb: true, crypto: 'aes', nrf: false, storageBytes: 49152, jsVars: 5100, console: 'USB' },
+  esp32: { name: 'esp32', board: 'ESP32', pins: range('D', 40), serials: ['Serial1', 'Serial2'], hasUsb: false, crypto: 'aes', nrf: false, storageBytes: 917504, jsVars: 16383, console: 'Serial1' },
 };
 
 /** Built-ins Espruino does not have (espruino.md); removed from the context. */
@@ -122,6 +124,7 @@ export class EspruinoContext {
 
   constructor(o: ContextOptions) {
     this.o = o;
+    this.consoleDevice = o.board.console;
     this.bootAt = o.bootAtMs ?? o.clock.now();
     const sandbox: Record<string, unknown> = {};
     this.ctx = vm.createContext(sandbox, { name: `espruino-${o.board.name}`, codeGeneration: { strings: true, wasm: false } });

@@ -19,13 +19,15 @@ import { timeOnAirMs } from '../../shared/lorawan/airtime.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let bundle = '';
+let esp32Bundle = '';
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kerb-fw-'));
   try {
-    const [it] = await buildAll({ root, outDir: dir, boards: ['pico'], entries: ['bridge'] });
-    expect(it!.problems).toEqual([]);
-    bundle = readFileSync(it!.file, 'utf8');
+    const items = await buildAll({ root, outDir: dir, boards: ['pico', 'esp32'], entries: ['bridge'] });
+    for (const it of items) expect(it.problems).toEqual([]);
+    bundle = readFileSync(items[0]!.file, 'utf8');
+    esp32Bundle = readFileSync(items[1]!.file, 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -112,5 +114,23 @@ describe('radio-bridge bundle in the Espruino context model', () => {
     expect(st[st.length - 1]).toMatchObject({ rxOk: 1, rxBad: 1, txOk: 0, txFail: 0, fwVersion: 0x000100 });
     expect(r.ctx.kicks).toBeGreaterThanOrEqual(2);
     expect(r.board.history).toHaveLength(1); // never reset by the watchdog
+  });
+
+  it('ESP32: the link is Serial1 (its default console); the REPL moves off it and packets come out there', () => {
+    const clock = new VirtualClock(0);
+    const twin = new Sx127xTwin(clock);
+    const board = new EspruinoBoard({ clock, board: BOARD_MODELS.esp32!, flash: new FlashModel(65536), spi: { D18: twin } });
+    twin.onDio0(() => { board.ctx?.setPin('D26', true); board.ctx?.setPin('D26', false); });
+    const msgs: LinkMessage[] = [];
+    const deframer = createDeframer((m) => msgs.push(m), () => {});
+    const ctx = board.flashAndBoot(esp32Bundle);
+    ctx.serial.Serial1!.onWrite = (b) => deframer.push(b);
+    expect(ctx.consoleDevice).toBe('LoopbackA');
+    expect(ctx.serial.Serial1!.baud).toBe(115200);
+    clock.advance(100);
+    twin.airPacket({ payload: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), freqHz: 868100000, sf: 9, bwHz: 125000, invertIq: false, rssiDbm: -70, snrDb: 9 });
+    clock.advance(1000);
+    expect(msgs.filter((m) => m.type === LINK_RX)).toHaveLength(1);
+    expect(ctx.errors).toEqual([]);
   });
 });

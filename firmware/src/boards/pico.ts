@@ -20,6 +20,6 @@ export function picoBoard(): BoardProfile {
     pmSerial: Serial2, pmRx: A3, pmTx: A2,
     soundPin: A0,
     radio: { spi: SPI1, sck: A5, miso: A6, mosi: A7, nss: B10, reset: B1, dio0: A8 },
-    linkSerial: USB, linkBaud: 115200,
+    linkSerial: USB, linkBaud: 0,
   };
 }

@@ -51,6 +51,7 @@ export interface BoardProfile {
   radio: RadioPins;
   /** Serial link to the Pi for the radio-bridge firmware (USB CDC where the board has it). */
   linkSerial: EspruinoSerial;
-  /** Baud for linkSerial when it is a real UART (ignored by USB CDC). */
+  /** Baud for linkSerial when it is a real UART; 0 for USB CDC (no setup; and the global USB
+   * exists only on boards with native USB, so it is never referenced elsewhere). */
   linkBaud: number;
 }

@@ -22,15 +22,14 @@ export class Battery {
   adc: AnalogIn;
   vrefMv: number;
   ratioMilli: number;
-  mv: number;
 
   constructor(adc: AnalogIn, vrefMv: number, ratioMilli: number) {
     this.adc = adc;
     this.vrefMv = vrefMv;
     this.ratioMilli = ratioMilli;
-    this.mv = -1;
   }
 
+  /** Mean of BATTERY_READS conversions, as a fraction of the reference. */
   readRaw(): number {
     let s = 0;
     for (let i = 0; i < BATTERY_READS; i++) s += this.adc.read();
@@ -40,8 +39,7 @@ export class Battery {
   /** Returns the battery voltage in mV, or -1 when the reading is implausible. */
   readMv(): number {
     const mv = batteryMvFrom(this.readRaw(), this.vrefMv, this.ratioMilli);
-    this.mv = mv >= BATTERY_MIN_VALID_MV ? mv : -1;
-    return this.mv;
+    return mv >= BATTERY_MIN_VALID_MV ? mv : -1;
   }
 }
 
@@ -55,12 +53,8 @@ export function batterySensor(dev: Battery, faultFlag: number, periodMs: number)
     power: function () {},
     sample: function (out: Int32Array, done: (status: number) => void) {
       const mv = dev.readMv();
-      if (mv < 0) {
-        done(SENSOR_ERR_ABSENT);
-        return;
-      }
       out[SLOT_BATTERY] = mv;
-      done(SENSOR_OK);
+      done(mv < 0 ? SENSOR_ERR_ABSENT : SENSOR_OK);
     },
   };
 }

@@ -9,7 +9,7 @@
 //   §9.1 (Appendix B) measurement time: 1.25 + 2.3·osrs_t + (2.3·osrs_p + 0.575) + (2.3·osrs_h + 0.575) ms
 //        = 9.3 ms max at ×1 oversampling each
 //   Register reset values 0x80000 (press/temp) and 0x8000 (hum) mean "no measurement ran" (§5.3).
-// Raw I/O (readCalibration, startForced, readRaw) is separate from conversion (bme280Convert), which
+// Raw I/O (readCalibration, startForced, readReg burst) is separate from conversion (bme280Convert), which
 // is pure integer arithmetic. Large intermediates use sr() (floor division) rather than >> so that a
 // product above 2^31 is not truncated to int32 the way C would silently overflow.
 import type { I2cBus } from '../../../shared/hal/bus.ts';
@@ -121,10 +121,7 @@ export function bme280HumidityQ10(cal: Int32Array, adcH: number, tFine: number):
 export interface Bme280Reading {
   tempCentiC: number;
   pressurePa: number;
-  rhQ10: number;          // %RH × 1024
-  tempDeciC: number;      // payload units (rounded)
-  pressureDeciHpa: number;
-  rhHalfPct: number;
+  rhQ10: number;          // %RH × 1024; -1 when humidity was not measured
 }
 
 /**
@@ -141,12 +138,8 @@ export function bme280Convert(cal: Int32Array, raw: Uint8Array, out: Bme280Readi
   out.tempCentiC = sr(tFine * 5 + 128, 8);
   out.pressurePa = bme280PressurePa(cal, adcP, tFine);
   out.rhQ10 = adcH === 0x8000 ? -1 : bme280HumidityQ10(cal, adcH, tFine);
-  out.tempDeciC = Math.round(out.tempCentiC / 10);
-  out.pressureDeciHpa = Math.round(out.pressurePa / 10);
-  out.rhHalfPct = out.rhQ10 < 0 ? -1 : Math.round(out.rhQ10 / 512);
-  if (out.tempCentiC < -4000 || out.tempCentiC > 8500) return SENSOR_ERR_RANGE;
-  if (out.pressurePa < 30000 || out.pressurePa > 110000) return SENSOR_ERR_RANGE;
-  return SENSOR_OK;
+  return out.tempCentiC < -4000 || out.tempCentiC > 8500 || out.pressurePa < 30000 || out.pressurePa > 110000
+    ? SENSOR_ERR_RANGE : SENSOR_OK;
 }
 
 export class Bme280 {
@@ -166,14 +159,13 @@ export class Bme280 {
     this.cal = null;
     this.last = new Uint8Array(8);
     this.same = 0;
-    this.reading = { tempCentiC: 0, pressurePa: 0, rhQ10: 0, tempDeciC: 0, pressureDeciHpa: 0, rhHalfPct: 0 };
+    this.reading = { tempCentiC: 0, pressurePa: 0, rhQ10: 0 };
   }
 
   /** Register read: write the register address, then read len bytes (§6.2.2). */
   readReg(reg: number, len: number): Uint8Array | null {
     if (this.bus.write(this.addr, new Uint8Array([reg])) !== 0) return null;
-    const r = this.bus.read(this.addr, len);
-    return r && r.length === len ? r : null;
+    return this.bus.read(this.addr, len);
   }
 
   writeReg(reg: number, v: number): number {
@@ -185,7 +177,7 @@ export class Bme280 {
     // No ACK to the address: nothing there. ACK then a failed read: a bus fault.
     if (this.bus.write(this.addr, new Uint8Array([BME280_REG_ID])) !== 0) return SENSOR_ERR_ABSENT;
     const id = this.bus.read(this.addr, 1);
-    if (!id || id.length !== 1) return SENSOR_ERR_BUS;
+    if (!id) return SENSOR_ERR_BUS;
     if (id[0] !== BME280_CHIP_ID) return SENSOR_ERR_ID;
     const a = this.readReg(BME280_REG_CALIB00, 26);
     const b = this.readReg(BME280_REG_CALIB26, 7);
@@ -202,11 +194,6 @@ export class Bme280 {
     if (this.writeReg(BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1) !== 0) return SENSOR_ERR_BUS;
     if (this.writeReg(BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED) !== 0) return SENSOR_ERR_BUS;
     return SENSOR_OK;
-  }
-
-  /** Burst read of all data registers, so temperature, pressure and humidity belong to one measurement (§4). */
-  readRaw(): Uint8Array | null {
-    return this.readReg(BME280_REG_DATA, 8);
   }
 
   /** Checks the raw result against the previous ones (frozen data = stuck part or bus). */
@@ -232,7 +219,8 @@ export class Bme280 {
     }
     const self = this;
     this.clock.setTimeout(function () {
-      const raw = self.readRaw();
+      // Burst read of all data registers, so T, P and H belong to one measurement (§4).
+      const raw = self.readReg(BME280_REG_DATA, 8);
       let s = SENSOR_ERR_BUS;
       if (raw && self.cal) s = self.checkStuck(raw) ? SENSOR_ERR_STUCK : bme280Convert(self.cal, raw, self.reading);
       if (s !== SENSOR_OK && s !== SENSOR_ERR_STUCK) self.cal = null;
@@ -251,11 +239,12 @@ export function bme280Sensor(dev: Bme280, faultFlag: number, periodMs: number): 
     power: function () {},
     sample: function (out: Int32Array, done: (status: number) => void) {
       dev.measure(function (st: number) {
+        const r = dev.reading;
         if (st === SENSOR_OK) {
-          out[SLOT_TEMP] = dev.reading.tempDeciC;
-          out[SLOT_PRESSURE] = dev.reading.pressureDeciHpa;
-          // A skipped humidity measurement (reset value 0x8000) leaves RH out.
-          out[SLOT_RH] = dev.reading.rhHalfPct < 0 ? READING_ABSENT : dev.reading.rhHalfPct;
+          out[SLOT_TEMP] = Math.round(r.tempCentiC / 10);
+          out[SLOT_PRESSURE] = Math.round(r.pressurePa / 10);
+          // A skipped humidity measurement (reset value 0x8000) leaves RH out. %RH·1024 → %RH·2.
+          out[SLOT_RH] = r.rhQ10 < 0 ? READING_ABSENT : Math.round(r.rhQ10 / 512);
         }
         done(st);
       });
