@@ -7,6 +7,47 @@ export const REC_FCNT_B = 'kerb.fb';
 export const REC_SETTINGS = 'kerb.st';
 export const REC_DOWN = 'kerb.dn';
 
+/**
+ * Settings words (a Uint16Array in RAM; record REC_SETTINGS = SETTINGS_VERSION then these words).
+ * Thresholds are in Readings units (µg/m³ × 10, dB × 10); 0 = alert off.
+ */
+export const S_INTERVAL = 0;
+export const S_PM25 = 1;
+export const S_PM10 = 2;
+export const S_NOISE = 3;
+export const S_HOLDOFF = 4;
+export const S_COUNT = 5;
+export const SETTINGS_VERSION = 1;
+
+/** Counter record words: reserved counter (low, high 16 bits), boot count. */
+export const C_WORDS = 3;
+
+/** Statistics words (NodeInfo). */
+export const ST_UPLINKS = 0;
+export const ST_DOWNLINKS = 1;
+export const ST_SAMPLES = 2;
+export const ST_SAMPLE_FAULTS = 3;
+export const ST_STORE_WRITES = 4;
+export const ST_DROPPED = 5;
+export const ST_COUNT = 6;
+
+/** SensorNode.info() words. */
+export const I_FCNT = 0;        // next uplink frame counter
+export const I_RESERVED = 1;    // counters below this are reserved in flash
+export const I_DOWN = 2;        // last accepted downlink counter, -1 for none
+export const I_BOOT = 3;        // boot count
+export const I_INTERVAL_MS = 4; // effective reporting interval (low-battery stretch included)
+export const I_LOW = 5;         // 1 in low-battery mode
+export const I_CMD = 6;         // result of the last command frame (CMD_*)
+export const I_SETTINGS = 7;    // S_COUNT settings words
+export const I_STATS = 12;      // ST_COUNT statistics words
+export const I_COUNT = 18;
+
+/** applyCommands() effect bits, returned above the result code (result | fx << 8). */
+export const FX_SETTINGS = 1;
+export const FX_STATUS = 2;
+export const FX_REBOOT = 4;
+
 /** FPort carrying downlink commands. */
 export const FPORT_COMMAND = 10;
 

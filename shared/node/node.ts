@@ -14,7 +14,7 @@ import { RADIO_OK, RADIO_ERR_HW } from '../hal/radio.ts';
 import type { Store } from '../hal/store.ts';
 import type { Power } from '../hal/power.ts';
 import type { Sensor } from '../hal/sensor.ts';
-import { SENSOR_OK, SENSOR_ERR_HW, SLOT_COUNT, SLOT_PM25, SLOT_PM10, SLOT_NOISE, SLOT_BATTERY, READING_ABSENT } from '../hal/sensor.ts';
+import { SENSOR_OK, SENSOR_ERR_HW, SLOT_COUNT, SLOT_NOISE, SLOT_BATTERY, READING_ABSENT } from '../hal/sensor.ts';
 import type { AesFactory } from '../lorawan/aes.ts';
 import type { DataFrame } from '../lorawan/frame.ts';
 import { decodeFrame } from '../lorawan/frame.ts';
@@ -35,12 +35,13 @@ import {
   RX1_DELAY_MS, RX2_DELAY_MS, RX2_FREQ_HZ, RX2_SF, LORA_BW_HZ, LORA_CR, LORA_PREAMBLE, RX_WINDOW_SYMBOLS,
   RX_WINDOW_SLACK_MS, SAMPLE_LEAD_MS, LOW_BATTERY_HYST_MV, DEFAULT_INTERVAL_S, DEFAULT_SF,
   DEFAULT_TX_POWER_DBM, DEFAULT_HOLDOFF_S, DEFAULT_LOW_BATTERY_MV, DEFAULT_LOW_BATTERY_FACTOR,
-  DEFAULT_COUNTER_BLOCK,
+  DEFAULT_COUNTER_BLOCK, S_INTERVAL, S_PM25, S_PM10, S_NOISE, S_HOLDOFF, S_COUNT, SETTINGS_VERSION, C_WORDS,
+  FX_SETTINGS, FX_STATUS, FX_REBOOT, ST_UPLINKS, ST_DOWNLINKS, ST_SAMPLES, ST_SAMPLE_FAULTS, ST_STORE_WRITES,
+  ST_DROPPED, ST_COUNT, I_FCNT, I_RESERVED, I_DOWN, I_BOOT, I_INTERVAL_MS, I_LOW, I_CMD, I_SETTINGS, I_STATS,
+  I_COUNT,
 } from './constants.ts';
-import { encodeCounter, decodeCounter, encodeSettings, decodeSettings, encodeDownCounter, decodeDownCounter } from './persist.ts';
-import type { NodeSettings } from './persist.ts';
-import { applyCommands } from './commands.ts';
-import type { CommandEffects } from './commands.ts';
+import { encodeWords, decodeWords } from './persist.ts';
+import { applyCommands, thresholdWord } from './commands.ts';
 
 export interface NodeDeps {
   clock: Clock;
@@ -82,27 +83,11 @@ export interface NodeConfig {
   seed?: number;
 }
 
-export interface NodeInfo {
-  fcnt: number;          // next uplink frame counter
-  reserved: number;      // counters below this are reserved in flash
-  downFcnt: number;      // last accepted downlink counter, -1 for none
-  bootCount: number;
-  settings: NodeSettings;
-  effectiveIntervalS: number;
-  lowBattery: boolean;
-  uplinks: number;
-  downlinks: number;
-  samples: number;
-  sampleFaults: number;
-  storeWrites: number;
-  dropped: number;       // readings frames replaced while waiting for the duty cycle / budget
-  lastCmdResult: number;
-}
-
 export interface SensorNode {
   start(): void;
   stop(): void;
-  info(): NodeInfo;
+  /** Raw state words (I_* in ./constants.ts); ./info.ts nodeInfo() names them for tests and tools. */
+  info(): Float64Array;
 }
 
 function num(v: number | undefined, d: number): number {
@@ -133,30 +118,32 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   // ---- persisted state ----
   let status = 0;
   let settingsStatus = 0;
-  const defaults: NodeSettings = {
-    intervalS: num(config.intervalS, DEFAULT_INTERVAL_S),
-    pm25AlertDeciUgm3: num(config.pm25AlertDeciUgm3, 0),
-    pm10AlertDeciUgm3: num(config.pm10AlertDeciUgm3, 0),
-    noiseAlertDeciDb: num(config.noiseAlertDeciDb, 0),
-    alertHoldoffS: num(config.alertHoldoffS, DEFAULT_HOLDOFF_S),
-  };
-  const storedSettingsRaw = store.read(REC_SETTINGS);
-  let settings = decodeSettings(storedSettingsRaw);
-  if (!settings) {
-    if (storedSettingsRaw) settingsStatus = STATUS_SETTINGS_DEFAULT;
-    settings = defaults;
-  }
-  const ca = decodeCounter(store.read(REC_FCNT_A));
-  const cb = decodeCounter(store.read(REC_FCNT_B));
-  // The newer valid copy wins; a torn write of one copy leaves the other, older one, which is still
-  // safe because counters are only used after the write reserving them succeeded.
-  const useA = !!ca && (!cb || ca.reserved >= cb.reserved);
+  // Settings: stored record (version word + S_* words) or provisioning defaults.
+  let settings: Uint16Array = new Uint16Array(S_COUNT);
+  settings[S_INTERVAL] = num(config.intervalS, DEFAULT_INTERVAL_S);
+  settings[S_PM25] = num(config.pm25AlertDeciUgm3, 0);
+  settings[S_PM10] = num(config.pm10AlertDeciUgm3, 0);
+  settings[S_NOISE] = num(config.noiseAlertDeciDb, 0);
+  settings[S_HOLDOFF] = num(config.alertHoldoffS, DEFAULT_HOLDOFF_S);
+  const sraw = store.read(REC_SETTINGS);
+  const sw = decodeWords(sraw, S_COUNT + 1);
+  if (sw && sw[0] === SETTINGS_VERSION) settings = sw.subarray(1);
+  else if (sraw) settingsStatus = STATUS_SETTINGS_DEFAULT;
+  // Counter copies: [reserved low, reserved high, boot count]. The newer valid copy wins; a torn
+  // write of one copy leaves the other, older one, which is still safe because counters are only
+  // used after the write reserving them succeeded.
+  const ca = decodeWords(store.read(REC_FCNT_A), C_WORDS);
+  const cb = decodeWords(store.read(REC_FCNT_B), C_WORDS);
+  const ra = ca ? ca[0] + ca[1] * 65536 : -1;
+  const rb = cb ? cb[0] + cb[1] * 65536 : -1;
+  const useA = ra >= 0 && ra >= rb;
   const cur = useA ? ca : cb;
-  let fcnt = cur ? cur.reserved : 0;
+  let fcnt = useA ? ra : rb >= 0 ? rb : 0;
   let reserved = fcnt;              // nothing reserved for this boot yet: first uplink writes
   let nextRec = useA ? REC_FCNT_B : REC_FCNT_A;
-  const bootCount = ((cur ? cur.bootCount : 0) + 1) & 0xffff;
-  let downFcnt = decodeDownCounter(store.read(REC_DOWN));
+  const bootCount = ((cur ? cur[2] : 0) + 1) & 0xffff;
+  const dw = decodeWords(store.read(REC_DOWN), 2);
+  let downFcnt = dw ? dw[0] + dw[1] * 65536 : -1;
 
   // ---- runtime state ----
   const n = SLOT_COUNT;
@@ -193,7 +180,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   // loop() is defined last; completions that re-enter it go through this reference (Espruino does
   // not hoist function declarations, and the lint rule forbids use before definition).
   let resume: () => void = function () {};
-  const stats = { uplinks: 0, downlinks: 0, samples: 0, sampleFaults: 0, storeWrites: 0, dropped: 0 };
+  const stats = new Uint32Array(ST_COUNT);
 
   for (let i = 0; i < ns; i++) {
     const o = config.samplePeriodMs ? config.samplePeriodMs[i] : 0;
@@ -202,15 +189,12 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   }
 
   function effectiveIntervalMs(): number {
-    return settings!.intervalS * 1000 * (lowBattery ? lowFactor : 1);
+    return settings[S_INTERVAL] * 1000 * (lowBattery ? lowFactor : 1);
   }
 
   function threshold(slot: number): number {
-    const s = settings!;
-    if (slot === SLOT_PM25) return s.pm25AlertDeciUgm3;
-    if (slot === SLOT_PM10) return s.pm10AlertDeciUgm3;
-    if (slot === SLOT_NOISE) return s.noiseAlertDeciDb;
-    return 0;
+    const w = thresholdWord(slot);
+    return w < 0 ? 0 : settings[w];
   }
 
   /** Plans the sensor samples of the cycle that ends at reportAt. */
@@ -241,7 +225,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   }
 
   function writeRec(name: string, data: Uint8Array): boolean {
-    stats.storeWrites++;
+    stats[ST_STORE_WRITES]++;
     if (store.write(name, data) === 0) return true;
     status |= STATUS_STORE_FAULT;
     return false;
@@ -262,7 +246,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       above |= bit;
       const now = clock.now();
       // Rate limit (docs/node.md "Alerts"): one alert frame per hold-off, the first crossing wins.
-      if (!alertPending && now - lastAlertAt >= settings!.alertHoldoffS * 1000) {
+      if (!alertPending && now - lastAlertAt >= settings[S_HOLDOFF] * 1000) {
         alertPending = encodeAlert({ kind: slot, rising: true, value: v, threshold: thr });
         lastAlertAt = now;
       }
@@ -273,12 +257,12 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
 
   function sampleDone(i: number, ep: number, st: number): void {
     if (ep !== epoch) return;
-    stats.samples++;
+    stats[ST_SAMPLES]++;
     if (st === SENSOR_OK) {
       const slots = sensors[i].slots;
       for (let k = 0; k < n; k++) if ((slots >> k) & 1 && scratch[k] !== READING_ABSENT) record(k, scratch[k]);
     } else {
-      stats.sampleFaults++;
+      stats[ST_SAMPLE_FAULTS]++;
       faults |= sensors[i].faultFlag;
     }
     nextSample[i] += Math.min(period[i], effectiveIntervalMs());
@@ -340,7 +324,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     }
     r.status = flags() | faults;
     faults = 0;
-    if (readingsPending) stats.dropped++;
+    if (readingsPending) stats[ST_DROPPED]++;
     readingsPending = encodeReadings(r);
     batteryMv = -1;
     reportAt = now + effectiveIntervalMs();
@@ -354,7 +338,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       resetCause: num(config.resetCause, RESET_UNKNOWN),
       status: flags() | faults,
       reportIntervalS: Math.round(effectiveIntervalMs() / 1000),
-      pm25AlertDeciUgm3: settings!.pm25AlertDeciUgm3,
+      pm25AlertDeciUgm3: settings[S_PM25],
       bootCount: bootCount,
     });
   }
@@ -404,28 +388,28 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     const pt = openFrame(session, raw, df, fc);
     if (typeof pt === 'number') return false;
     downFcnt = fc;
-    writeRec(REC_DOWN, encodeDownCounter(fc));
-    stats.downlinks++;
+    writeRec(REC_DOWN, encodeWords([fc & 0xffff, fc >>> 16], 2));
+    stats[ST_DOWNLINKS]++;
     if (df.mtype === MTYPE_CONFIRMED_DOWN) {
       // §4.3.1.2 / §18: ACK in the next uplink; send the status frame now so the ACK is prompt.
       pendingAck = true;
       statusPending = true;
     }
     if (df.fport === FPORT_COMMAND) {
-      const s: NodeSettings = {
-        intervalS: settings!.intervalS, pm25AlertDeciUgm3: settings!.pm25AlertDeciUgm3,
-        pm10AlertDeciUgm3: settings!.pm10AlertDeciUgm3, noiseAlertDeciDb: settings!.noiseAlertDeciDb,
-        alertHoldoffS: settings!.alertHoldoffS,
-      };
-      const fx: CommandEffects = { settingsChanged: false, statusRequested: false, reboot: false };
-      lastCmd = applyCommands(pt as Uint8Array, s, fx);
+      const s = new Uint16Array(settings);
+      const r = applyCommands(pt as Uint8Array, s);
+      const fx = r >> 8;
+      lastCmd = r & 255;
       log('cmd ' + lastCmd);
       if (lastCmd === CMD_OK) {
-        if (fx.settingsChanged) {
-          const ivChanged = s.intervalS !== settings!.intervalS;
+        if (fx & FX_SETTINGS) {
+          const ivChanged = s[S_INTERVAL] !== settings[S_INTERVAL];
           settings = s;
           settingsStatus = 0;
-          writeRec(REC_SETTINGS, encodeSettings(s));
+          const rec = new Uint16Array(S_COUNT + 1);
+          rec[0] = SETTINGS_VERSION;
+          rec.set(s, 1);
+          writeRec(REC_SETTINGS, encodeWords(rec, S_COUNT + 1));
           if (ivChanged) {
             // New interval applies from now: the current cycle closes at now + new interval at most.
             const now = clock.now();
@@ -433,8 +417,8 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
             planCycle(now);
           }
         }
-        if (fx.statusRequested) statusPending = true;
-        if (fx.reboot) rebootPending = true;
+        if (fx & FX_STATUS) statusPending = true;
+        if (fx & FX_REBOOT) rebootPending = true;
       } else {
         statusPending = true;
       }
@@ -477,7 +461,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     // Reserve counters in flash before using them: a reboot resumes at `reserved`, never below.
     if (fcnt >= reserved) {
       const r = fcnt + block;
-      if (!writeRec(nextRec, encodeCounter({ reserved: r, bootCount: bootCount }))) return;
+      if (!writeRec(nextRec, encodeWords([r & 0xffff, r >>> 16, bootCount], C_WORDS))) return;
       reserved = r;
       nextRec = nextRec === REC_FCNT_A ? REC_FCNT_B : REC_FCNT_A;
     }
@@ -492,7 +476,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     const toa = timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true);
     dc.record(freq, now, toa);
     dayAirMs += toa;
-    stats.uplinks++;
+    stats[ST_UPLINKS]++;
     busy = true;
     const ep = epoch;
     const p: RadioParams = { freqHz: freq, sf: sf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: txPower, invertIq: false };
@@ -558,7 +542,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       statusPending = false;
     }
     if (port !== FPORT_ALERT && budget > 0 && dayAirMs >= budget) {
-      stats.dropped++;
+      stats[ST_DROPPED]++;
       return false;
     }
     transmit(now, port, payload, freq);
@@ -577,6 +561,10 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     return t;
   }
 
+  function allowSleep(on: boolean): void {
+    if (on !== sleepAllowed) power.allowDeepSleep((sleepAllowed = on));
+  }
+
   function loop(): void {
     if (!running || busy) return;
     const now = clock.now();
@@ -589,10 +577,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     for (let i = 0; i < ns; i++) {
       if (now >= sampleReadyAt(i)) {
         // Stay awake through the read: STM32 deep sleep stops UART receive (espruino.md).
-        if (sleepAllowed) {
-          sleepAllowed = false;
-          power.allowDeepSleep(false);
-        }
+        allowSleep(false);
         startSample(i);
         return;
       }
@@ -601,19 +586,13 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     if (now >= reportAt) closeCycle(now);
     // 4. Uplinks (transmission + RX1 + RX2 re-enter loop() when done).
     if (tryUplink(now)) {
-      if (sleepAllowed) {
-        sleepAllowed = false;
-        power.allowDeepSleep(false);
-      }
+      allowSleep(false);
       return;
     }
     // 5. A pass completed with nothing stuck: the only place the watchdog is kicked.
     power.kickWatchdog();
     const at = nextWake(now);
-    if (!sleepAllowed) {
-      sleepAllowed = true;
-      power.allowDeepSleep(true);
-    }
+    allowSleep(true);
     if (timer && timerAt === at) return;
     if (timer) clock.clearTimeout(timer);
     timerAt = at;
@@ -648,14 +627,18 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       loop();
     },
     stop: stop,
-    info: function (): NodeInfo {
-      return {
-        fcnt: fcnt, reserved: reserved, downFcnt: downFcnt, bootCount: bootCount, settings: settings!,
-        effectiveIntervalS: effectiveIntervalMs() / 1000, lowBattery: lowBattery,
-        uplinks: stats.uplinks, downlinks: stats.downlinks, samples: stats.samples,
-        sampleFaults: stats.sampleFaults, storeWrites: stats.storeWrites, dropped: stats.dropped,
-        lastCmdResult: lastCmd,
-      };
+    info: function (): Float64Array {
+      const o = new Float64Array(I_COUNT);
+      o[I_FCNT] = fcnt;
+      o[I_RESERVED] = reserved;
+      o[I_DOWN] = downFcnt;
+      o[I_BOOT] = bootCount;
+      o[I_INTERVAL_MS] = effectiveIntervalMs();
+      o[I_LOW] = lowBattery ? 1 : 0;
+      o[I_CMD] = lastCmd;
+      o.set(settings, I_SETTINGS);
+      o.set(stats, I_STATS);
+      return o;
     },
   };
 }

@@ -50,10 +50,9 @@ describe('BME280 driver on the virtual chip', () => {
     const r = rig({ tempC: 21.3, rhPct: 45, pressureHpa: 1013.2 });
     expect(r.measure()).toBe(SENSOR_OK);
     expect(Math.abs(r.drv.reading.tempCentiC - 2130)).toBeLessThanOrEqual(2);
-    expect(r.drv.reading.tempDeciC).toBe(213);
-    expect(r.drv.reading.rhHalfPct).toBe(90);
+    expect(Math.round(r.drv.reading.rhQ10 / 512)).toBe(90); // 45.0 %RH in half-percent
+    expect(Math.abs(r.drv.reading.rhQ10 / 1024 - 45)).toBeLessThan(0.25);
     expect(Math.abs(r.drv.reading.pressurePa - 101320)).toBeLessThanOrEqual(6);
-    expect(Math.abs(r.drv.reading.pressureDeciHpa - 10132)).toBeLessThanOrEqual(1);
   });
 
   it.each([
@@ -64,9 +63,9 @@ describe('BME280 driver on the virtual chip', () => {
   ])('reads %s °C / %s %%RH / %s hPa', (t, h, p) => {
     const r = rig({ tempC: t, rhPct: h, pressureHpa: p }, 3);
     expect(r.measure()).toBe(SENSOR_OK);
-    expect(Math.abs(r.drv.reading.tempDeciC - Math.round(t * 10))).toBeLessThanOrEqual(1);
-    expect(Math.abs(r.drv.reading.rhHalfPct - Math.round(h * 2))).toBeLessThanOrEqual(1);
-    expect(Math.abs(r.drv.reading.pressureDeciHpa - Math.round(p * 10))).toBeLessThanOrEqual(1);
+    expect(Math.abs(r.drv.reading.tempCentiC - t * 100)).toBeLessThanOrEqual(2);
+    expect(Math.abs(r.drv.reading.rhQ10 / 1024 - h)).toBeLessThan(0.25);
+    expect(Math.abs(r.drv.reading.pressurePa - p * 100)).toBeLessThanOrEqual(6);
   });
 
   it('follows the environment between measurements (forced mode each time)', () => {
@@ -74,7 +73,7 @@ describe('BME280 driver on the virtual chip', () => {
     expect(r.measure()).toBe(SENSOR_OK);
     r.e.tempC = 12.5;
     expect(r.measure()).toBe(SENSOR_OK);
-    expect(r.drv.reading.tempDeciC).toBe(125);
+    expect(Math.round(r.drv.reading.tempCentiC / 10)).toBe(125);
     expect(r.chip.measurements).toBe(2);
   });
 

@@ -1,4 +1,5 @@
 // The node application on virtual hardware: what it sends, how it samples, how it copes.
+import { nodeInfo } from '../../shared/node/info.ts';
 import { describe, it, expect } from 'vitest';
 import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver } from './helpers.ts';
 import type { StreetEnv } from '../../sim/devices/index.ts';
@@ -83,7 +84,7 @@ describe('uplinks', () => {
     expect(new Set(ups.map((u) => u.ev.params.freqHz))).toEqual(new Set([868100000, 868300000, 868500000]));
     const toa = timeOnAirMs(12, 125000, 1, ups[1].ev.payload.length, 8, true, true);
     expect(ups[1].ev.toaMs).toBeCloseTo(toa, 6);
-    expect(vn.node.info().dropped).toBeGreaterThan(0); // readings replaced while waiting, not queued forever
+    expect(nodeInfo(vn.node).dropped).toBeGreaterThan(0); // readings replaced while waiting, not queued forever
   });
 
   it('opens RX1 1 s after TX end on the uplink channel/SF and RX2 2 s after on 869.525 MHz SF12', () => {
@@ -165,16 +166,16 @@ describe('power', () => {
     vn.start();
     clock.runUntil(30 * MIN);
     const low = rx.port(1);
-    expect(vn.node.info().effectiveIntervalS).toBe(240);
+    expect(nodeInfo(vn.node).effectiveIntervalS).toBe(240);
     for (let i = 2; i < low.length; i++) expect(low[i].ev.startMs - low[i - 1].ev.startMs).toBeGreaterThan(200_000);
     expect(readings(rx).every((r) => (r.status! & STATUS_BATTERY_LOW) !== 0)).toBe(true);
     mv = 3350; // above the threshold but inside the hysteresis band
     clock.runUntil(40 * MIN);
-    expect(vn.node.info().lowBattery).toBe(true);
+    expect(nodeInfo(vn.node).lowBattery).toBe(true);
     mv = 3600;
     clock.runUntil(60 * MIN);
-    expect(vn.node.info().lowBattery).toBe(false);
-    expect(vn.node.info().effectiveIntervalS).toBe(60);
+    expect(nodeInfo(vn.node).lowBattery).toBe(false);
+    expect(nodeInfo(vn.node).effectiveIntervalS).toBe(60);
   });
 });
 

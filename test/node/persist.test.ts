@@ -1,4 +1,5 @@
 // Frame counter and settings across reboots and power cuts; downlink commands.
+import { nodeInfo } from '../../shared/node/info.ts';
 import { describe, it, expect } from 'vitest';
 import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver, downlink, session } from './helpers.ts';
 import { VirtualClock } from '../../sim/clock.ts';
@@ -6,8 +7,14 @@ import { createVirtualStreetNode, VirtualStore } from '../../sim/devices/index.t
 import type { StreetEnv } from '../../sim/devices/index.ts';
 import { decodeReadings, decodeStatusFrame, decodeAlert } from '../../shared/payload/kerb.ts';
 import { STATUS_REBOOTED, KIND_PM25, KIND_NOISE } from '../../shared/payload/constants.ts';
-import { CMD_ERR_UNKNOWN, CMD_ERR_VALUE, CMD_OK, STATUS_CMD_REJECTED, REC_FCNT_A, REC_FCNT_B } from '../../shared/node/constants.ts';
-import { encodeCounter, decodeCounter, encodeSettings, decodeSettings } from '../../shared/node/persist.ts';
+import { CMD_ERR_UNKNOWN, CMD_ERR_VALUE, CMD_OK, STATUS_CMD_REJECTED, REC_FCNT_A, REC_FCNT_B, C_WORDS } from '../../shared/node/constants.ts';
+import { encodeWords, decodeWords } from '../../shared/node/persist.ts';
+
+/** Counter record → { reserved, bootCount } (shared/node: words reserved-lo, reserved-hi, boots). */
+function decodeCounter(b: Uint8Array | null): { reserved: number; bootCount: number } | null {
+  const w = decodeWords(b, C_WORDS);
+  return w ? { reserved: w[0] + w[1] * 65536, bootCount: w[2] } : null;
+}
 import { sealFrame } from '../../shared/lorawan/session.ts';
 import { portableAes } from '../../shared/lorawan/aes.ts';
 
@@ -58,18 +65,32 @@ describe('frame counter persistence', () => {
     clock.runUntil(24 * 60 * MIN);
     expect(rx.ups.length).toBeGreaterThanOrEqual(1439);
     expect(vn.store.writesByName.get(REC_FCNT_A)! + (vn.store.writesByName.get(REC_FCNT_B) ?? 0)).toBe(2);
-    expect(vn.node.info().reserved).toBe(2048);
+    expect(nodeInfo(vn.node).reserved).toBe(2048);
   });
 
   it('a first boot reads no record; a torn (unchecked) record counts as absent', () => {
     expect(decodeCounter(null)).toBeNull();
-    const b = encodeCounter({ reserved: 4096, bootCount: 3 });
+    const b = encodeWords([4096 & 0xffff, 4096 >>> 16, 3], C_WORDS);
+    expect(b.length).toBe(7);
     expect(decodeCounter(b)).toEqual({ reserved: 4096, bootCount: 3 });
+    expect(decodeCounter(encodeWords([0x5678, 0x1234, 1], C_WORDS))).toEqual({ reserved: 0x12345678, bootCount: 1 });
     b[2] ^= 0x10;
     expect(decodeCounter(b)).toBeNull();
     expect(decodeCounter(new Uint8Array(7).fill(0xff))).toBeNull();
-    const s = { intervalS: 900, pm25AlertDeciUgm3: 250, pm10AlertDeciUgm3: 0, noiseAlertDeciDb: 750, alertHoldoffS: 600 };
-    expect(decodeSettings(encodeSettings(s))).toEqual(s);
+    expect(decodeWords(encodeWords([1, 900, 250, 0, 750, 600], 6), 5)).toBeNull(); // wrong length
+    expect(Array.from(decodeWords(encodeWords([1, 900, 250, 0, 750, 600], 6), 6)!)).toEqual([1, 900, 250, 0, 750, 600]);
+  });
+
+  it('settings persisted by a downlink are what the next boot uses; a corrupt record means defaults + flag', () => {
+    const clock = new VirtualClock(0);
+    const rx = new Receiver();
+    const store = new VirtualStore();
+    store.write('kerb.st', Uint8Array.from([1, 2, 3]));
+    const vn = bootFrom(clock, store, rx, { intervalS: 60 });
+    vn.start();
+    clock.runUntil(MIN + 5000);
+    expect((decodeReadings(rx.port(1)[0].plain) as { status: number }).status & 0x80).toBeTruthy(); // STATUS_SETTINGS_DEFAULT
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(60);
   });
 });
 
@@ -85,20 +106,20 @@ describe('downlink commands (FPort 10)', () => {
     vn.start();
     clock.runUntil(3 * MIN - 1000);
     sendDown(clock, vn, downlink(0, 10, Uint8Array.from([0x01, 120, 0])), 20 * MIN);
-    expect(vn.node.info().settings.intervalS).toBe(120);
-    expect(vn.node.info().downFcnt).toBe(0);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(120);
+    expect(nodeInfo(vn.node).downFcnt).toBe(0);
     const ups = rx.port(1).filter((u) => u.ev.startMs > 5 * MIN);
     for (let i = 1; i < ups.length; i++) expect(Math.round((ups[i].ev.startMs - ups[i - 1].ev.startMs) / 1000)).toBe(120);
     vn.reboot();
-    expect(vn.node.info().settings.intervalS).toBe(120);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(120);
     const n = rx.ups.length;
     clock.runUntil(30 * MIN);
     expect(rx.ups.length - n).toBe(5); // 10 min at 120 s
     // The stored downlink counter survives too: a replay of frame 0 is rejected after reboot.
-    const before = vn.node.info().downlinks;
+    const before = nodeInfo(vn.node).downlinks;
     sendDown(clock, vn, downlink(0, 10, Uint8Array.from([0x01, 30, 0])), 33 * MIN);
-    expect(vn.node.info().downlinks).toBe(before);
-    expect(vn.node.info().settings.intervalS).toBe(120);
+    expect(nodeInfo(vn.node).downlinks).toBe(before);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(120);
   });
 
   it('set threshold → an immediate, rate-limited alert frame on FPort 3', () => {
@@ -109,8 +130,8 @@ describe('downlink commands (FPort 10)', () => {
     clock.runUntil(5 * MIN - 1000);
     // noise alert at 70.0 dB, hold-off 10 min
     sendDown(clock, vn, downlink(0, 10, Uint8Array.from([0x02, KIND_NOISE, 700 & 255, 700 >> 8, 0x05, 0x58, 0x02])), 6 * MIN);
-    expect(vn.node.info().settings.noiseAlertDeciDb).toBe(700);
-    expect(vn.node.info().settings.alertHoldoffS).toBe(600);
+    expect(nodeInfo(vn.node).settings.noiseAlertDeciDb).toBe(700);
+    expect(nodeInfo(vn.node).settings.alertHoldoffS).toBe(600);
     noise = 74;
     const rise = clock.now();
     clock.runUntil(7 * MIN);
@@ -174,7 +195,7 @@ describe('downlink commands (FPort 10)', () => {
     sendDown(clock, vn, downlink(0, 10, Uint8Array.from([0x04, 0xb0])), 6 * MIN);
     expect(vn.power.reboots).toBe(1);
     expect(vn.boots).toBe(2);
-    expect(vn.node.info().bootCount).toBe(2);
+    expect(nodeInfo(vn.node).bootCount).toBe(2);
     const f = rx.ups.map((u) => u.fcnt32);
     for (let i = 1; i < f.length; i++) expect(f[i]).toBeGreaterThan(f[i - 1]);
     const post = rx.port(1).filter((u) => u.ev.startMs > 3 * MIN + 5000);
@@ -182,10 +203,10 @@ describe('downlink commands (FPort 10)', () => {
     expect(r.status & STATUS_REBOOTED).toBeTruthy();
     expect(post[0].fcnt32).toBe(1024);
     // a reboot without the guard byte is refused
-    const dn = vn.node.info().downFcnt;
+    const dn = nodeInfo(vn.node).downFcnt;
     sendDown(clock, vn, downlink(dn + 1, 10, Uint8Array.from([0x04, 0x00])), 8 * MIN);
     expect(vn.power.reboots).toBe(1);
-    expect(vn.node.info().lastCmdResult).toBe(CMD_ERR_VALUE);
+    expect(nodeInfo(vn.node).lastCmdResult).toBe(CMD_ERR_VALUE);
   });
 
   it('rejects bad MIC, other devices, replays; an invalid command applies nothing and is flagged', () => {
@@ -199,36 +220,36 @@ describe('downlink commands (FPort 10)', () => {
     // another device's frame
     const other = sealFrame(session, { mtype: 3, devAddr: 0x26011bdb, adr: false, adrAckReq: false, ack: false, fpending: false, fcnt: 2, fopts: new Uint8Array(0), fport: 10, payload: Uint8Array.from([0x01, 10, 0]), mic: 0 }, 2);
     sendDown(clock, vn, other, 3 * MIN - 1000);
-    expect(vn.node.info().downlinks).toBe(0);
-    expect(vn.node.info().settings.intervalS).toBe(60);
+    expect(nodeInfo(vn.node).downlinks).toBe(0);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(60);
     // set interval + unknown opcode in one frame: nothing applied
     sendDown(clock, vn, downlink(7, 10, Uint8Array.from([0x01, 90, 0, 0x7f])), 4 * MIN - 1000);
-    expect(vn.node.info().downlinks).toBe(1);
-    expect(vn.node.info().lastCmdResult).toBe(CMD_ERR_UNKNOWN);
-    expect(vn.node.info().settings.intervalS).toBe(60);
+    expect(nodeInfo(vn.node).downlinks).toBe(1);
+    expect(nodeInfo(vn.node).lastCmdResult).toBe(CMD_ERR_UNKNOWN);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(60);
     clock.runUntil(5 * MIN);
     const last = decodeReadings(rx.port(1).slice(-1)[0].plain) as { status: number };
     expect(last.status & STATUS_CMD_REJECTED).toBeTruthy();
     // replay of the accepted frame 7: rejected; frame 8 works and clears the flag
     sendDown(clock, vn, downlink(7, 10, Uint8Array.from([0x01, 90, 0])), 6 * MIN - 1000);
-    expect(vn.node.info().downlinks).toBe(1);
+    expect(nodeInfo(vn.node).downlinks).toBe(1);
     sendDown(clock, vn, downlink(8, 10, Uint8Array.from([0x01, 90, 0])), 9 * MIN);
-    expect(vn.node.info().settings.intervalS).toBe(90);
-    expect(vn.node.info().lastCmdResult).toBe(CMD_OK);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(90);
+    expect(nodeInfo(vn.node).lastCmdResult).toBe(CMD_OK);
     // interval below the 10 s floor is a value error
     sendDown(clock, vn, downlink(9, 10, Uint8Array.from([0x01, 5, 0])), 12 * MIN);
-    expect(vn.node.info().lastCmdResult).toBe(CMD_ERR_VALUE);
-    expect(vn.node.info().settings.intervalS).toBe(90);
+    expect(nodeInfo(vn.node).lastCmdResult).toBe(CMD_ERR_VALUE);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(90);
   });
 
   it('takes a downlink in RX1 too (uplink channel and SF)', () => {
     const { clock, vn } = makeNode(() => STREET);
     vn.radio.onRxWindow = (w) => {
-      if (w.params.freqHz !== RX2 && vn.node.info().downlinks === 0) vn.radio.deliver(downlink(0, 10, Uint8Array.from([0x01, 45, 0])));
+      if (w.params.freqHz !== RX2 && nodeInfo(vn.node).downlinks === 0) vn.radio.deliver(downlink(0, 10, Uint8Array.from([0x01, 45, 0])));
     };
     vn.start();
     clock.runUntil(2 * MIN);
-    expect(vn.node.info().settings.intervalS).toBe(45);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(45);
     expect(vn.radio.rxWindows).toBe(3); // RX1 got it: no RX2 after the first uplink
   });
 });
