@@ -237,6 +237,7 @@ export function checkSubset(code: string): Violation[] {
   });
 
   checkUseBeforeDefine(ast, report);
+  checkLoopClosures(ast, report);
   out.sort((a, b) => a.line - b.line || a.column - b.column);
   return out;
 }
@@ -301,6 +302,32 @@ function eagerIdentifiers(s: N, visit: (id: N, parent: N | null) => void): void 
   };
   if (s.type === 'FunctionDeclaration') return;
   go(s, null);
+}
+
+/**
+ * Espruino gives `for (let …)` no per-iteration binding (espruino.md): a closure created in the
+ * loop that reads the loop variable sees its last value, not the iteration's. Reported when a
+ * function inside the loop (head or body) references a let/const declared in the loop head.
+ * Name-based (shadowing inside the closure is not tracked): a false positive is renamed away.
+ */
+function checkLoopClosures(ast: N, report: (n: N, c: string, m: string) => void): void {
+  walk(ast, (n) => {
+    if (n.type !== 'ForStatement' && n.type !== 'ForOfStatement' && n.type !== 'ForInStatement') return;
+    const decl = (n.type === 'ForStatement' ? n.init : n.left) as N | null;
+    if (!isNode(decl) || decl.type !== 'VariableDeclaration' || decl.kind === 'var') return;
+    const names = new Set<string>();
+    for (const d of decl.declarations as N[]) if (isNode(d.id) && d.id.type === 'Identifier') names.add(d.id.name as string);
+    if (!names.size) return;
+    const body = n.body as N;
+    walk(body, (f) => {
+      if (!FUNCTION_TYPES.includes(f.type)) return;
+      walk(f, (id, parent) => {
+        if (id.type === 'Identifier' && names.has(id.name as string) && isReference(id, parent) && !(f.params as N[]).includes(id)) {
+          report(id, 'closure over for-let variable', `'${id.name as string}' is captured by a closure inside its for loop; Espruino has no per-iteration binding, so every closure sees the last value`);
+        }
+      });
+    });
+  });
 }
 
 /** Human-readable report, one line per violation: `file:line:col construct: message` + snippet. */

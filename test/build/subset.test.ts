@@ -63,6 +63,7 @@ const REJECTED: Record<string, string> = {
   'regex \\b': `${G} print(/\\bword/.test(g));`,
   'regex non-capturing group': `${G} print(/(?:ab)+/.test(g));`,
   'regex sticky flag': `${G} print(/a/y.test(g));`,
+  'closure over a for-let variable': `${G} const fs: any[] = []; for (let i = 0; i < g; i++) { fs.push(function () { return i; }); } print(fs);`,
   'use before define (top level)': `${G} print(later(g)); function later(v: any) { print(v); return v + g.k; }`,
   'use before define (in a function)': `${G} function outer() { const r = inner(g); function inner(v: any) { print(v); return v + g.k; } return r; } print(outer());`,
 };
@@ -114,6 +115,11 @@ describe('Espruino-subset enforcement (esbuild target + post-bundle checker)', (
   it("rejects an identifier named 'of' (identifier-minifier artefact)", () => {
     expect(checkSubset('var of = 1; print(of);').map((v) => v.construct)).toContain("identifier 'of'");
     expect(checkSubset('for (var x of [1]) print(x);')).toEqual([]);
+  });
+
+  it('does not flag a for-let loop whose closures do not read the loop variable', () => {
+    expect(checkSubset('for (let i = 0; i < 3; i++) { var k = i; setTimeout(function () { print(1); }, 0); }')).toEqual([]);
+    expect(checkSubset('for (var i = 0; i < 3; i++) { setTimeout(function () { print(i); }, 0); }')).toEqual([]);
   });
 
   it('does not flag a locally declared Set or a call after the declaration', () => {
