@@ -18,6 +18,7 @@ import { startHttp, type HealthReport, type HttpServer } from './http.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { decodeCommandPayload, encodeReply, parseDownCommand, transactionId, type NamedEncoder, type WireFormat } from './commands.ts';
 import { PROFILES, type DeviceInfo } from './registry.ts';
+import { Ingest } from './ingest.ts';
 
 /** What the gateway needs from ingest (gateway/ingest.ts, engineer E1). */
 export interface IngestOptions {
@@ -60,14 +61,13 @@ export interface GatewayHandle {
   log: KerbLogger;
   mqttConnected(): boolean;
   health(): Promise<HealthReport>;
+  /** Re-reads the device registry (SIGHUP) and re-publishes discovery. */
+  reload(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-async function defaultIngest(o: IngestOptions): Promise<IngestLike> {
-  // Loaded lazily so the publishing side can be used (and tested) on its own.
-  const spec = './ingest.ts';
-  const mod = (await import(spec)) as { Ingest: new (o: IngestOptions) => IngestLike };
-  return new mod.Ingest(o);
+function defaultIngest(o: IngestOptions): IngestLike {
+  return new Ingest(o);
 }
 
 async function defaultNamedCommands(): Promise<NamedEncoder | undefined> {
@@ -244,6 +244,14 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       };
     };
 
+    const reload = async (): Promise<boolean> => {
+      const i = ingest as IngestLike & { reload?: () => boolean | Promise<boolean> };
+      if (typeof i.reload !== 'function') return false;
+      const ok = await i.reload();
+      if (ok) publishDiscovery();
+      return ok;
+    };
+
     const handleRequest = async (v: Record<string, unknown>): Promise<Record<string, unknown>> => {
       const cmd = v.command ?? v.cmd;
       metrics.inc('requests_total', { command: typeof cmd === 'string' ? cmd.slice(0, 32) : 'invalid' });
@@ -270,11 +278,8 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
           return { ok: true, data: await health() };
         case 'reload':
         case 'reload_registry': {
-          const i = ingest as IngestLike & { reloadRegistry?: () => Promise<unknown> | unknown };
-          if (typeof i.reloadRegistry !== 'function') return { ok: false, error: 'reload is not supported by this ingest' };
-          const r = await i.reloadRegistry();
-          publishDiscovery();
-          return { ok: true, data: r ?? { devices: ingest.registry.list().length } };
+          const ok = await reload();
+          return ok ? { ok: true, data: { devices: ingest.registry.list().length } } : { ok: false, error: 'registry not reloaded (invalid file?); previous registry kept, see the gateway log' };
         }
         case 'republish_discovery':
           publishDiscovery();
@@ -386,6 +391,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       log,
       mqttConnected: () => link.connected,
       health,
+      reload,
       stop,
     };
   } catch (e) {

@@ -233,7 +233,16 @@ export class Outbox {
     const records = msgs.map((m) => encodeRecord(this.nextSeq++, m));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, firstSeq, resolve, reject });
-      if (!this.writing) this.writing = this.writeLoop().finally(() => (this.writing = undefined));
+      this.kickWriter();
+    });
+  }
+
+  private kickWriter(): void {
+    if (this.writing) return;
+    this.writing = this.writeLoop().finally(() => {
+      this.writing = undefined;
+      // An append that arrived after the loop's last check but before this callback.
+      if (this.queue.length) this.kickWriter();
     });
   }
 
