@@ -12,6 +12,7 @@
 //   devAddr, nwkSKey, appSKey   ABP session (keys 16 bytes).
 //   config        NodeConfig fields (intervalS, sf, thresholds, counterBlock, firstReportMs, seed…).
 //   fitted        which sensors the node has: { env, pm, noise, battery } (default all true).
+//   pmModel       'pms' (Plantower PMS5003/7003, default) or 'sds011' (Nova Fitness SDS011).
 //   periods       sampling periods in ms: { envMs, pmMs, noiseMs, batteryMs }. Defaults: env 300 s,
 //                 PM once per report, noise 60 s, battery once per report. Fewer samples = fewer
 //                 simulator events; each sample costs 1–4 clock events.
@@ -37,11 +38,13 @@ import { Bme280, bme280Sensor, BME280_ADDR_PRIMARY } from '../../firmware/src/dr
 import { Pms, pmsSensor } from '../../firmware/src/drivers/pms.ts';
 import { SoundLevel, soundSensor, SOUND_READS } from '../../firmware/src/drivers/sound.ts';
 import { Battery, batterySensor } from '../../firmware/src/drivers/battery.ts';
+import { Sds011, sds011Sensor } from '../../firmware/src/drivers/sds011.ts';
 import { VirtualI2cBus } from './i2c.ts';
 import { VirtualUart } from './uart.ts';
 import { VirtualAnalogIn, soundEnvelopeFrac, batteryFrac } from './adc.ts';
 import { VirtualBme280 } from './bme280.ts';
 import { VirtualPms } from './pms.ts';
+import { VirtualSds011 } from './sds011.ts';
 import { VirtualStore } from './store.ts';
 import { VirtualPower } from './power.ts';
 import { VirtualRadio } from './radio.ts';
@@ -52,6 +55,7 @@ export { VirtualUart } from './uart.ts';
 export { VirtualAnalogIn, soundEnvelopeFrac, batteryFrac } from './adc.ts';
 export { VirtualBme280, TYPICAL_CALIBRATION, bme280RawFor } from './bme280.ts';
 export { VirtualPms, pmsDataFrame } from './pms.ts';
+export { VirtualSds011, sdsDataFrame } from './sds011.ts';
 export { VirtualStore } from './store.ts';
 export { VirtualPower } from './power.ts';
 export { VirtualRadio, loraToaMs } from './radio.ts';
@@ -75,6 +79,7 @@ export interface VirtualStreetNodeOptions {
   appSKey: Uint8Array;
   config?: Partial<NodeConfig>;
   fitted?: { env?: boolean; pm?: boolean; noise?: boolean; battery?: boolean };
+  pmModel?: 'pms' | 'sds011';
   periods?: { envMs?: number; pmMs?: number; noiseMs?: number; batteryMs?: number };
   store?: VirtualStore;
   storeCapacityBytes?: number;
@@ -97,7 +102,8 @@ export interface VirtualStreetNode {
   readonly i2c: VirtualI2cBus;
   readonly uart: VirtualUart;
   readonly bme280: VirtualBme280;
-  readonly pms: VirtualPms;
+  /** The particulate twin: a VirtualPms, or a VirtualSds011 with pmModel 'sds011' (same fault switches). */
+  readonly pms: VirtualPms | VirtualSds011;
   readonly noiseAdc: VirtualAnalogIn;
   readonly batteryAdc: VirtualAnalogIn;
   /** The running node instance (replaced on every reboot). */
@@ -136,10 +142,12 @@ export function createVirtualStreetNode(o: VirtualStreetNodeOptions): VirtualStr
   }, undefined, seed);
   if (fitted.env) i2c.attach(BME280_ADDR_PRIMARY, bme);
   const uart = new VirtualUart(clock, 9600);
-  const pms = new VirtualPms(clock, uart, () => {
+  const pmEnv = () => {
     const e = env();
     return { pm25Ugm3: e.pm25, pm10Ugm3: e.pm10 };
-  }, seed ^ 0x5a5a);
+  };
+  const sds = o.pmModel === 'sds011';
+  const pms = sds ? new VirtualSds011(clock, uart, pmEnv) : new VirtualPms(clock, uart, pmEnv, seed ^ 0x5a5a);
   if (!fitted.pm) pms.faults.absent = true;
   const noiseAdc = new VirtualAnalogIn(() => soundEnvelopeFrac(env().noiseDb, calFrac94));
   if (!fitted.noise) noiseAdc.absent = true;
@@ -161,7 +169,8 @@ export function createVirtualStreetNode(o: VirtualStreetNodeOptions): VirtualStr
       periodsArr.push(periods.envMs ?? 300000);
     }
     if (fitted.pm) {
-      sensors.push(pmsSensor(new Pms(uart, clock), STATUS_PM_FAULT, periods.pmMs ?? intervalMs));
+      const pmPeriod = periods.pmMs ?? intervalMs;
+      sensors.push(sds ? sds011Sensor(new Sds011(uart, clock), STATUS_PM_FAULT, pmPeriod) : pmsSensor(new Pms(uart, clock), STATUS_PM_FAULT, pmPeriod));
       periodsArr.push(periods.pmMs ?? 0);
     }
     if (fitted.noise) {
