@@ -47,7 +47,12 @@ export async function runScenario(sc: Scenario, o: SimRunOptions): Promise<Summa
   const sinks: (TraceSink & { close(): void })[] = [];
   if (o.trace) sinks.push(new JsonlTrace(o.trace));
   if (o.pcap) sinks.push(new PcapTrace(o.pcap, Date.parse(sc.start)));
-  const fleet = new Fleet(sc, { sinks });
+  let firmwareBundle: string | undefined;
+  if (sc.nodes.mode === 'fidelity') {
+    const { buildFidelityBundle } = await import('../sim/fidelity-node.ts');
+    firmwareBundle = await buildFidelityBundle();
+  }
+  const fleet = new Fleet(sc, { sinks, firmwareBundle });
   const progress = new Progress(process.stderr, `${sc.name}`);
   const t0 = performance.now();
   let peakRss = process.memoryUsage().rss;

@@ -51,6 +51,30 @@ export interface FastNodeOptions {
   onRxTime(i: number, ms: number): void;
 }
 
+/** What a node sent, as the gateway would read it (FCnt reconstructed; decrypted when a session is given). */
+export function decodeUplink(session: Session | null, lastFcnt: number, phy: Uint8Array, params: RadioParams, toaMs: number): FastUplink {
+  const f = decodeFrame(phy);
+  let fcnt = -1;
+  let fport = -1;
+  let plain: Uint8Array | null = null;
+  let readings: Readings | null = null;
+  if (typeof f !== 'number') {
+    fcnt = reconstructFcnt(lastFcnt, f.fcnt);
+    fport = f.fport;
+    if (session) {
+      const p = openFrame(session, phy, f, fcnt);
+      if (typeof p !== 'number') {
+        plain = p;
+        if (fport === 1) {
+          const r = decodeReadings(p);
+          if (typeof r !== 'number') readings = r;
+        }
+      }
+    }
+  }
+  return { fcnt, fport, phy, params, toaMs, plain, readings };
+}
+
 export class FastNode implements FleetNode {
   readonly vn: VirtualStreetNode;
   private lastFcnt = -1;
@@ -84,27 +108,9 @@ export class FastNode implements FleetNode {
 
   private uplink(phy: Uint8Array, params: RadioParams, toaMs: number): void {
     const o = this.o;
-    const f = decodeFrame(phy);
-    let fcnt = -1;
-    let fport = -1;
-    let plain: Uint8Array | null = null;
-    let readings: Readings | null = null;
-    if (typeof f !== 'number') {
-      fcnt = reconstructFcnt(this.lastFcnt, f.fcnt);
-      this.lastFcnt = fcnt;
-      fport = f.fport;
-      if (this.session) {
-        const p = openFrame(this.session, phy, f, fcnt);
-        if (typeof p !== 'number') {
-          plain = p;
-          if (fport === 1) {
-            const r = decodeReadings(p);
-            if (typeof r !== 'number') readings = r;
-          }
-        }
-      }
-    }
-    o.onUplink(o.index, { fcnt, fport, phy, params, toaMs, plain, readings });
+    const u = decodeUplink(this.session, this.lastFcnt, phy, params, toaMs);
+    if (u.fcnt >= 0) this.lastFcnt = u.fcnt;
+    o.onUplink(o.index, u);
     o.medium.injectUplink(o.mediumNode, params, phy);
   }
 

@@ -10,6 +10,7 @@ import type { AirFrame, GatewayReception, Point } from './medium.ts';
 import { SimpleNode } from './simple-node.ts';
 import { FastNode } from './fast-node.ts';
 import type { FleetNode, FastUplink } from './fast-node.ts';
+import { FidelityNode } from './fidelity-node.ts';
 import type { StreetEnv } from './devices/index.ts';
 import { Stats, batteryMv } from './stats.ts';
 import type { Scenario, FaultSpec } from './scenario.ts';
@@ -67,6 +68,8 @@ export interface FleetOptions {
   sinks?: TraceSink[];
   /** Keep the list of delivered frames (end-to-end checks). */
   recordDelivered?: boolean;
+  /** The firmware bundle for `fidelity` nodes (sim/fidelity-node.ts buildFidelityBundle). */
+  firmwareBundle?: string;
 }
 
 function hex8(n: number): string {
@@ -205,8 +208,8 @@ export class Fleet {
     });
     this.stats = new Stats(pl.nodes.length, pl.gateways.length);
     this.soc0 = new Float64Array(pl.nodes.length);
-    if (s.nodes.mode === 'fidelity') {
-      this.notes.push("nodes.mode 'fidelity' (firmware bundle in the Espruino context) is not available in this build; running 'fast' (the shared node application on virtual hardware)");
+    if (s.nodes.mode === 'fidelity' && !opts.firmwareBundle) {
+      this.notes.push("nodes.mode 'fidelity' needs the firmware bundle (FleetOptions.firmwareBundle; kerb sim builds it); running 'fast' (the shared node application on virtual hardware)");
     }
     const nr = this.rng.fork('nodes');
     for (let i = 0; i < pl.nodes.length; i++) this.addNode(i, pl.nodes[i]!, nr.fork(i));
@@ -291,6 +294,25 @@ export class Fleet {
         },
       );
       this.nodes.push(node);
+    } else if (s.nodes.mode === 'fidelity' && this.opts.firmwareBundle) {
+      this.nodes.push(
+        new FidelityNode({
+          index: i,
+          clock: this.clock,
+          medium: this.medium,
+          mediumNode: m,
+          id: `sim-${String(i + 1).padStart(5, '0')}`,
+          devAddr,
+          nwkSKey,
+          appSKey,
+          sf,
+          intervalS: s.nodes.intervalS,
+          firstReportMs: r.fork('first').range(1000, intervalMs),
+          env: (t) => this.streetEnv(i, t),
+          bundle: this.opts.firmwareBundle,
+          onUplink: (n, u: FastUplink) => this.onUplink(n, u.fcnt, u.fport, u.params.sf, u.phy.length, u.readings, u.plain),
+        }),
+      );
     } else {
       const node = new FastNode({
         index: i,
@@ -434,13 +456,19 @@ export class Fleet {
       if (f.spec.kind === 'dropout') {
         for (const i of [...f.nodes].sort((a, b) => a - b)) {
           const node = this.nodes[i];
-          if (!(node instanceof FastNode)) continue;
+          if (!(node instanceof FastNode) && !(node instanceof FidelityNode)) continue;
           const set = (on: boolean) => {
             const sp = f.spec;
             const hit = (x: string): boolean => sp.sensor === 'all' || sp.sensor === x;
-            if (hit('pm')) node.vn.pms.faults.absent = on;
-            if (hit('climate')) node.vn.bme280.faults.absent = on;
-            if (hit('noise')) node.vn.noiseAdc.absent = on;
+            if (node instanceof FastNode) {
+              if (hit('pm')) node.vn.pms.faults.absent = on;
+              if (hit('climate')) node.vn.bme280.faults.absent = on;
+              if (hit('noise')) node.vn.noiseAdc.absent = on;
+            } else {
+              if (hit('pm')) node.pms.faults.absent = on;
+              if (hit('climate')) node.bme.faults.absent = on;
+              if (hit('noise')) node.noiseAbsent = on;
+            }
             for (const k of this.sinks) k.event({ ev: 'fault', t: this.clock.now(), node: i, kind: `dropout:${sp.sensor}`, on });
           };
           this.clock.setTimeout(() => set(true), f.spec.fromH * HOUR_MS);

@@ -178,6 +178,8 @@ export class Medium {
   private gwListen: { freqs: Set<number>; sfs: Set<number> }[] = [];
   private windows = new Map<number, RxWindow[]>();
   private txFrames = new Map<number, AirFrame>();
+  /** Radios that decide for themselves whether they are listening (fidelity mode's SX127x twins). */
+  private listeners: { node: number; hear: (payload: Uint8Array, freqHz: number, sf: number, bwHz: number, rssiDbm: number, snrDb: number) => boolean }[] = [];
   private nextId = 1;
   private rng: Prng;
   observer: MediumObserver = {};
@@ -290,6 +292,9 @@ export class Medium {
   }
 
   transmit(node: number, p: RadioParams, payload: Uint8Array, done: (status: number) => void): void {
+    // A synthesiser programmed through FRF (61.035 Hz steps, SX1276 §4.1.4) lands a few Hz off the
+    // channel; receivers tolerate far more (±25 % of BW), so frames are filed under the nearest kHz.
+    if (p.freqHz % 1000 !== 0) p = { ...p, freqHz: snapFreq(p.freqHz) };
     const n = this.nodes[node]!;
     const now = this.clock.now();
     if (n.txUntil > now) {
@@ -358,6 +363,7 @@ export class Medium {
   }
 
   receive(node: number, p: RadioParams, timeoutMs: number, done: (status: number, rx: RadioRx | null) => void): void {
+    if (p.freqHz % 1000 !== 0) p = { ...p, freqHz: snapFreq(p.freqHz) };
     const n = this.nodes[node]!;
     this.closeWindow(node);
     const now = this.clock.now();
@@ -380,6 +386,14 @@ export class Medium {
   receiveExternal(node: number, p: RadioParams, timeoutMs: number, onLock: (payload: Uint8Array, rssiDbm: number, snrDb: number) => void): void {
     this.receive(node, p, timeoutMs, () => {});
     this.nodes[node]!.window!.onLock = onLock;
+  }
+
+  /**
+   * A radio that is offered every downlink it could hear (above sensitivity) when the preamble can
+   * be locked; `hear` returns true when the chip was in receive mode on that channel and took it.
+   */
+  addListener(node: number, hear: (payload: Uint8Array, freqHz: number, sf: number, bwHz: number, rssiDbm: number, snrDb: number) => boolean): void {
+    this.listeners.push({ node, hear });
   }
 
   /** An uplink from a radio that runs its own transmit timing (sim/devices VirtualRadio.onTransmit). */
@@ -487,6 +501,13 @@ export class Medium {
         w.rssi = rssi;
         hearers.push(w);
       }
+      for (const l of this.listeners) {
+        const loss = this.meanLossDb(l.node, g);
+        if (!Number.isFinite(loss)) continue;
+        const rssi = p.powerDbm - loss - this.shadow();
+        if (rssi < sens) continue;
+        if (l.hear(f.payload, p.freqHz, p.sf, p.bwHz, Math.round(rssi), rssi - noiseFloorDbm(p.bwHz)) && l.node === target) delivered = true;
+      }
       this.clock.setTimeout(() => {
         this.finish(f);
         this.txFrames.delete(g);
@@ -507,6 +528,10 @@ export class Medium {
       }, start + toa - this.clock.now());
     }, lockAt - this.clock.now());
   }
+}
+
+export function snapFreq(freqHz: number): number {
+  return Math.round(freqHz / 1000) * 1000;
 }
 
 function powerAt(f: AirFrame, g: number): number {
