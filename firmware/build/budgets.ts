@@ -26,10 +26,10 @@ export const FW_VERSION = '0.1.0';
  * KERB_HW_AES: the board's firmware has require("crypto").AES, so the portable AES is left out
  * (2 KB); KERB_HAS_PM / KERB_HAS_SOUND: the board has pins for the particulate UART / microphone.
  */
-export const BOARD_DEFINES: Record<string, Record<string, boolean>> = {
-  puck: { KERB_HW_AES: true, KERB_HAS_PM: false, KERB_HAS_SOUND: false },
-  pico: { KERB_HW_AES: true, KERB_HAS_PM: true, KERB_HAS_SOUND: true },
-  esp32: { KERB_HW_AES: true, KERB_HAS_PM: true, KERB_HAS_SOUND: true },
+export const BOARD_DEFINES: Record<string, Record<string, boolean | number>> = {
+  puck: { KERB_HW_AES: true, KERB_HAS_PM: false, KERB_HAS_SOUND: false, KERB_HAS_DIO0: false, KERB_HAS_RESET: false, KERB_BATT: 2 /* BATT_NRF_VOLTS */ },
+  pico: { KERB_HW_AES: true, KERB_HAS_PM: true, KERB_HAS_SOUND: true, KERB_HAS_DIO0: true, KERB_HAS_RESET: true, KERB_BATT: 3 /* BATT_DIVIDER */ },
+  esp32: { KERB_HW_AES: true, KERB_HAS_PM: true, KERB_HAS_SOUND: true, KERB_HAS_DIO0: true, KERB_HAS_RESET: true, KERB_BATT: 3 /* BATT_DIVIDER */ },
 };
 
 /** Identifier minification is on for every bundle (the checker rejects an identifier named `of`). */

@@ -24,6 +24,12 @@ export interface BuildOptions {
   minifyIdentifiers?: boolean;
 }
 
+/** KERB_FW_MAJOR/MINOR/PATCH as numbers, so the firmware carries no version-string parsing. */
+function fwDefines(): Record<string, number> {
+  const p = FW_VERSION.split('.').map((x) => parseInt(x, 10) || 0);
+  return { KERB_FW_MAJOR: p[0] ?? 0, KERB_FW_MINOR: p[1] ?? 0, KERB_FW_PATCH: p[2] ?? 0 };
+}
+
 export function bundleName(board: string, entry: string): string {
   return `${board}-${entry}.js`;
 }
@@ -31,7 +37,7 @@ export function bundleName(board: string, entry: string): string {
 export async function buildOne(root: string, board: string, entry: string, minifyIdentifiers = MINIFY_IDENTIFIERS): Promise<BundleResult> {
   const file = ENTRY_FILES[entry];
   if (!file) throw new Error(`unknown entry '${entry}' (known: ${Object.keys(ENTRY_FILES).join(', ')})`);
-  return bundleEntry(resolve(root, file), { defines: { ...BOARD_DEFINES[board], KERB_BRIDGE: entry === 'bridge', KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION }, minifyIdentifiers });
+  return bundleEntry(resolve(root, file), { defines: { ...BOARD_DEFINES[board], KERB_BRIDGE: entry === 'bridge', KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION, ...fwDefines() }, minifyIdentifiers });
 }
 
 export async function buildAll(o: BuildOptions): Promise<BuildItem[]> {

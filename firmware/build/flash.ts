@@ -46,24 +46,22 @@ export interface FlashResult {
   output: string;
 }
 
-const HEX32 = /^[0-9a-fA-F]{32}$/;
-
 /** The provisioning record the firmware reads at boot (firmware/src/config.ts). */
 export function deviceConfigJson(registryText: string, deviceId: string, settings: Record<string, number> = {}): string {
   const reg = parseRegistry(registryText);
   if (reg.errors.length) throw new Error(`registry: ${reg.errors.join('; ')}`);
   const dev = reg.devices.find((d) => d.id === deviceId);
   if (!dev) throw new Error(`device '${deviceId}' is not in the registry (${reg.devices.map((d) => d.id).join(', ') || 'empty'})`);
-  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
   // Optional per-device firmware settings: registry entry "settings": {"intervalS": 300, ...}.
   const raw = (JSON.parse(registryText) as { devices?: Record<string, unknown>[] }).devices?.find((d) => d.id === deviceId);
   const fromRegistry = (raw && typeof raw.settings === 'object' && raw.settings) ? raw.settings as Record<string, unknown> : {};
-  const cfg: Record<string, unknown> = { id: dev.id, devAddr: dev.devAddrHex, nwkSKey: hex(dev.nwkSKey), appSKey: hex(dev.appSKey) };
+  // Layout read by firmware/src/config.ts: numbers and byte arrays, no hex parsing on the device.
+  const cfg: Record<string, unknown> = { id: dev.id, devAddrHex: dev.devAddrHex, devAddr: dev.devAddr >>> 0, nwkSKey: Array.from(dev.nwkSKey), appSKey: Array.from(dev.appSKey) };
   for (const [k, v] of Object.entries({ ...fromRegistry, ...settings })) {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`setting ${k} must be a number`);
     cfg[k] = v;
   }
-  if (!HEX32.test(cfg.nwkSKey as string) || !HEX32.test(cfg.appSKey as string)) throw new Error('keys must be 16 bytes');
+  if ((cfg.nwkSKey as number[]).length !== 16 || (cfg.appSKey as number[]).length !== 16) throw new Error('keys must be 16 bytes');
   return JSON.stringify(cfg);
 }
 

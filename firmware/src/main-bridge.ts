@@ -21,7 +21,11 @@ import type { EspruinoStorage } from './espruino.ts';
 
 declare function print(s: string): void;
 declare function require(name: 'Storage'): EspruinoStorage;
-declare const KERB_FW_VERSION: string;
+declare const KERB_FW_MAJOR: number;
+declare const KERB_FW_MINOR: number;
+declare const KERB_FW_PATCH: number;
+declare const KERB_HAS_DIO0: boolean;
+declare const KERB_HAS_RESET: boolean;
 declare const LoopbackA: { setConsole(force: boolean): void };
 declare const E: { kickWatchdog(): void; enableWatchdog(s: number, auto: boolean): void };
 
@@ -32,11 +36,6 @@ const STATUS_EVERY_MS = 10000;
 const MAX_AHEAD_US = 10000000;
 const U32 = 4294967296;
 
-function fwNumber(): number {
-  const p = KERB_FW_VERSION.split('.');
-  return ((parseInt(p[0], 10) || 0) << 16) | ((parseInt(p[1], 10) || 0) << 8) | (parseInt(p[2], 10) || 0);
-}
-
 function main(): void {
   const b = boardProfile();
   const clock = createEspruinoClock();
@@ -44,11 +43,10 @@ function main(): void {
   const radio = createSx127x({
     spi: createSpi(r.spi, r.sck, r.miso, r.mosi, r.nss),
     clock: clock,
-    irq: r.dio0 ? createIrqLine(r.dio0) : null,
+    irq: KERB_HAS_DIO0 && r.dio0 ? createIrqLine(r.dio0) : null,
     pollMs: 5,
-    paBoost: true,
   });
-  if (r.reset) pulseReset(createDigitalPin(r.reset));
+  if (KERB_HAS_RESET && r.reset) pulseReset(createDigitalPin(r.reset));
 
   const cfg = (require('Storage').readJSON(BRIDGE_FILE, true) || {}) as Record<string, number>;
   const listenP: RadioParams = {
@@ -149,7 +147,7 @@ function main(): void {
   function status(): void {
     E.kickWatchdog();
     send({
-      type: LINK_STATUS, uptimeS: Math.floor(clock.now() / 1000), fwVersion: fwNumber(),
+      type: LINK_STATUS, uptimeS: Math.floor(clock.now() / 1000), fwVersion: (KERB_FW_MAJOR << 16) | (KERB_FW_MINOR << 8) | KERB_FW_PATCH,
       rxOk: st.rxOk, rxBad: st.rxBad, txOk: st.txOk, txFail: st.txFail,
     });
     clock.setTimeout(status, STATUS_EVERY_MS);

@@ -18,7 +18,11 @@ import { Battery, batterySensor } from './drivers/battery.ts';
 import { readNodeConfig } from './config.ts';
 
 declare function print(s: string): void;
-declare const KERB_FW_VERSION: string;
+declare const KERB_FW_MAJOR: number;
+declare const KERB_FW_MINOR: number;
+declare const KERB_FW_PATCH: number;
+declare const KERB_HAS_DIO0: boolean;
+declare const KERB_HAS_RESET: boolean;
 declare const KERB_HAS_PM: boolean;
 declare const KERB_HAS_SOUND: boolean;
 
@@ -26,11 +30,6 @@ declare const KERB_HAS_SOUND: boolean;
 const WATCHDOG_S = 60;
 /** Microphone calibration: ADC envelope fraction at 94 dB SPL (docs/firmware.md). */
 const SOUND_CAL_FRAC_94 = 0.25;
-
-function fwVersion(): number[] {
-  const p = KERB_FW_VERSION.split('.');
-  return [parseInt(p[0], 10) || 0, parseInt(p[1], 10) || 0, parseInt(p[2], 10) || 0];
-}
 
 function main(): SensorNode | null {
   const b = boardProfile();
@@ -50,11 +49,10 @@ function main(): SensorNode | null {
   const radio = createSx127x({
     spi: createSpi(r.spi, r.sck, r.miso, r.mosi, r.nss),
     clock: clock,
-    irq: r.dio0 ? createIrqLine(r.dio0) : null,
+    irq: KERB_HAS_DIO0 && r.dio0 ? createIrqLine(r.dio0) : null,
     pollMs: 10,
-    paBoost: true,
   });
-  if (r.reset) pulseReset(createDigitalPin(r.reset));
+  if (KERB_HAS_RESET && r.reset) pulseReset(createDigitalPin(r.reset));
 
   // Sampling periods: the BME280 sleeps between forced measurements (cheap, once a minute); the
   // fan-driven PM sensor and the battery once per report; the microphone envelope every 10 s.
@@ -67,7 +65,7 @@ function main(): SensorNode | null {
   // to the driver as an ADC fraction of 3300 mV with a 1:1 ratio.
   sensors.push(batterySensor(new Battery({ read: function () { return power.batteryMv() / 3300; } }, 3300, 1000), 0, reportMs));
 
-  config.fwVersion = fwVersion();
+  config.fwVersion = [KERB_FW_MAJOR, KERB_FW_MINOR, KERB_FW_PATCH];
   if (config.lowBatteryMv === undefined) config.lowBatteryMv = b.lowBatteryMv;
   // Wake at least twice per watchdog period so an idle-but-healthy node is never reset.
   config.maxSleepMs = WATCHDOG_S * 500;

@@ -46,7 +46,8 @@ describe('kerb flash --dry-run (real espruino CLI, offline)', () => {
       expect(fm.read('.bootcde')).toBe(bundle);
       const cfg = JSON.parse(fm.read('kerb.cfg')!);
       expect(cfg).toEqual({
-        id: 'lamp-0001', devAddr: '26011BDA', nwkSKey: '2b7e151628aed2a6abf7158809cf4f3c', appSKey: '000102030405060708090a0b0c0d0e0f',
+        id: 'lamp-0001', devAddrHex: '26011BDA', devAddr: 0x26011bda,
+        nwkSKey: Array.from(Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex')), appSKey: Array.from(Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex')),
         intervalS: 600, sf: 8,
       });
       expect(ctx.rebootReason).toBe('reboot'); // the upload ends with load(".bootcde")

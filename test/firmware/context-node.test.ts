@@ -56,7 +56,7 @@ function rig(boardName: 'puck' | 'pico' | 'esp32'): Rig {
   const model = BOARD_MODELS[boardName]!;
   const flash = new FlashModel(model.storageBytes);
   flash.write('kerb.cfg', JSON.stringify({
-    id: 'lamp-0001', devAddr: '26011BDA', nwkSKey: NWK.toString('hex'), appSKey: APP.toString('hex'),
+    id: 'lamp-0001', devAddr: DEVADDR, nwkSKey: Array.from(NWK), appSKey: Array.from(APP),
     intervalS: 60, sf: 7, firstReportMs: 20000, counterBlock: 16,
   }));
   const twin = new Sx127xTwin(clock);

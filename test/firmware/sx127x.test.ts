@@ -17,7 +17,7 @@ function setup(withIrq = false) {
   let irqCb: ((t: number) => void) | null = null;
   twin.onDio0((t) => irqCb?.(t));
   const irq: IrqLine = { watch: (cb) => { irqCb = cb; }, unwatch: () => { irqCb = null; } };
-  const radio = createSx127x({ spi: twin, clock, irq: withIrq ? irq : null, pollMs: 5, paBoost: true });
+  const radio = createSx127x({ spi: twin, clock, irq: withIrq ? irq : null, pollMs: 5 });
   return { clock, twin, radio };
 }
 

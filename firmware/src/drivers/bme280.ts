@@ -162,20 +162,20 @@ export class Bme280 {
     this.reading = { tempCentiC: 0, pressurePa: 0, rhQ10: 0 };
   }
 
-  /** Register read: write the register address, then read len bytes (§6.2.2). */
-  readReg(reg: number, len: number): Uint8Array | null {
-    if (this.bus.write(this.addr, new Uint8Array([reg])) !== 0) return null;
-    return this.bus.read(this.addr, len);
+  /** Write transaction (register address [, value]); 0 = ACK (§6.2.1). */
+  wr(bytes: number[]): number {
+    return this.bus.write(this.addr, new Uint8Array(bytes));
   }
 
-  writeReg(reg: number, v: number): number {
-    return this.bus.write(this.addr, new Uint8Array([reg, v]));
+  /** Register read: write the register address, then read len bytes (§6.2.2). */
+  readReg(reg: number, len: number): Uint8Array | null {
+    return this.wr([reg]) ? null : this.bus.read(this.addr, len);
   }
 
   /** Reads chip id and trimming parameters. */
   readCalibration(): number {
     // No ACK to the address: nothing there. ACK then a failed read: a bus fault.
-    if (this.bus.write(this.addr, new Uint8Array([BME280_REG_ID])) !== 0) return SENSOR_ERR_ABSENT;
+    if (this.wr([BME280_REG_ID])) return SENSOR_ERR_ABSENT;
     const id = this.bus.read(this.addr, 1);
     if (!id) return SENSOR_ERR_BUS;
     if (id[0] !== BME280_CHIP_ID) return SENSOR_ERR_ID;
@@ -191,9 +191,8 @@ export class Bme280 {
 
   /** §3.3.3: ctrl_hum takes effect only with the following ctrl_meas write (§5.4.3). */
   startForced(): number {
-    if (this.writeReg(BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1) !== 0) return SENSOR_ERR_BUS;
-    if (this.writeReg(BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED) !== 0) return SENSOR_ERR_BUS;
-    return SENSOR_OK;
+    return this.wr([BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1]) || this.wr([BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED])
+      ? SENSOR_ERR_BUS : SENSOR_OK;
   }
 
   /** Checks the raw result against the previous ones (frozen data = stuck part or bus). */

@@ -33,8 +33,6 @@ export interface Sx127xOptions {
   irq: IrqLine | null;
   /** Poll period for RegIrqFlags when irq is null. */
   pollMs: number;
-  /** PA_BOOST output (most modules, e.g. RFM95W, TTGO); false = RFO pin. */
-  paBoost: boolean;
 }
 
 /** What the radio-bridge needs beyond the node's Radio: continuous receive and an init status. */
@@ -250,20 +248,17 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     return RADIO_OK;
   }
 
+  /**
+   * PA_BOOST (every module kerb supports: RFM95W, TTGO, HopeRF): Pout = 17 − (15 − OutputPower)
+   * for 2..17 dBm; +18..20 dBm need RegPaDac = 0x87 (§5.4.3). The RFO pin is not used.
+   */
   function setPower(dbm: number): void {
-    if (o.paBoost) {
-      // PA_BOOST: Pout = 17 − (15 − OutputPower) for 2..17 dBm; +20 dBm needs RegPaDac = 0x87 (§5.4.3).
-      let p = dbm > 20 ? 20 : dbm < 2 ? 2 : Math.round(dbm);
-      if (p > 17) {
-        write(REG_PA_DAC, 0x87);
-        p = p - 3;
-      } else write(REG_PA_DAC, 0x84);
-      write(REG_PA_CONFIG, 0x80 | (p - 2));
-    } else {
-      // RFO: Pout = Pmax − (15 − OutputPower), MaxPower 7 → Pmax 15 dBm.
-      const q = dbm > 14 ? 14 : dbm < -1 ? -1 : Math.round(dbm);
-      write(REG_PA_CONFIG, 0x70 | (q + 1));
-    }
+    let p = dbm > 20 ? 20 : dbm < 2 ? 2 : Math.round(dbm);
+    if (p > 17) {
+      write(REG_PA_DAC, 0x87);
+      p = p - 3;
+    } else write(REG_PA_DAC, 0x84);
+    write(REG_PA_CONFIG, 0x80 | (p - 2));
   }
 
   const radio: Sx127x = {
