@@ -73,8 +73,6 @@ export interface NodeConfig {
   samplePeriodMs?: number[];
   /** Wake at least this often (to kick a short hardware watchdog); 0 = only when there is work. */
   maxSleepMs?: number;
-  /** LoRaWAN airtime budget per 24 h (TTN fair use: 30000); 0 = none. Alerts are exempt. */
-  airtimeBudgetMsPerDay?: number;
   /** First report this long after start() (fleet staggering); default one interval. */
   firstReportMs?: number;
   fwVersion?: number[];         // [major, minor, patch] for the status frame
@@ -110,7 +108,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const lowFactor = num(config.lowBatteryFactor, DEFAULT_LOW_BATTERY_FACTOR);
   const block = Math.max(1, num(config.counterBlock, DEFAULT_COUNTER_BLOCK));
   const maxSleep = num(config.maxSleepMs, 0);
-  const budget = num(config.airtimeBudgetMsPerDay, 0);
   const fw = config.fwVersion || [0, 0, 0];
   const dc = createDutyCycle();
   const freqs = EU868_UPLINK_FREQS;
@@ -154,6 +151,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const nextSample = new Float64Array(ns);
   const poweredAt = new Float64Array(ns);  // -1 = off
   const period = new Float64Array(ns);
+  const warm = new Float64Array(ns);       // Sensor.warmupMs, cached (property names cost bundle bytes)
   let faults = 0;                          // sensor fault flags seen since the last readings frame
   let timer: TimerHandle = 0;
   let timerAt = -1;
@@ -174,8 +172,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   let lastAlertAt = -1e15;
   let above = 0;                           // slot bitmask currently above its threshold
   let rng = (num(config.seed, devAddr) >>> 0) || 1;
-  let dayStart = 0;
-  let dayAirMs = 0;
   let lastCmd = CMD_OK;
   // loop() is defined last; completions that re-enter it go through this reference (Espruino does
   // not hoist function declarations, and the lint rule forbids use before definition).
@@ -185,6 +181,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   for (let i = 0; i < ns; i++) {
     const o = config.samplePeriodMs ? config.samplePeriodMs[i] : 0;
     period[i] = o > 0 ? o : sensors[i].periodMs;
+    warm[i] = sensors[i].warmupMs;
     poweredAt[i] = -1;
   }
 
@@ -218,7 +215,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
 
   /** Time sensor i can be sampled (after warm-up if it has one). */
   function sampleReadyAt(i: number): number {
-    const w = sensors[i].warmupMs;
+    const w = warm[i];
     if (w <= 0) return nextSample[i];
     if (poweredAt[i] < 0) return nextSample[i]; // loop() powers it first; never sampled cold
     return Math.max(nextSample[i], poweredAt[i] + w);
@@ -267,7 +264,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     }
     nextSample[i] += Math.min(period[i], effectiveIntervalMs());
     // Duty-cycle fan-driven sensors: off unless the next sample's warm-up has already begun.
-    if (sensors[i].warmupMs > 0 && nextSample[i] - sensors[i].warmupMs > clock.now()) setPower(i, false);
+    if (warm[i] > 0 && nextSample[i] - warm[i] > clock.now()) setPower(i, false);
     busy = false;
     resume();
   }
@@ -368,8 +365,9 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const waitBuf = new Float64Array(1);
   let txWaitUntil = 0;
 
-  function rxParams(freq: number, rxSf: number): RadioParams {
-    return { freqHz: freq, sf: rxSf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: 0, invertIq: true };
+  /** LoRaWAN: uplinks normal IQ at txPower, downlink windows inverted IQ (§4.1, RP002 EU868). */
+  function params(freq: number, psf: number, up: boolean): RadioParams {
+    return { freqHz: freq, sf: psf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: up ? txPower : 0, invertIq: !up };
   }
 
   function rxWindowMs(rxSf: number): number {
@@ -451,7 +449,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   }
 
   function openRx(ep: number, freq: number, rxSf: number, then: (got: boolean) => void): void {
-    radio.receive(rxParams(freq, rxSf), rxWindowMs(rxSf), function (st: number, rx: RadioRx | null) {
+    radio.receive(params(freq, rxSf, false), rxWindowMs(rxSf), function (st: number, rx: RadioRx | null) {
       if (ep !== epoch) return;
       then(st === RADIO_OK && !!rx && handleDownlink(rx.payload));
     });
@@ -475,12 +473,10 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     firstFrame = false;
     const toa = timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true);
     dc.record(freq, now, toa);
-    dayAirMs += toa;
     stats[ST_UPLINKS]++;
     busy = true;
     const ep = epoch;
-    const p: RadioParams = { freqHz: freq, sf: sf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: txPower, invertIq: false };
-    radio.transmit(p, phy, function (st: number) {
+    radio.transmit(params(freq, sf, true), phy, function (st: number) {
       if (ep !== epoch) return;
       if (st !== RADIO_OK) {
         if (st === RADIO_ERR_HW) status |= STATUS_RADIO_FAULT;
@@ -523,10 +519,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       txWaitUntil = waitBuf[0];
       return false;
     }
-    if (now - dayStart >= 86400000) {
-      dayStart = now;
-      dayAirMs = 0;
-    }
     let port = FPORT_ALERT;
     let payload: Uint8Array;
     if (alertPending) {
@@ -541,10 +533,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       payload = statusFrame(now);
       statusPending = false;
     }
-    if (port !== FPORT_ALERT && budget > 0 && dayAirMs >= budget) {
-      stats[ST_DROPPED]++;
-      return false;
-    }
     transmit(now, port, payload, freq);
     return busy;
   }
@@ -552,7 +540,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   function nextWake(now: number): number {
     let t = reportAt;
     for (let i = 0; i < ns; i++) {
-      const w = sensors[i].warmupMs;
+      const w = warm[i];
       const at = w > 0 && poweredAt[i] < 0 ? nextSample[i] - w : sampleReadyAt(i);
       if (at < t) t = at;
     }
@@ -570,7 +558,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     const now = clock.now();
     // 1. Fan-driven sensors: power on when their warm-up before the next sample begins.
     for (let i = 0; i < ns; i++) {
-      const w = sensors[i].warmupMs;
+      const w = warm[i];
       if (w > 0 && poweredAt[i] < 0 && now >= nextSample[i] - w) setPower(i, true);
     }
     // 2. One due sample at a time; its completion re-enters loop().
@@ -611,11 +599,10 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       busy = false;
       const now = clock.now();
       startAt = now;
-      dayStart = now;
       // Fan-driven parts power up running (a PMS starts awake in active mode): put them to sleep so
       // the first warm-up is the node's own.
       for (let i = 0; i < ns; i++) {
-        if (sensors[i].warmupMs > 0) {
+        if (warm[i] > 0) {
           poweredAt[i] = 0;
           setPower(i, false);
         }
@@ -623,7 +610,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       updateBattery();
       reportAt = now + num(config.firstReportMs, effectiveIntervalMs());
       planCycle(now);
-      log('start fcnt ' + fcnt + ' boot ' + bootCount);
       loop();
     },
     stop: stop,
