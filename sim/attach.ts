@@ -12,7 +12,8 @@
 //    RX1; when an uplink comes from a node with a downlink queued (the sim queued it, or a
 //    scenario/test called expectDownlink), virtual time holds before its RX1 until the gateway's
 //    TxRequest arrives (or a wall-clock grace runs out); the outbox depth applies back-pressure.
-//  - paced ×N: virtual time = N × wall time (demos, soaks, commands typed by a human).
+//  - paced ×N: virtual time = N × wall time (demos, soaks, commands typed by a human); the same
+//    RX1 hold applies to downlinks the sim knows about, so they land even at high pace.
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -333,11 +334,37 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
     fleet.start();
     const grace = o.downlinkGraceMs ?? 3000;
     const maxDepth = o.maxOutboxDepth ?? 5000;
+    const waitForTx = async (node: number): Promise<void> => {
+      waitingFor = node;
+      released = false;
+      const until = Date.now() + grace;
+      while (!released && Date.now() < until) await sleep(2);
+      holds.delete(node);
+      waitingFor = -1;
+    };
     if (o.paced) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       for (;;) {
         const v = Math.min(fleet.durationMs, (performance.now() - t0) * o.paced);
-        fleet.clock.runUntil(v);
+        // Sub-slices shorter than RX1, so a hold created by an uplink is always still ahead.
+        while (fleet.clock.now() < v) {
+          let target = Math.min(v, fleet.clock.now() + 500);
+          let holdNode = -1;
+          for (const [node, until] of holds) {
+            if (until <= target) {
+              target = Math.max(fleet.clock.now(), until);
+              holdNode = node;
+            }
+          }
+          fleet.clock.runUntil(target);
+          if (holdNode >= 0 && holds.get(holdNode) === target) {
+            // Hold virtual time at the RX1 deadline until the gateway has answered, then resume the
+            // pace from here (the wall time the hold took is not made up by rushing).
+            const w0 = performance.now();
+            await waitForTx(holdNode);
+            t0 += performance.now() - w0;
+          }
+        }
         o.onProgress?.(v / fleet.durationMs);
         await o.onSlice?.(ctx, v);
         if (v >= fleet.durationMs) break;
@@ -364,12 +391,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
         if (holdNode >= 0 && holds.get(holdNode) === target) {
           // Let the gateway verify, persist and answer; it runs on this same event loop (or
           // behind the pty), so yield until its TxRequest arrives.
-          waitingFor = holdNode;
-          released = false;
-          const until = Date.now() + grace;
-          while (!released && Date.now() < until) await sleep(2);
-          holds.delete(holdNode);
-          waitingFor = -1;
+          await waitForTx(holdNode);
         } else if (sinceYield > 0 || ++idleSlices >= 64) {
           // Let the gateway (same event loop, or the pty's I/O callbacks) take what we wrote.
           await tick();

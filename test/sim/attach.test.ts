@@ -47,6 +47,20 @@ describe('through the real gateway', () => {
   }
 });
 
+describe('paced through the real gateway', () => {
+  it('×3600: virtual time follows the wall clock, the RX1 hold still lands the downlink', async () => {
+    const sc = loadScenario(QUICK);
+    sc.durationH = 0.5;
+    const fleet = new Fleet(sc, { recordDelivered: true });
+    let slices = 0;
+    const g = await runWithGateway(fleet, { paced: 3600, onSlice: () => void slices++ });
+    expect(slices).toBeGreaterThan(10); // many wall-clock steps, not one jump
+    expect(g.published).toBe(fleet.delivered.length);
+    expect(g.txOk).toBe(1);
+    expect(fleet.stats.downlinksDelivered).toBe(1);
+  });
+});
+
 describe('kerb sim CLI outputs', () => {
   it('writes summary JSON, a self-contained report, a JSON-lines trace and a LoRaTap pcap tshark reads as LoRaWAN', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kerb-sim-cli-'));
