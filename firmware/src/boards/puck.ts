@@ -15,12 +15,11 @@ declare const D28: EspruinoPin, D29: EspruinoPin, D30: EspruinoPin, D31: Espruin
 export function puckBoard(): BoardProfile {
   return {
     name: 'puck', hasAes: true, sleep: SLEEP_NRF,
-    battery: BATT_NRF_VOLTS, batteryPin: null, batteryDividerMilli: 1000, adcRefMv: 3300,
+    battery: BATT_NRF_VOLTS, batteryDividerMilli: 1000, adcRefMv: 3300,
     lowBatteryMv: 2600, // CR2032 coin cell: 3.0 V nominal, ~2.6 V near its end
     i2c: I2C1, scl: D28, sda: D29,
-    pmSerial: null, pmRx: null, pmTx: null,
-    soundPin: null,
-    radio: { spi: SPI1, sck: D1, miso: D2, mosi: D31, nss: D30, reset: null, dio0: null },
+    // No pmSerial / soundPin: no pads left (see above).
+    radio: { spi: SPI1, sck: D1, miso: D2, mosi: D31, nss: D30 }, // RESET tied high, DIO0 polled
     // A Puck.js has no USB: as a bridge it would talk over Serial1 (pads D28/D29) at 115200.
     linkSerial: Serial1, linkBaud: 115200,
   };

@@ -20,10 +20,10 @@ export interface RadioPins {
   miso: EspruinoPin;
   mosi: EspruinoPin;
   nss: EspruinoPin;
-  /** null: RESET tied high (power-on reset only). */
-  reset: EspruinoPin | null;
-  /** null: DIO0 not wired, RegIrqFlags is polled over SPI. */
-  dio0: EspruinoPin | null;
+  /** Absent: RESET tied high (power-on reset only). */
+  reset?: EspruinoPin;
+  /** Absent: DIO0 not wired, RegIrqFlags is polled over SPI. */
+  dio0?: EspruinoPin;
 }
 
 export interface BoardProfile {
@@ -32,7 +32,7 @@ export interface BoardProfile {
   hasAes: boolean;
   sleep: number;
   battery: number;
-  batteryPin: EspruinoPin | null;
+  batteryPin?: EspruinoPin;
   /** (R1 + R2) / R2 of the battery divider, × 1000. */
   batteryDividerMilli: number;
   /** Low-battery threshold default for this board's supply (kerb.cfg lowBatteryMv overrides). */
@@ -42,12 +42,12 @@ export interface BoardProfile {
   i2c: EspruinoI2C;
   scl: EspruinoPin;
   sda: EspruinoPin;
-  /** UART for the particulate sensor (9600 8N1); null when the board has no pins left for it. */
-  pmSerial: EspruinoSerial | null;
-  pmRx: EspruinoPin | null;
-  pmTx: EspruinoPin | null;
-  /** Microphone envelope input (ADC); null when absent. */
-  soundPin: EspruinoPin | null;
+  /** UART for the particulate sensor (9600 8N1); absent when the board has no pins left for it. */
+  pmSerial?: EspruinoSerial;
+  pmRx?: EspruinoPin;
+  pmTx?: EspruinoPin;
+  /** Microphone envelope input (ADC); absent when not fitted. */
+  soundPin?: EspruinoPin;
   radio: RadioPins;
   /** Serial link to the Pi for the radio-bridge firmware (USB CDC where the board has it). */
   linkSerial: EspruinoSerial;

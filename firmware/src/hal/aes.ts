@@ -11,9 +11,7 @@ declare function require(name: 'crypto'): EspruinoCrypto;
 
 export function espruinoAesFactory(hw: EspruinoAes): AesFactory {
   return function (key: Uint8Array): Aes {
-    const k = new Uint8Array(16);
-    k.set(key.subarray(0, 16));
-    const keyBuf = k.buffer;
+    const keyBuf = new Uint8Array(key).buffer; // a copy: an exact 16-byte ArrayBuffer
     const blk = new Uint8Array(16);
     const opts = { mode: 'ECB' };
     return {

@@ -32,7 +32,7 @@ export function createSpi(spi: EspruinoSPI, sck: EspruinoPin, miso: EspruinoPin,
 }
 
 /** Espruino delivers serial data as strings of bytes (char codes 0..255). */
-export function createUart(serial: EspruinoSerial, baud: number, rx: EspruinoPin | null, tx: EspruinoPin | null): UartPort {
+export function createUart(serial: EspruinoSerial, baud: number, rx: EspruinoPin | undefined, tx: EspruinoPin | undefined): UartPort {
   if (rx && tx) serial.setup(baud, { rx: rx, tx: tx });
   else serial.setup(baud);
   return {

@@ -10,11 +10,11 @@ import type { Clock } from '../../../shared/hal/clock.ts';
 import type { Radio, RadioParams, RadioRx } from '../../../shared/hal/radio.ts';
 import { RADIO_OK, RADIO_ERR_BUSY, RADIO_ERR_TIMEOUT, RADIO_ERR_HW, RADIO_ERR_CRC } from '../../../shared/hal/radio.ts';
 import {
-  REG_FIFO, REG_OP_MODE, REG_FRF_MSB, REG_FRF_MID, REG_FRF_LSB, REG_PA_CONFIG, REG_OCP, REG_LNA,
+  REG_FIFO, REG_OP_MODE, REG_FRF_MSB, REG_FRF_MID, REG_FRF_LSB, REG_PA_CONFIG, REG_LNA,
   REG_FIFO_ADDR_PTR, REG_FIFO_TX_BASE, REG_FIFO_RX_BASE, REG_FIFO_RX_CURRENT, REG_IRQ_FLAGS_MASK,
   REG_IRQ_FLAGS, REG_RX_NB_BYTES, REG_PKT_SNR, REG_PKT_RSSI, REG_MODEM_CONFIG1, REG_MODEM_CONFIG2,
-  REG_SYMB_TIMEOUT_LSB, REG_PREAMBLE_MSB, REG_PREAMBLE_LSB, REG_PAYLOAD_LENGTH, REG_MAX_PAYLOAD_LENGTH,
-  REG_MODEM_CONFIG3, REG_DETECT_OPTIMIZE, REG_INVERT_IQ, REG_DETECTION_THRESHOLD, REG_SYNC_WORD,
+  REG_SYMB_TIMEOUT_LSB, REG_PREAMBLE_MSB, REG_PREAMBLE_LSB, REG_PAYLOAD_LENGTH,
+  REG_MODEM_CONFIG3, REG_INVERT_IQ, REG_SYNC_WORD,
   REG_INVERT_IQ2, REG_DIO_MAPPING1, REG_VERSION, REG_PA_DAC, SX127X_VERSION, OPMODE_LORA, MODE_SLEEP,
   MODE_STDBY, MODE_TX, MODE_RX_CONTINUOUS, MODE_RX_SINGLE, IRQ_RX_TIMEOUT, IRQ_RX_DONE,
   IRQ_PAYLOAD_CRC_ERROR, IRQ_TX_DONE, DIO0_RX_DONE, DIO0_TX_DONE, SYNC_WORD_LORAWAN, FXOSC_HZ,
@@ -133,9 +133,8 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     write(REG_MODEM_CONFIG3, (symMs > 16 ? 0x08 : 0) | 0x04);
     write(REG_PREAMBLE_MSB, 0);
     write(REG_PREAMBLE_LSB, 8);
-    // §6.4 / errata: DetectionOptimize 0xC3 and DetectionThreshold 0x0A for SF7..12.
-    write(REG_DETECT_OPTIMIZE, 0xc3);
-    write(REG_DETECTION_THRESHOLD, 0x0a);
+    // RegDetectOptimize 0xC3 / RegDetectionThreshold 0x0A (SF7..12) are the reset values (§6.4);
+    // kerb never uses SF6, so they are left alone.
     // RegInvertIQ (0x33) and RegInvertIQ2 (0x3B): 0x66/0x19 inverted, 0x27/0x1D normal (Semtech
     // AN1200.23 / reference LoRaMac-node sx1276.c values; both TX and RX paths).
     write(REG_INVERT_IQ, p.invertIq ? 0x66 : 0x27);
@@ -239,9 +238,8 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     mode(MODE_STDBY);
     write(REG_FIFO_TX_BASE, 0);
     write(REG_FIFO_RX_BASE, 0);
-    write(REG_MAX_PAYLOAD_LENGTH, 0xff);
+    // RegMaxPayloadLength 0xFF and RegOcp 0x2B (100 mA trip) are reset values (§6.4).
     write(REG_LNA, 0x23); // max gain, LNA boost on for the HF port
-    write(REG_OCP, 0x2b); // over-current trip 100 mA (needed above +17 dBm)
     write(REG_SYNC_WORD, SYNC_WORD_LORAWAN);
     write(REG_IRQ_FLAGS_MASK, 0);
     write(REG_IRQ_FLAGS, 0xff);
@@ -323,7 +321,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       waitIrq();
     },
     stopListen: function () {
-      if (state !== ST_LISTEN) return;
+      if (!WITH_LISTEN || state !== ST_LISTEN) return;
       stopTimers();
       listenCb = null;
       state = ST_IDLE;
