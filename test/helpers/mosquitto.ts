@@ -1,7 +1,7 @@
 // A real mosquitto for integration tests: a temp dir with its own config, a free port (TCP, and a
 // TLS listener when certificates are given), stop()/start() to simulate a broker outage on the same
 // port, and cleanup of everything it started. Persistence is off: a restarted broker forgets
-// retained messages and sessions, as a crashed broker would.
+// retained messages and sessions, as a crashed broker would, unless `persist` is set.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,6 +13,11 @@ export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean };
   /** username → password; when given, anonymous access is refused. */
   users?: Record<string, string>;
+  /**
+   * Keep sessions, subscriptions and queued QoS 1 messages across stop()/start() (mosquitto writes
+   * its database on SIGTERM), so a persistent consumer misses nothing during a broker restart.
+   */
+  persist?: boolean;
 }
 
 export interface Mosquitto {
@@ -63,7 +68,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-mosq-'));
   const port = await freePort();
   const tlsPort = opts.tls ? await freePort() : undefined;
-  const lines = ['per_listener_settings false', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
+  const lines = ['per_listener_settings false', opts.persist ? `persistence true\npersistence_location ${dir}/` : 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
   if (opts.users) {
     const pw = path.join(dir, 'passwd');
     // mosquitto_passwd -b writes a hashed entry; the plain-text form is not accepted by 2.x.
