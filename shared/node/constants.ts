@@ -31,7 +31,7 @@ export const ST_STORE_WRITES = 4;
 export const ST_DROPPED = 5;
 export const ST_COUNT = 6;
 
-/** SensorNode.info() words. */
+/** SensorNode.info() entries. */
 export const I_FCNT = 0;        // next uplink frame counter
 export const I_RESERVED = 1;    // counters below this are reserved in flash
 export const I_DOWN = 2;        // last accepted downlink counter, -1 for none
@@ -39,9 +39,8 @@ export const I_BOOT = 3;        // boot count
 export const I_INTERVAL_MS = 4; // effective reporting interval (low-battery stretch included)
 export const I_LOW = 5;         // 1 in low-battery mode
 export const I_CMD = 6;         // result of the last command frame (CMD_*)
-export const I_SETTINGS = 7;    // S_COUNT settings words
-export const I_STATS = 12;      // ST_COUNT statistics words
-export const I_COUNT = 18;
+export const I_SETTINGS = 7;    // Uint16Array of S_COUNT settings words
+export const I_STATS = 8;       // Uint32Array of ST_COUNT statistics words
 
 /** applyCommands() effect bits, returned above the result code (result | fx << 8). */
 export const FX_SETTINGS = 1;

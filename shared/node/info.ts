@@ -26,17 +26,18 @@ export interface NodeInfo {
 
 export function nodeInfo(node: SensorNode): NodeInfo {
   const o = node.info();
-  const s = I_SETTINGS;
-  const t = I_STATS;
+  const n = (i: number): number => o[i] as number;
+  const s = o[I_SETTINGS] as Uint16Array;
+  const t = o[I_STATS] as Uint32Array;
   return {
-    fcnt: o[I_FCNT], reserved: o[I_RESERVED], downFcnt: o[I_DOWN], bootCount: o[I_BOOT],
+    fcnt: n(I_FCNT), reserved: n(I_RESERVED), downFcnt: n(I_DOWN), bootCount: n(I_BOOT),
     settings: {
-      intervalS: o[s + S_INTERVAL], pm25AlertDeciUgm3: o[s + S_PM25], pm10AlertDeciUgm3: o[s + S_PM10],
-      noiseAlertDeciDb: o[s + S_NOISE], alertHoldoffS: o[s + S_HOLDOFF],
+      intervalS: s[S_INTERVAL], pm25AlertDeciUgm3: s[S_PM25], pm10AlertDeciUgm3: s[S_PM10],
+      noiseAlertDeciDb: s[S_NOISE], alertHoldoffS: s[S_HOLDOFF],
     },
-    effectiveIntervalS: o[I_INTERVAL_MS] / 1000, lowBattery: o[I_LOW] === 1,
-    uplinks: o[t + ST_UPLINKS], downlinks: o[t + ST_DOWNLINKS], samples: o[t + ST_SAMPLES],
-    sampleFaults: o[t + ST_SAMPLE_FAULTS], storeWrites: o[t + ST_STORE_WRITES], dropped: o[t + ST_DROPPED],
-    lastCmdResult: o[I_CMD],
+    effectiveIntervalS: n(I_INTERVAL_MS) / 1000, lowBattery: n(I_LOW) === 1,
+    uplinks: t[ST_UPLINKS], downlinks: t[ST_DOWNLINKS], samples: t[ST_SAMPLES],
+    sampleFaults: t[ST_SAMPLE_FAULTS], storeWrites: t[ST_STORE_WRITES], dropped: t[ST_DROPPED],
+    lastCmdResult: n(I_CMD),
   };
 }

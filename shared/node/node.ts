@@ -37,8 +37,7 @@ import {
   DEFAULT_TX_POWER_DBM, DEFAULT_HOLDOFF_S, DEFAULT_LOW_BATTERY_MV, DEFAULT_LOW_BATTERY_FACTOR,
   DEFAULT_COUNTER_BLOCK, S_INTERVAL, S_PM25, S_PM10, S_NOISE, S_HOLDOFF, S_COUNT, SETTINGS_VERSION, C_WORDS,
   FX_SETTINGS, FX_STATUS, FX_REBOOT, ST_UPLINKS, ST_DOWNLINKS, ST_SAMPLES, ST_SAMPLE_FAULTS, ST_STORE_WRITES,
-  ST_DROPPED, ST_COUNT, I_FCNT, I_RESERVED, I_DOWN, I_BOOT, I_INTERVAL_MS, I_LOW, I_CMD, I_SETTINGS, I_STATS,
-  I_COUNT,
+  ST_DROPPED, ST_COUNT,
 } from './constants.ts';
 import { encodeWords, decodeWords } from './persist.ts';
 import { applyCommands, thresholdWord } from './commands.ts';
@@ -84,9 +83,12 @@ export interface NodeConfig {
 export interface SensorNode {
   start(): void;
   stop(): void;
-  /** Raw state words (I_* in ./constants.ts); ./info.ts nodeInfo() names them for tests and tools. */
-  info(): Float64Array;
+  /** Raw state (I_* in ./constants.ts); ./info.ts nodeInfo() names it for tests and tools. */
+  info(): NodeState;
 }
+
+/** [fcnt, reserved, downFcnt, bootCount, intervalMs, lowBattery, lastCmd, settings (S_*), stats (ST_*)]. */
+export type NodeState = (number | Uint16Array | Uint32Array)[];
 
 function num(v: number | undefined, d: number): number {
   return typeof v === 'number' && v === v ? v : d;
@@ -613,18 +615,8 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       loop();
     },
     stop: stop,
-    info: function (): Float64Array {
-      const o = new Float64Array(I_COUNT);
-      o[I_FCNT] = fcnt;
-      o[I_RESERVED] = reserved;
-      o[I_DOWN] = downFcnt;
-      o[I_BOOT] = bootCount;
-      o[I_INTERVAL_MS] = effectiveIntervalMs();
-      o[I_LOW] = lowBattery ? 1 : 0;
-      o[I_CMD] = lastCmd;
-      o.set(settings, I_SETTINGS);
-      o.set(stats, I_STATS);
-      return o;
+    info: function (): NodeState {
+      return [fcnt, reserved, downFcnt, bootCount, effectiveIntervalMs(), lowBattery ? 1 : 0, lastCmd, settings, stats];
     },
   };
 }
