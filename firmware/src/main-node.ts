@@ -6,7 +6,7 @@ import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../../sha
 import { boardProfile } from './boards/index.ts';
 import { createEspruinoClock } from './hal/clock.ts';
 import { createStorageStore } from './hal/store.ts';
-import { createEspruinoPower } from './hal/power.ts';
+import { createEspruinoPower, powerBatterySensor } from './hal/power.ts';
 import { createI2c, createSpi, createUart, createAnalogIn, createDigitalPin } from './hal/bus.ts';
 import { createIrqLine } from './hal/irq.ts';
 import { boardAes } from './hal/aes.ts';
@@ -23,6 +23,7 @@ declare const KERB_FW_MINOR: number;
 declare const KERB_FW_PATCH: number;
 declare const KERB_HAS_DIO0: boolean;
 declare const KERB_HAS_RESET: boolean;
+declare const KERB_BATT: number;
 declare const KERB_HAS_PM: boolean;
 declare const KERB_HAS_SOUND: boolean;
 
@@ -61,9 +62,12 @@ function main(): SensorNode | null {
   sensors.push(bme280Sensor(new Bme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 60000));
   if (KERB_HAS_PM && b.pmSerial) sensors.push(pmsSensor(new Pms(createUart(b.pmSerial, 9600, b.pmRx, b.pmTx), clock), STATUS_PM_FAULT, reportMs));
   if (KERB_HAS_SOUND && b.soundPin) sensors.push(soundSensor(new SoundLevel(createAnalogIn(b.soundPin), SOUND_CAL_FRAC_94, SOUND_READS), STATUS_NOISE_FAULT, 10000));
-  // Battery through the board's own method (divider ADC, NRF.getBattery, E.getBattery), presented
-  // to the driver as an ADC fraction of 3300 mV with a 1:1 ratio.
-  sensors.push(batterySensor(new Battery({ read: function () { return power.batteryMv() / 3300; } }, 3300, 1000), 0, reportMs));
+  // Battery: a resistor divider on an ADC pin goes through the averaging driver; boards whose
+  // firmware measures the supply (NRF.getBattery) use the power HAL directly.
+  // (A literal 3 = BATT_DIVIDER: esbuild folds define-vs-literal while bundling, so the unused
+  // driver is tree-shaken; a comparison with the imported constant would fold only afterwards.)
+  if (KERB_BATT === 3 && b.batteryPin) sensors.push(batterySensor(new Battery(createAnalogIn(b.batteryPin), b.adcRefMv, b.batteryDividerMilli), 0, reportMs));
+  else sensors.push(powerBatterySensor(power, reportMs));
 
   config.fwVersion = [KERB_FW_MAJOR, KERB_FW_MINOR, KERB_FW_PATCH];
   if (config.lowBatteryMv === undefined) config.lowBatteryMv = b.lowBatteryMv;

@@ -1,6 +1,9 @@
 // Power over E/NRF/analogRead per board profile. Watchdog: E.enableWatchdog(s, false) means only
 // E.kickWatchdog() resets it (isAuto=false), so a stuck main loop reboots the board.
 import type { Power } from '../../../shared/hal/power.ts';
+import type { Sensor } from '../../../shared/hal/sensor.ts';
+import { SENSOR_OK, SENSOR_ERR_ABSENT, SLOT_BATTERY } from '../../../shared/hal/sensor.ts';
+import { BATTERY_MIN_VALID_MV } from '../drivers/battery.ts';
 import type { EspruinoE, EspruinoNRF, EspruinoPin } from '../espruino.ts';
 import { BATT_DIVIDER, BATT_E_PERCENT, BATT_NRF_VOLTS, SLEEP_STM32, type BoardProfile } from '../boards/types.ts';
 
@@ -33,5 +36,25 @@ export function createEspruinoPower(b: BoardProfile, watchdogS: number): Power {
     },
     kickWatchdog: function () { if (watchdogS > 0) E.kickWatchdog(); },
     reboot: function () { E.reboot(); },
+  };
+}
+
+/**
+ * Battery slot for boards whose firmware measures the supply itself (NRF.getBattery on nRF52,
+ * E.getBattery on Puck/Pixl): no ADC averaging needed, so the divider driver (drivers/battery.ts)
+ * stays out of those bundles. Same plausibility floor as that driver.
+ */
+export function powerBatterySensor(power: Power, periodMs: number): Sensor {
+  return {
+    slots: 1 << SLOT_BATTERY,
+    faultFlag: 0,
+    warmupMs: 0,
+    periodMs: periodMs,
+    power: function () {},
+    sample: function (out: Int32Array, done: (status: number) => void) {
+      const mv = power.batteryMv();
+      out[SLOT_BATTERY] = mv;
+      done(mv < BATTERY_MIN_VALID_MV ? SENSOR_ERR_ABSENT : SENSOR_OK);
+    },
   };
 }
