@@ -39,7 +39,7 @@ function main(): SensorNode | null {
     print('kerb: no kerb.cfg'); // provision with `kerb flash --device <id>`
     return null;
   }
-  const aes = boardAes(b.hasAes);
+  const aes = boardAes();
   if (!aes) {
     print('kerb: no crypto.AES'); // firmware without AES: build with KERB_HW_AES=false
     return null;
@@ -66,7 +66,7 @@ function main(): SensorNode | null {
   // firmware measures the supply (NRF.getBattery) use the power HAL directly.
   // (A literal 3 = BATT_DIVIDER: esbuild folds define-vs-literal while bundling, so the unused
   // driver is tree-shaken; a comparison with the imported constant would fold only afterwards.)
-  if (KERB_BATT === 3 && b.batteryPin) sensors.push(batterySensor(new Battery(createAnalogIn(b.batteryPin), b.adcRefMv, b.batteryDividerMilli), 0, reportMs));
+  if (KERB_BATT === 3 && b.batteryPin) sensors.push(batterySensor(new Battery(createAnalogIn(b.batteryPin), b.adcRefMv || 3300, b.batteryDividerMilli || 1000), 0, reportMs));
   else sensors.push(powerBatterySensor(power, reportMs));
 
   config.fwVersion = [KERB_FW_MAJOR, KERB_FW_MINOR, KERB_FW_PATCH];

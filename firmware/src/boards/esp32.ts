@@ -12,7 +12,6 @@ declare const D21: EspruinoPin, D22: EspruinoPin, D26: EspruinoPin, D27: Espruin
 
 export function esp32Board(): BoardProfile {
   return {
-    name: 'esp32', hasAes: true,
     // ESP32.deepSleep(us) resets the chip (RAM lost): not a between-cycles sleep, so none here.
     sleep: SLEEP_NONE,
     battery: BATT_DIVIDER, batteryPin: D35, batteryDividerMilli: 2000, adcRefMv: 3300,

@@ -13,7 +13,7 @@ declare const B1: EspruinoPin, B8: EspruinoPin, B9: EspruinoPin, B10: EspruinoPi
 
 export function picoBoard(): BoardProfile {
   return {
-    name: 'pico', hasAes: true, sleep: SLEEP_STM32,
+    sleep: SLEEP_STM32,
     battery: BATT_DIVIDER, batteryPin: A1, batteryDividerMilli: 2000, adcRefMv: 3300,
     lowBatteryMv: 3400, // single Li-ion cell through the divider
     i2c: I2C1, scl: B8, sda: B9,

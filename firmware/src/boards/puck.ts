@@ -14,8 +14,8 @@ declare const D28: EspruinoPin, D29: EspruinoPin, D30: EspruinoPin, D31: Espruin
 
 export function puckBoard(): BoardProfile {
   return {
-    name: 'puck', hasAes: true, sleep: SLEEP_NRF,
-    battery: BATT_NRF_VOLTS, batteryDividerMilli: 1000, adcRefMv: 3300,
+    sleep: SLEEP_NRF,
+    battery: BATT_NRF_VOLTS,
     lowBatteryMv: 2600, // CR2032 coin cell: 3.0 V nominal, ~2.6 V near its end
     i2c: I2C1, scl: D28, sda: D29,
     // No pmSerial / soundPin: no pads left (see above).

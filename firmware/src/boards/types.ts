@@ -26,19 +26,18 @@ export interface RadioPins {
   dio0?: EspruinoPin;
 }
 
+// The board's name is the KERB_BOARD define and whether it has `require("crypto").AES` is
+// KERB_HW_AES (firmware/build/budgets.ts): compile-time facts are not carried in the bundle.
 export interface BoardProfile {
-  name: string;
-  /** `require("crypto").AES` is present on this board's stock firmware (espruino.md table). */
-  hasAes: boolean;
   sleep: number;
   battery: number;
   batteryPin?: EspruinoPin;
   /** (R1 + R2) / R2 of the battery divider, × 1000. */
-  batteryDividerMilli: number;
+  batteryDividerMilli?: number; // divider boards only
   /** Low-battery threshold default for this board's supply (kerb.cfg lowBatteryMv overrides). */
   lowBatteryMv: number;
   /** ADC full scale in mV (3300 on STM32/nRF52 with VDD reference, 3300 nominal on ESP32). */
-  adcRefMv: number;
+  adcRefMv?: number; // divider boards only
   i2c: EspruinoI2C;
   scl: EspruinoPin;
   sda: EspruinoPin;

@@ -31,14 +31,12 @@ declare const KERB_HW_AES: boolean;
  * built with KERB_HW_AES the portable code is left out of the bundle (2 KB of the Puck.js
  * budget); should AES be missing there (custom firmware), the node gets null and refuses to run.
  */
-export function boardAes(hasAes: boolean): AesFactory | null {
-  if (hasAes) {
-    try {
-      const c = require('crypto');
-      if (c && c.AES) return espruinoAesFactory(c.AES);
-    } catch (e) {
-      // "Module crypto not found": firmware built without it.
-    }
+export function boardAes(): AesFactory | null {
+  try {
+    const c = require('crypto');
+    if (c && c.AES) return espruinoAesFactory(c.AES);
+  } catch (e) {
+    // "Module crypto not found": firmware built without it.
   }
   return typeof KERB_HW_AES !== 'undefined' && KERB_HW_AES ? null : portableAes;
 }

@@ -26,7 +26,7 @@ export function createEspruinoPower(b: BoardProfile, watchdogS: number): Power {
       const kind = typeof KERB_BATT !== 'undefined' ? KERB_BATT : b.battery;
       if (kind === BATT_NRF_VOLTS) return Math.round(NRF.getBattery() * 1000);
       if (kind === BATT_E_PERCENT) return Math.round(PCT_EMPTY_MV + (PCT_FULL_MV - PCT_EMPTY_MV) * E.getBattery() / 100);
-      if (kind === BATT_DIVIDER && b.batteryPin) return Math.round(analogRead(b.batteryPin) * b.adcRefMv * b.batteryDividerMilli / 1000);
+      if (kind === BATT_DIVIDER && b.batteryPin) return Math.round(analogRead(b.batteryPin) * (b.adcRefMv || 3300) * (b.batteryDividerMilli || 1000) / 1000);
       return -1;
     },
     allowDeepSleep: function (on: boolean) {
