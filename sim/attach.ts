@@ -300,13 +300,29 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
       }
     });
 
+    const written = (): number => radios.reduce((a, r) => a + r.counts.rx, 0);
+    /** The gateway has taken every frame written so far: received, and accepted, rejected or merged as a duplicate. */
+    const caughtUp = async (): Promise<boolean> => {
+      const m = handle.metrics;
+      const rec = await m.value('frames_received_total');
+      if (rec < written()) return false;
+      const done = (await m.value('uplinks_total')) + (await m.value('frames_rejected_total')) + (await m.value('frames_duplicate_total'));
+      return done >= rec;
+    };
+    const syncGateway = async (timeoutMs: number): Promise<void> => {
+      const until = Date.now() + timeoutMs;
+      while (!(await caughtUp()) && Date.now() < until) await sleep(2);
+    };
+
     // Count what actually reached the broker (the gateway's own counter is "accepted into the outbox").
     let published = 0;
     const mqtt = await import('mqtt');
     const sub = mqtt.connect(handle.mqttUrl, { reconnectPeriod: 200, clientId: `kerb-sim-counter-${process.pid}` });
-    sub.on('connect', () => sub.subscribe(`${handle.config.mqtt.baseTopic}/device/+/up`, { qos: 1 }));
+    let subscribed = false;
+    sub.on('connect', () => sub.subscribe(`${handle.config.mqtt.baseTopic}/device/+/up`, { qos: 1 }, (err) => (subscribed = !err)));
     sub.on('message', () => published++);
     cleanups.push(() => new Promise<void>((r) => sub.end(true, {}, () => r())));
+    for (const until = Date.now() + 10_000; !subscribed && Date.now() < until; ) await sleep(5);
 
     const ctx: AttachContext = {
       fleet,
@@ -324,12 +340,18 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
     };
     await o.onStarted?.(ctx);
     const scheduled = fleet.scenario.downlinks ?? [];
-    const dlTimers: Promise<void>[] = [];
+    const dueDownlinks: { node: number; fport: number; payload: Uint8Array; id: string }[] = [];
     for (const [k, d] of scheduled.entries()) {
       fleet.clock.setTimeout(() => {
-        dlTimers.push(ctx.queueDownlink(d.node, d.fport, Uint8Array.from(Buffer.from(d.payload, 'hex')), `scenario-${k}`));
+        dueDownlinks.push({ node: d.node, fport: d.fport, payload: Uint8Array.from(Buffer.from(d.payload, 'hex')), id: `scenario-${k}` });
       }, d.atH * 3600_000);
     }
+    /** Queue due commands once the gateway has seen every frame sent before them (over a pty it lags). */
+    const queueDue = async (): Promise<void> => {
+      if (!dueDownlinks.length) return;
+      await syncGateway(10_000);
+      for (const d of dueDownlinks.splice(0)) await ctx.queueDownlink(d.node, d.fport, d.payload, d.id);
+    };
 
     fleet.start();
     const grace = o.downlinkGraceMs ?? 3000;
@@ -337,6 +359,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
     const waitForTx = async (node: number): Promise<void> => {
       waitingFor = node;
       released = false;
+      await syncGateway(grace);
       const until = Date.now() + grace;
       while (!released && Date.now() < until) await sleep(2);
       holds.delete(node);
@@ -357,6 +380,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
             }
           }
           fleet.clock.runUntil(target);
+          await queueDue();
           if (holdNode >= 0 && holds.get(holdNode) === target) {
             // Hold virtual time at the RX1 deadline until the gateway has answered, then resume the
             // pace from here (the wall time the hold took is not made up by rushing).
@@ -385,7 +409,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
         }
         const before = radios.reduce((a, r) => a + r.counts.rx, 0);
         fleet.clock.runUntil(target);
-        if (dlTimers.length) await Promise.all(dlTimers.splice(0));
+        await queueDue();
         const wrote = radios.reduce((a, r) => a + r.counts.rx, 0) - before;
         sinceYield += wrote;
         if (holdNode >= 0 && holds.get(holdNode) === target) {
@@ -406,10 +430,10 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
     fleet.stop();
     // Let receive windows and downlinks in flight finish in virtual time.
     fleet.clock.runUntil(fleet.clock.now() + 5000);
-    const drainUntil = Date.now() + (o.drainTimeoutMs ?? 60_000);
+    const drainMs = o.drainTimeoutMs ?? 60_000;
+    const drainUntil = Date.now() + drainMs;
+    await syncGateway(drainMs);
     while (Date.now() < drainUntil && (handle.outbox.depth > 0 || !handle.mqttConnected())) await sleep(20);
-    await sleep(300); // dedup windows (200 ms) for the last frames
-    while (Date.now() < drainUntil && handle.outbox.depth > 0) await sleep(20);
     const metrics: Record<string, number> = {};
     for (const name of ['uplinks_total', 'frames_received_total', 'frames_duplicate_total', 'frames_rejected_total']) {
       try {

@@ -23,6 +23,7 @@ import { soundEnvelopeFrac, batteryFrac } from './devices/adc.ts';
 import { FlashModel } from './espruino/flash.ts';
 import { EspruinoBoard, BOARD_MODELS } from './espruino/context.ts';
 import { simAes } from './aes.ts';
+import { deviceConfigJson } from '../firmware/build/flash.ts';
 
 export const FIDELITY_BOARD = 'pico';
 
@@ -69,11 +70,11 @@ export class FidelityNode implements FleetNode {
     const model = BOARD_MODELS[FIDELITY_BOARD]!;
     this.session = { nwkSKey: simAes(o.nwkSKey), appSKey: simAes(o.appSKey) };
     this.flash = new FlashModel(model.storageBytes);
-    // Provisioning record as `kerb flash` writes it (docs/firmware.md).
-    this.flash.write('kerb.cfg', JSON.stringify({
-      id: o.id, devAddr: o.devAddr.toString(16).toUpperCase().padStart(8, '0'), nwkSKey: hex(o.nwkSKey), appSKey: hex(o.appSKey),
-      intervalS: o.intervalS, sf: o.sf, firstReportMs: Math.round(o.firstReportMs),
-    }));
+    // Provisioning record exactly as `kerb flash --device` writes it (firmware/build/flash.ts).
+    const registry = JSON.stringify({
+      devices: [{ id: o.id, devAddr: o.devAddr.toString(16).toUpperCase().padStart(8, '0'), nwkSKey: hex(o.nwkSKey), appSKey: hex(o.appSKey), profile: 'kerb-street-v1' }],
+    });
+    this.flash.write('kerb.cfg', deviceConfigJson(registry, o.id, { intervalS: o.intervalS, sf: o.sf, firstReportMs: Math.round(o.firstReportMs) }));
     const clock = o.clock;
     let cacheT = NaN;
     let cache: StreetEnv | null = null;
