@@ -42,6 +42,8 @@ export interface AirPacket {
   syncWord?: number;
 }
 
+/** Preamble symbols a receiver needs to lock (Bor et al. 2016; LoRaSim; sim/medium.ts). */
+const LOCK_SYMBOLS = 5;
 const BW_HZ = [7800, 10400, 15600, 20800, 31250, 41700, 62500, 125000, 250000, 500000];
 const MODE_SLEEP = 0, MODE_STDBY = 1, MODE_TX = 3, MODE_RXC = 5, MODE_RXS = 6;
 
@@ -60,6 +62,8 @@ export class Sx127xTwin implements SpiBus {
   private timer = -1;
   private rxTimer = -1;
   private receiving = false;
+  /** Packets whose preamble is still on the air: a receiver entering RX in time can lock on. */
+  private inAir: { pkt: AirPacket; startMs: number; lockByMs: number }[] = [];
 
   constructor(private readonly clock: Clock) {
     this.reset();
@@ -201,7 +205,10 @@ export class Sx127xTwin implements SpiBus {
         this.regs[0x01] = (this.regs[0x01]! & 0xf8) | MODE_STDBY;
         this.raise(0x08, 0x40);
       }, toaMs);
-    } else if (m === MODE_RXS) {
+    } else if (m === MODE_RXS || m === MODE_RXC) {
+      this.lockPending();
+    }
+    if (m === MODE_RXS && !this.receiving) {
       const p = this.params();
       const sym = ((this.regs[0x1e]! & 3) << 8) | this.regs[0x1f]!;
       const tsym = (Math.pow(2, p.sf) / p.bwHz) * 1000;
@@ -215,29 +222,67 @@ export class Sx127xTwin implements SpiBus {
   }
 
   /**
-   * A packet's preamble starts at this radio now. Returns true when the chip locks on to it; it
-   * then delivers RxDone after the packet's time on air.
+   * A packet's preamble starts at this radio now. Returns true when the chip locks on to it at
+   * once (it then raises RxDone after the packet's time on air). A radio that is not (yet) in a
+   * matching receive mode can still lock on if it enters one while enough of the preamble is left:
+   * LOCK_SYMBOLS of the Npre + 4.25 preamble symbols (Bor et al. 2016, as sim/medium.ts uses).
    */
   airPacket(pkt: AirPacket): boolean {
+    const now = this.clock.now();
+    const tsym = (Math.pow(2, pkt.sf) / pkt.bwHz) * 1000;
+    const entry = { pkt, startMs: now, lockByMs: now + (8 + 4.25 - LOCK_SYMBOLS) * tsym };
+    const why = this.mismatch(pkt);
+    if (why === null) return this.lock(entry);
+    // Not receiving (or receiving with other settings) now: keep it until its preamble is too short.
+    this.inAir.push(entry);
+    this.clock.setTimeout(() => {
+      const i = this.inAir.indexOf(entry);
+      if (i >= 0) {
+        this.inAir.splice(i, 1);
+        this.missed.push({ pkt, reason: this.mismatch(pkt) ?? why });
+      }
+    }, entry.lockByMs - now + 1e-6);
+    return false;
+  }
+
+  /** Why this radio cannot receive pkt right now, or null when it can. */
+  private mismatch(pkt: AirPacket): string | null {
     const m = this.mode;
     const p = this.params();
-    const miss = (reason: string): boolean => { this.missed.push({ pkt, reason }); return false; };
-    if (!this.loraMode || (m !== MODE_RXC && m !== MODE_RXS)) return miss('not in receive mode');
-    if (this.receiving) return miss('busy receiving another packet');
-    if (Math.abs(pkt.freqHz - p.freqHz) > 2000) return miss('frequency');
-    if (pkt.sf !== p.sf || pkt.bwHz !== p.bwHz) return miss('sf/bw');
-    if (pkt.invertIq !== p.invertIq) return miss('iq polarity');
-    if ((pkt.syncWord ?? 0x34) !== p.syncWord) return miss('sync word');
+    if (!this.loraMode || (m !== MODE_RXC && m !== MODE_RXS)) return 'not in receive mode';
+    if (this.receiving) return 'busy receiving another packet';
+    if (Math.abs(pkt.freqHz - p.freqHz) > 2000) return 'frequency';
+    if (pkt.sf !== p.sf || pkt.bwHz !== p.bwHz) return 'sf/bw';
+    if (pkt.invertIq !== p.invertIq) return 'iq polarity';
+    if ((pkt.syncWord ?? 0x34) !== p.syncWord) return 'sync word';
+    return null;
+  }
+
+  /** Called on entering RX: lock on to a packet whose preamble is still long enough. */
+  private lockPending(): void {
+    const now = this.clock.now();
+    for (const e of this.inAir) {
+      if (now <= e.lockByMs && this.mismatch(e.pkt) === null) {
+        this.inAir.splice(this.inAir.indexOf(e), 1);
+        this.lock(e);
+        return;
+      }
+    }
+  }
+
+  private lock(e: { pkt: AirPacket; startMs: number }): boolean {
+    const pkt = e.pkt;
+    const p = this.params();
     this.receiving = true;
-    if (m === MODE_RXS && this.timer >= 0) { this.clock.clearTimeout(this.timer); this.timer = -1; }
-    const toa = timeOnAirMs(pkt.sf, pkt.bwHz, this.regs[0x1d]! >> 1 & 7, pkt.payload.length, 8, true, !pkt.invertIq);
+    if (this.mode === MODE_RXS && this.timer >= 0) { this.clock.clearTimeout(this.timer); this.timer = -1; }
+    const toa = timeOnAirMs(pkt.sf, pkt.bwHz, (this.regs[0x1d]! >> 1) & 7, pkt.payload.length, 8, true, !pkt.invertIq);
     this.rxTimer = this.clock.setTimeout(() => {
       this.rxTimer = -1;
       this.receiving = false;
       if (!this.loraMode || (this.mode !== MODE_RXC && this.mode !== MODE_RXS)) { this.missed.push({ pkt, reason: 'left receive mode' }); return; }
       // FIFO: RXSINGLE writes from RegFifoRxBaseAddr; RXCONTINUOUS keeps going from the last
       // packet's end (§4.1.2.3). RegFifoRxCurrentAddr points at the packet's first byte.
-      const start = this.mode === MODE_RXS ? this.regs[0x0f]! : this.regs[0x10]! + this.regs[0x13]! & 0xff;
+      const start = this.mode === MODE_RXS ? this.regs[0x0f]! : (this.regs[0x10]! + this.regs[0x13]!) & 0xff;
       for (let i = 0; i < pkt.payload.length; i++) this.fifo[(start + i) & 0xff] = pkt.payload[i]!;
       this.regs[0x10] = start;
       this.regs[0x13] = pkt.payload.length;
@@ -248,7 +293,7 @@ export class Sx127xTwin implements SpiBus {
       this.regs[0x1a] = Math.max(0, Math.min(255, Math.round(raw)));
       if (this.mode === MODE_RXS) this.regs[0x01] = (this.regs[0x01]! & 0xf8) | MODE_STDBY;
       this.raise(0x40 | 0x10 | (pkt.crcError ? 0x20 : 0), 0x00);
-    }, toa);
+    }, Math.max(0, e.startMs + toa - this.clock.now()));
     return true;
   }
 }

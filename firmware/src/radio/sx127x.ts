@@ -9,6 +9,7 @@ import type { SpiBus, DigitalPin } from '../../../shared/hal/bus.ts';
 import type { Clock } from '../../../shared/hal/clock.ts';
 import type { Radio, RadioParams, RadioRx } from '../../../shared/hal/radio.ts';
 import { RADIO_OK, RADIO_ERR_BUSY, RADIO_ERR_TIMEOUT, RADIO_ERR_HW, RADIO_ERR_CRC } from '../../../shared/hal/radio.ts';
+import { timeOnAirMs } from '../../../shared/lorawan/airtime.ts';
 import {
   REG_FIFO, REG_OP_MODE, REG_FRF_MSB, REG_FRF_MID, REG_FRF_LSB, REG_PA_CONFIG, REG_LNA,
   REG_FIFO_ADDR_PTR, REG_FIFO_TX_BASE, REG_FIFO_RX_BASE, REG_FIFO_RX_CURRENT, REG_IRQ_FLAGS_MASK,
@@ -223,9 +224,10 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     if (!service(clock.now()) && state !== ST_IDLE) pollTimer = clock.setTimeout(poll, o.pollMs);
   }
 
-  function waitIrq(): void {
+  /** firstMs: when the event is due at the earliest (TxDone: the computed time on air). */
+  function waitIrq(firstMs: number): void {
     if (o.irq) o.irq.watch(function (tMs: number) { service(tMs); });
-    else pollTimer = clock.setTimeout(poll, o.pollMs);
+    else pollTimer = clock.setTimeout(poll, firstMs);
   }
 
   function init(): number {
@@ -280,7 +282,9 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       listenCb = null;
       txDone = done;
       mode(MODE_TX);
-      waitIrq();
+      // Polled: look first when TxDone is due (§4.1.1.7 time on air), so the caller's end-of-TX
+      // time — from which LoRaWAN RX1/RX2 are timed — is not late by a poll period.
+      waitIrq(timeOnAirMs(p.sf, p.bwHz, p.cr, payload.length, 8, true, !p.invertIq));
       // The chip always raises TxDone; a missing one means a dead chip or bus.
       guardTimer = clock.setTimeout(function () { guardTimer = -1; finishTx(RADIO_ERR_HW); }, MAX_FRAME_MS);
     },
@@ -318,7 +322,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       state = ST_LISTEN;
       listenCb = cb;
       mode(MODE_RX_CONTINUOUS);
-      waitIrq();
+      waitIrq(o.pollMs);
     },
     stopListen: function () {
       if (!WITH_LISTEN || state !== ST_LISTEN) return;
