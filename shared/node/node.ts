@@ -264,9 +264,13 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       stats[ST_SAMPLE_FAULTS]++;
       faults |= sensors[i].faultFlag;
     }
-    nextSample[i] += Math.min(period[i], effectiveIntervalMs());
+    // Next sample one period on; after a late sample (warm-up, slow read) one period from now, so a
+    // delay never turns into a burst of catch-up samples.
+    const p = Math.min(period[i], effectiveIntervalMs());
+    const now = clock.now();
+    nextSample[i] = nextSample[i] + p > now ? nextSample[i] + p : now + p;
     // Duty-cycle fan-driven sensors: off unless the next sample's warm-up has already begun.
-    if (warm[i] > 0 && nextSample[i] - warm[i] > clock.now()) setPower(i, false);
+    if (warm[i] > 0 && nextSample[i] - warm[i] > now) setPower(i, false);
     busy = false;
     resume();
   }
@@ -400,7 +404,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       const r = applyCommands(pt as Uint8Array, s);
       const fx = r >> 8;
       lastCmd = r & 255;
-      log('cmd ' + lastCmd);
       if (lastCmd === CMD_OK) {
         if (fx & FX_SETTINGS) {
           const ivChanged = s[S_INTERVAL] !== settings[S_INTERVAL];

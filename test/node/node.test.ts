@@ -118,6 +118,22 @@ describe('power', () => {
     for (const r of readings(rx)) expect(r.pm25DeciUgm3).toBe(120); // a cold fan would under-read
   });
 
+  it('a late sample (warm-up) does not cause a burst of catch-up samples', () => {
+    const clock = new VirtualClock(0);
+    const times: number[] = [];
+    const fan: Sensor = {
+      slots: 1 << SLOT_NOISE, faultFlag: STATUS_NOISE_FAULT, warmupMs: 30_000, periodMs: 10_000,
+      power: () => {},
+      sample: (out, done) => { times.push(clock.now()); out[SLOT_NOISE] = 500; done(SENSOR_OK); },
+    };
+    const node = createNode({ clock, radio: new VirtualRadio(clock), store: new VirtualStore(), power: new VirtualPower(clock, () => 3900), sensors: [fan], aesFactory: portableAes, log: () => {} },
+      { devAddr: DEV_ADDR, nwkSKey: NWK, appSKey: APP, intervalS: 60 });
+    node.start();
+    clock.runUntil(3 * MIN);
+    expect(times[0]).toBe(30_000); // first sample only once warm
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(8_000);
+  });
+
   it('allows deep sleep most of the time and kicks the watchdog from the loop', () => {
     const { clock, vn } = makeNode(() => STREET, { config: { intervalS: 300 } });
     vn.start();
