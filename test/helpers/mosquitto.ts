@@ -68,7 +68,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-mosq-'));
   const port = await freePort();
   const tlsPort = opts.tls ? await freePort() : undefined;
-  const lines = ['per_listener_settings false', opts.persist ? `persistence true\npersistence_location ${dir}/` : 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
+  // Started as root, mosquitto would switch to user "mosquitto", which cannot read our 0700 temp
+  // dir or 0600 keys: stay the user we are.
+  const lines = [`user ${os.userInfo().username}`, 'per_listener_settings false', opts.persist ? `persistence true\npersistence_location ${dir}/` : 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
   if (opts.users) {
     const pw = path.join(dir, 'passwd');
     // mosquitto_passwd -b writes a hashed entry; the plain-text form is not accepted by 2.x.
@@ -92,7 +94,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   let out = '';
   let exited: Promise<void> = Promise.resolve();
 
-  const start = async (): Promise<void> => {
+  const start = async (deadline = Date.now() + 10_000): Promise<void> => {
     if (child) return;
     const c = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
@@ -104,13 +106,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
         resolve();
       }),
     );
-    const deadline = Date.now() + 10_000;
     // The port may still be in TIME_WAIT from the previous run for a moment; mosquitto retries not.
-    while (!(await canConnect(port))) {
+    while (!(await canConnect(port)) || (tlsPort !== undefined && !(await canConnect(tlsPort)))) {
       if (!child) {
         if (Date.now() > deadline) throw new Error(`mosquitto did not start: ${out}`);
         await sleep(200);
-        return start();
+        return start(deadline);
       }
       if (Date.now() > deadline) throw new Error(`mosquitto not listening on ${port}: ${out}`);
       await sleep(20);
@@ -134,7 +135,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     pid: () => child?.pid,
     running: () => child !== undefined,
     stop,
-    start,
+    start: () => start(),
     close: async () => {
       await stop();
       fs.rmSync(dir, { recursive: true, force: true });
