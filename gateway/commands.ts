@@ -5,6 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { Decoder, Encoder } from 'cbor-x';
 import type { Downlink } from './types.ts';
+import {
+  CMD_SET_INTERVAL, CMD_SET_THRESHOLD, CMD_REQUEST_STATUS, CMD_REBOOT, CMD_SET_HOLDOFF, CMD_REBOOT_GUARD, MIN_INTERVAL_S,
+} from '../shared/node/constants.ts';
+import { KIND_PM25, KIND_PM10, KIND_NOISE } from '../shared/payload/constants.ts';
 
 export type WireFormat = 'json' | 'cbor';
 
@@ -78,7 +82,7 @@ export function parseDownCommand(
   const id = transactionId(v) ?? randomUUID();
   let fport: number;
   let payload: Uint8Array;
-  const cmd = v.command ?? v.cmd;
+  const cmd = v.command ?? v.cmd ?? (Array.isArray(v.commands) ? 'batch' : undefined);
   if (cmd !== undefined) {
     if (typeof cmd !== 'string') return { id, error: 'command: must be a string' };
     if (!named) return { id, error: `command "${cmd}": named commands are not available; send {fport, payload} (hex)` };
@@ -104,3 +108,62 @@ export function parseDownCommand(
   }
   return { downlink: { id, deviceId, fport, payload, confirmed, expiresAt: now + expiryS * 1000 } };
 }
+
+// --- Named commands: docs/protocol.md §4.1 (FPort 10, opcode + little-endian arguments) ----------
+
+export const FPORT_COMMANDS = 10;
+
+const THRESHOLD_KINDS: Record<string, number> = { pm25: KIND_PM25, 'pm2.5': KIND_PM25, pm10: KIND_PM10, noise: KIND_NOISE };
+
+function u16(name: string, v: unknown, min: number): number | string {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 65535) return `${name}: must be an integer ${min}..65535, got ${JSON.stringify(v)}`;
+  return v;
+}
+
+/** One named command → its bytes, or an error naming the argument. */
+function encodeOne(name: string, a: Record<string, unknown>): number[] | string {
+  switch (name) {
+    case 'set_interval': {
+      const s = u16('seconds', a.seconds ?? a.interval_s ?? a.value, MIN_INTERVAL_S);
+      return typeof s === 'string' ? s : [CMD_SET_INTERVAL, s & 255, s >> 8];
+    }
+    case 'set_alert_holdoff': {
+      const s = u16('seconds', a.seconds ?? a.value, 0);
+      return typeof s === 'string' ? s : [CMD_SET_HOLDOFF, s & 255, s >> 8];
+    }
+    case 'set_threshold': {
+      const k = typeof a.kind === 'string' ? THRESHOLD_KINDS[a.kind.toLowerCase()] : undefined;
+      if (k === undefined) return `kind: must be one of pm25, pm10, noise, got ${JSON.stringify(a.kind)}`;
+      // value in display units (µg/m³ or dB(A)); 0 or null = off. On air: × 10 (§4.1).
+      const raw = a.value === null || a.value === 'off' ? 0 : a.value;
+      if (typeof raw !== 'number' || !(raw >= 0) || Math.round(raw * 10) > 65535) return `value: must be a number 0..6553.5 (0 = off), got ${JSON.stringify(a.value)}`;
+      const v = Math.round(raw * 10);
+      return [CMD_SET_THRESHOLD, k, v & 255, v >> 8];
+    }
+    case 'request_status':
+      return [CMD_REQUEST_STATUS];
+    case 'reboot':
+      return [CMD_REBOOT, CMD_REBOOT_GUARD];
+    default:
+      return `unknown command "${name}"; known: set_interval, set_threshold, set_alert_holdoff, request_status, reboot`;
+  }
+}
+
+/**
+ * `{command: "set_interval", seconds: 600}`, or several applied together (all or nothing on the
+ * node): `{commands: [{command: "set_interval", seconds: 600}, {command: "request_status"}]}`.
+ */
+export const encodeNamedCommand: NamedEncoder = (name, args) => {
+  const list: Record<string, unknown>[] =
+    name === 'batch' ? ((Array.isArray(args.commands) ? args.commands : []) as Record<string, unknown>[]) : [{ ...args, command: name }];
+  if (!list.length) return { error: 'commands: must be a non-empty list' };
+  const bytes: number[] = [];
+  for (const [i, c] of list.entries()) {
+    const n = c.command ?? c.cmd;
+    if (typeof n !== 'string') return { error: `commands[${i}].command: must be a string` };
+    const r = encodeOne(n, c);
+    if (typeof r === 'string') return { error: list.length > 1 ? `commands[${i}]: ${r}` : r };
+    bytes.push(...r);
+  }
+  return { fport: FPORT_COMMANDS, payload: Uint8Array.from(bytes) };
+};

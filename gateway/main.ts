@@ -16,7 +16,7 @@ import { makeTopics, downTopicDevice, type Topics } from './topics.ts';
 import { discoveryMessages, haState, HA_SENSORS, type HaSensor } from './discovery.ts';
 import { startHttp, type HealthReport, type HttpServer } from './http.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
-import { decodeCommandPayload, encodeReply, parseDownCommand, transactionId, type NamedEncoder, type WireFormat } from './commands.ts';
+import { decodeCommandPayload, encodeNamedCommand, encodeReply, parseDownCommand, transactionId, type NamedEncoder, type WireFormat } from './commands.ts';
 import { PROFILES, type DeviceInfo } from './registry.ts';
 import { Ingest } from './ingest.ts';
 
@@ -70,15 +70,6 @@ function defaultIngest(o: IngestOptions): IngestLike {
   return new Ingest(o);
 }
 
-async function defaultNamedCommands(): Promise<NamedEncoder | undefined> {
-  try {
-    const spec = './downlink-commands.ts';
-    const mod = (await import(spec)) as { encodeNamedCommand?: NamedEncoder };
-    return mod.encodeNamedCommand;
-  } catch {
-    return undefined;
-  }
-}
 
 function readSecret(file: string, what: string): Buffer {
   try {
@@ -136,7 +127,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       rx1DelayMs: cfg.downlinks.rx1DelayMs,
       downlinkExpiryMs: cfg.downlinks.expiryS * 1000,
     });
-    const named = deps.namedCommands ?? (await defaultNamedCommands());
+    const named = deps.namedCommands ?? encodeNamedCommand;
 
     // --- mqtt --------------------------------------------------------------------------------
     const mlog = log.child({ component: 'mqtt' });
