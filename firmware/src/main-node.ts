@@ -41,7 +41,7 @@ function main(): SensorNode | null {
   }
   const aes = boardAes();
   if (!aes) {
-    print('kerb: no crypto.AES'); // firmware without AES: build with KERB_HW_AES=false
+    print('kerb: no AES'); // firmware without AES: build with KERB_HW_AES=false
     return null;
   }
   const clock = createEspruinoClock();

@@ -11,7 +11,7 @@ declare function digitalRead(pin: EspruinoPin): number;
 export const I2C_ERR_NACK = 1;
 
 export function createI2c(i2c: EspruinoI2C, scl: EspruinoPin, sda: EspruinoPin): I2cBus {
-  i2c.setup({ scl: scl, sda: sda, bitrate: 100000 });
+  i2c.setup({ scl: scl, sda: sda }); // 100 kHz default: BME280 and friends are fine with it
   return {
     write: function (addr: number, data: Uint8Array) {
       try { i2c.writeTo(addr, data); return 0; } catch (e) { return I2C_ERR_NACK; }
@@ -24,7 +24,7 @@ export function createI2c(i2c: EspruinoI2C, scl: EspruinoPin, sda: EspruinoPin):
 
 /** Mode 0, CS driven by SPI.send for the whole transfer (Espruino `send(data, nss)`). */
 export function createSpi(spi: EspruinoSPI, sck: EspruinoPin, miso: EspruinoPin, mosi: EspruinoPin, nss: EspruinoPin): SpiBus {
-  spi.setup({ sck: sck, miso: miso, mosi: mosi, baud: 1000000, mode: 0 });
+  spi.setup({ sck: sck, miso: miso, mosi: mosi, baud: 1000000 }); // mode 0 is the default (SX127x §4.3)
   digitalWrite(nss, 1);
   return {
     transfer: function (data: Uint8Array) { return spi.send(data, nss); },

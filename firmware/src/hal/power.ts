@@ -20,7 +20,7 @@ const PCT_FULL_MV = 3000;
 declare const KERB_BATT: number;
 
 export function createEspruinoPower(b: BoardProfile, watchdogS: number): Power {
-  if (watchdogS > 0) E.enableWatchdog(watchdogS, false);
+  E.enableWatchdog(watchdogS, false);
   return {
     batteryMv: function () {
       const kind = typeof KERB_BATT !== 'undefined' ? KERB_BATT : b.battery;
@@ -34,7 +34,7 @@ export function createEspruinoPower(b: BoardProfile, watchdogS: number): Power {
       // boards have a switch.
       if (b.sleep === SLEEP_STM32) setDeepSleep(on ? 1 : 0);
     },
-    kickWatchdog: function () { if (watchdogS > 0) E.kickWatchdog(); },
+    kickWatchdog: function () { E.kickWatchdog(); },
     reboot: function () { E.reboot(); },
   };
 }

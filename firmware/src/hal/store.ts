@@ -7,7 +7,6 @@ import type { EspruinoStorage } from '../espruino.ts';
 declare function require(name: 'Storage'): EspruinoStorage;
 
 export const STORE_ERR_FULL = 1;
-export const STORE_ERR_NAME = 2;
 
 export function createStorageStore(): Store {
   const s = require('Storage');
@@ -23,7 +22,7 @@ export function createStorageStore(): Store {
       return out;
     },
     write: function (name: string, data: Uint8Array) {
-      if (name.length > 28) return STORE_ERR_NAME;
+      // Names > 28 chars make Storage throw, which lands in the catch below as a failed write.
       let ok = false;
       try {
         ok = s.write(name, data);
