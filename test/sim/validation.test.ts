@@ -127,10 +127,13 @@ describe('range per SF follows from path loss and sensitivity', () => {
 });
 
 describe('determinism', () => {
-  const hashRun = async (seed: number) => {
+  const hashRun = async (seed: number, mode: 'simple' | 'fast' = 'simple') => {
     const { createHash } = await import('node:crypto');
     const h = createHash('sha256');
-    const s = parseScenario({ name: 'det', seed, duration: '1h', nodes: { count: 60, intervalS: 120 }, area: { layout: 'random', widthM: 500, heightM: 500 }, faults: [{ kind: 'stuck', sensor: 'pm', fraction: 0.2, fromH: 0.2, toH: 0.6 }] });
+    const s = parseScenario({
+      name: 'det', seed, duration: '1h', nodes: { count: 60, intervalS: 120, mode }, area: { layout: 'random', widthM: 500, heightM: 500 },
+      faults: [{ kind: 'stuck', sensor: 'pm', fraction: 0.2, fromH: 0.2, toH: 0.6 }, { kind: 'dropout', sensor: 'climate', fraction: 0.2, fromH: 0.3, toH: 0.5 }, { kind: 'offline', nodes: [3], fromH: 0.1, toH: 0.4 }],
+    });
     const f = new Fleet(s, { sinks: [new LineTrace((l) => h.update(l + '\n'))] });
     f.runSync();
     return h.digest('hex');
@@ -141,5 +144,10 @@ describe('determinism', () => {
     const c = await hashRun(6);
     expect(a).toBe(b);
     expect(c).not.toBe(a);
+  });
+  it('also with the node application (fast mode)', async () => {
+    const a = await hashRun(9, 'fast');
+    expect(await hashRun(9, 'fast')).toBe(a);
+    expect(await hashRun(9)).not.toBe(a);
   });
 });
