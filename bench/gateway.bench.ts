@@ -1,0 +1,115 @@
+// Whole-gateway benchmark: the real `kerb gateway` process, a test radio on a socat pty pair
+// (kerb serial link in), a real mosquitto and a subscriber counting SenML uplinks (out).
+//   1. sustained uplinks/s: a burst of frames as fast as the radio side can write them;
+//   2. latency p50/p99 (radio write → subscriber) at a steady 100 frames/s;
+//   3. gateway RSS after that steady run (default 60 s; `--soak-minutes 10` for the full figure).
+// Flags: --frames N (burst size, default 5000), --devices N (default 50), --rate R (default 100),
+// --seconds S / --soak-minutes M (steady phase length), --no-fsync (outbox without fdatasync).
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil } from '../test/gateway/harness.ts';
+import { loraUplink } from '../test/gateway-ingest/harness.ts';
+import { encodeReadings } from '../shared/payload/kerb.ts';
+
+function flag(argv: string[], name: string, def: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0 || i + 1 >= argv.length) return def;
+  const v = Number(argv[i + 1]);
+  return Number.isFinite(v) ? v : def;
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function bench(argv: string[]): Promise<void> {
+  const burst = flag(argv, '--frames', 5000);
+  const nDev = flag(argv, '--devices', 50);
+  const rate = flag(argv, '--rate', 100);
+  const soakMin = flag(argv, '--soak-minutes', 0);
+  const steadyS = soakMin > 0 ? soakMin * 60 : flag(argv, '--seconds', 60);
+  const fsync = !argv.includes('--no-fsync');
+
+  const mosq = await startMosquitto();
+  const rig = await makeRig(nDev, 'bench');
+  const consumer = new Consumer(mosq.url, ['kerb/device/+/up'], { clientId: 'bench-consumer' });
+  const gw = new GatewayProcess(gatewayArgs(rig, mosq.url, ['--log-level', 'warn', '--set', 'homeassistant.enabled=false', '--set', `outbox.fsync=${fsync}`]));
+  try {
+    await consumer.connect();
+    const arrivals = new Set<string>();
+    gw.start();
+    await sleep(3000); // process start, radio heartbeat, MQTT connect (log level warn hides the messages)
+    const pid = gw.proc!.pid!;
+    const rssStart = rssKiB(pid);
+
+    // Pre-build frames so the bench's own crypto does not limit the gateway.
+    let fcnt = 0;
+    const frames = (n: number) => {
+      const out: { dev: string; fcnt: number; bytes: Uint8Array }[] = [];
+      const payload = encodeReadings({ pm25DeciUgm3: 123, pm10DeciUgm3: 200, tempDeciC: 215, rhHalfPct: 111, pressureDeciHpa: 10132, noiseDeciDb: 543, batteryMv: 3600 });
+      for (let i = 0; i < n; i++) {
+        const d = rig.devices[i % nDev]!;
+        if (i % nDev === 0) fcnt++;
+        out.push({ dev: d.id, fcnt, bytes: loraUplink(d, fcnt, payload) });
+      }
+      return out;
+    };
+
+    // 1. burst
+    const b = frames(burst);
+    const base = consumer.count();
+    const t0 = performance.now();
+    for (let i = 0; i < b.length; i++) {
+      rig.radio.uplink(b[i]!.bytes);
+      if (i % 200 === 199) await new Promise((r) => setImmediate(r)); // let the serial writes drain
+    }
+    await waitUntil(() => consumer.count() - base >= burst, 120_000, `burst delivered (${consumer.count() - base}/${burst})`);
+    const burstS = (performance.now() - t0) / 1000;
+    console.log(`sustained: ${burst} uplinks from ${nDev} devices in ${burstS.toFixed(2)} s = ${(burst / burstS).toFixed(0)} uplinks/s (pty in → mosquitto out, outbox fsync ${fsync ? 'on' : 'off'})`);
+
+    // 2. steady rate with latency
+    const n = Math.round(steadyS * rate);
+    const s = frames(n);
+    const sentAt = new Map<string, number>();
+    const lat: number[] = [];
+    // Runs after the Consumer's own handler, which has just recorded this message's (device, fcnt)
+    // as the last first-seen one for the device.
+    consumer.client!.on('message', (topic) => {
+      const m = /\/device\/([^/]+)\/up$/.exec(topic);
+      if (!m) return;
+      const seen = consumer.firstSeen.get(m[1]!);
+      const k = `${m[1]}/${seen?.[seen.length - 1]}`;
+      const t = sentAt.get(k);
+      if (t !== undefined && !arrivals.has(k)) {
+        arrivals.add(k);
+        lat.push(performance.now() - t);
+      }
+    });
+    const base2 = consumer.count();
+    const t1 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const due = t1 + (i * 1000) / rate;
+      const w = due - performance.now();
+      if (w > 1) await sleep(w);
+      sentAt.set(`${s[i]!.dev}/${s[i]!.fcnt}`, performance.now());
+      rig.radio.uplink(s[i]!.bytes);
+    }
+    await waitUntil(() => consumer.count() - base2 >= n, 60_000, `steady delivered (${consumer.count() - base2}/${n})`);
+    lat.sort((a, c) => a - c);
+    const rssEnd = rssKiB(pid);
+    console.log(`latency at ${rate} frames/s over ${steadyS} s (${lat.length} frames): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms`);
+    console.log(`gateway RSS: ${(rssStart / 1024).toFixed(1)} MiB at start, ${(rssEnd / 1024).toFixed(1)} MiB after ${burst} + ${n} uplinks (${(steadyS / 60).toFixed(1)} min at ${rate}/s)`);
+    console.log(`duplicates seen by the consumer: ${consumer.duplicates}`);
+  } finally {
+    await gw.kill('SIGTERM').catch(() => undefined);
+    await consumer.close();
+    await rig.close();
+    await mosq.close();
+  }
+}
