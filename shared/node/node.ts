@@ -182,7 +182,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
 
   for (let i = 0; i < ns; i++) {
     const o = config.samplePeriodMs ? config.samplePeriodMs[i] : 0;
-    period[i] = o > 0 ? o : sensors[i].periodMs;
+    period[i] = Math.max(1000, o > 0 ? o : sensors[i].periodMs); // a 0 period would spin the loop
     warm[i] = sensors[i].warmupMs;
     poweredAt[i] = -1;
   }
