@@ -149,6 +149,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const [what, file] of [['report', a.report], ['summary', a.json], ['trace', a.trace], ['pcap', a.pcap]] as const) {
       if (file) console.log(`${what}: ${file}`);
     }
+    if (!a.report && !a.json && !a.trace && !a.pcap) console.log('(add --report sim.html for charts and a map, --json/--trace/--pcap for data; see docs/simulator.md)');
   }
   return 0;
 }

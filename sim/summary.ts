@@ -32,6 +32,10 @@ export interface GatewaySideCounts {
   /** Uplinks the gateway published to MQTT (counted by a subscriber), when known. */
   published?: number;
   metrics?: Record<string, number>;
+  /** Where the gateway published (topic prefix `<baseTopic>/device/<id>/up`). */
+  mqttUrl?: string;
+  baseTopic?: string;
+  embeddedBroker?: boolean;
 }
 
 export interface Summary {
@@ -172,6 +176,7 @@ export function formatSummary(s: Summary): string {
   const g = s.gatewaySide;
   if (g) {
     lines.push(`gateway: ${g.rxPacketsToGateway} packets over the link, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
+    if (g.mqttUrl) lines.push(`mqtt: ${g.mqttUrl}${g.embeddedBroker ? ' (embedded broker, stopped with the run)' : ''}, topics ${g.baseTopic ?? 'kerb'}/device/<id>/up (SenML-CBOR)`);
   }
   if (s.run) lines.push(`run: ${s.run.wallS.toFixed(1)} s wall, ${Math.round(s.run.uplinksPerWallS)} uplinks/s, peak RSS ${s.run.peakRssMb.toFixed(0)} MB`);
   for (const n of s.notes) lines.push(`note: ${n}`);
