@@ -56,9 +56,12 @@ export function pulseReset(reset: DigitalPin): void {
   reset.write(true);
 }
 
-/** Set by the build: only the bridge firmware carries continuous receive (Node tests: always). */
+// Build-time switches (esbuild defines; undefined in Node tests, which get everything): only the
+// bridge firmware carries continuous receive, and boards without DIO0 carry no edge-watch code.
+// Written inline at each use — `(typeof X === 'undefined' || X)` — because esbuild folds a define
+// in place but does not propagate a module-level constant into function bodies.
 declare const KERB_BRIDGE: boolean;
-const WITH_LISTEN = typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE;
+declare const KERB_HAS_DIO0: boolean;
 
 const ST_IDLE = 0;
 const ST_TX = 1;
@@ -109,7 +112,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     if (guardTimer >= 0) clock.clearTimeout(guardTimer);
     pollTimer = -1;
     guardTimer = -1;
-    if (o.irq) o.irq.unwatch();
+    if ((typeof KERB_HAS_DIO0 === 'undefined' || KERB_HAS_DIO0) && o.irq) o.irq.unwatch();
   }
 
   /** §4.1.4: Frf = Fstep × RegFrf, Fstep = FXOSC / 2^19. freqHz × 2^19 < 2^53: exact in a double. */
@@ -205,7 +208,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       else finishRx(RADIO_OK, readPacket());
       return true;
     }
-    if (WITH_LISTEN && state === ST_LISTEN) {
+    if ((typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE) && state === ST_LISTEN) {
       if (!(f & IRQ_RX_DONE)) return false;
       write(REG_IRQ_FLAGS, 0xff);
       // RXCONTINUOUS stays in receive: FIFO pointer management is automatic (§4.1.6.3).
@@ -226,7 +229,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
 
   /** firstMs: when the event is due at the earliest (TxDone: the computed time on air). */
   function waitIrq(firstMs: number): void {
-    if (o.irq) o.irq.watch(function (tMs: number) { service(tMs); });
+    if ((typeof KERB_HAS_DIO0 === 'undefined' || KERB_HAS_DIO0) && o.irq) o.irq.watch(function (tMs: number) { service(tMs); });
     else pollTimer = clock.setTimeout(poll, firstMs);
   }
 
@@ -308,12 +311,16 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       state = ST_RX_SINGLE;
       rxDone = done;
       mode(MODE_RX_SINGLE);
-      // RxTimeout is on DIO1, which may not be wired: always poll in RXSINGLE.
-      pollTimer = clock.setTimeout(poll, o.pollMs);
+      // RxDone comes on DIO0 when wired; RxTimeout is on DIO1, which is not: with DIO0, look at the
+      // flags when the symbol timeout is due (then every pollMs while a packet is arriving);
+      // without it, poll every pollMs from the start.
+      const wired = (typeof KERB_HAS_DIO0 === 'undefined' || KERB_HAS_DIO0) && o.irq;
+      if (wired) o.irq!.watch(function (tMs: number) { service(tMs); });
+      pollTimer = clock.setTimeout(poll, wired ? sym * symMs : o.pollMs);
       guardTimer = clock.setTimeout(function () { guardTimer = -1; finishRx(RADIO_ERR_TIMEOUT, null); }, sym * symMs + MAX_FRAME_MS);
     },
     listen: function (p: RadioParams, cb: (status: number, rx: RadioRx | null, tMs: number) => void) {
-      if (!WITH_LISTEN) return;
+      if (!(typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE)) return;
       stopTimers();
       configure(p);
       write(REG_FIFO_ADDR_PTR, 0);
@@ -325,7 +332,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       waitIrq(o.pollMs);
     },
     stopListen: function () {
-      if (!WITH_LISTEN || state !== ST_LISTEN) return;
+      if (!(typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE) || state !== ST_LISTEN) return;
       stopTimers();
       listenCb = null;
       state = ST_IDLE;
