@@ -3,9 +3,10 @@
 // implementation).
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
-import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from './harness.ts';
+import { Consumer, GatewayProcess, KERB, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from './harness.ts';
 import { decodeSenmlCbor, resolveSenml } from '../../gateway/senml.ts';
 import { lp } from '../gateway-ingest/harness.ts';
 
@@ -146,5 +147,31 @@ describe('kerb gateway (process, mosquitto, pty radio)', () => {
     expect(gw.stderrText).toContain('http.port (from command line): must be an integer 0..65535, got "abc"');
     expect(gw.stderrText).toContain('mqtt.qos (from command line): must be one of 0, 1, 2, got "7"');
     await sleep(1);
+  });
+});
+
+describe('out of the box', () => {
+  it('starts an embedded broker when none is configured, and `kerb watch` prints the decoded uplink', async () => {
+    const rig = await makeRig(1, 'embedded');
+    cleanups.push(() => rig.close());
+    const gw = new GatewayProcess(['--state-dir', rig.stateDir, '--radio', rig.pty.a, '--gateway-id', 'gw-emb', '--http-port', '0', '--set', 'broker.port=0']);
+    gw.start();
+    cleanups.push(() => gw.kill('SIGKILL'));
+    const started = await gw.waitLog(/^embedded MQTT broker started/);
+    const url = String(started.url);
+    expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    await gw.waitLog(/^mqtt connected$/);
+    await gw.waitLog(/^radio up$/);
+    const watch = spawn(process.execPath, [KERB, 'watch', '--mqtt-url', url, '--count', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(async () => watch.kill('SIGKILL'));
+    let out = '';
+    let err = '';
+    watch.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    watch.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await waitUntil(() => err.includes('connected'), 15_000, 'watch connected');
+    rig.send(rig.devices[0]!, { tempDeciC: -35, rhHalfPct: 180 });
+    const code = await new Promise<number | null>((resolve) => watch.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/ up +dev-0 fcnt=1 port=1 temperature=-3\.5 Cel humidity=90 %RH .*rssi=-90 dBm .*via=gw-emb/);
   });
 });
