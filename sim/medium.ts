@@ -155,6 +155,8 @@ interface RxWindow {
   done: (status: number, rx: RadioRx | null) => void;
   frame: AirFrame | null;
   rssi: number;
+  /** Position in its per-channel list (swap-remove in O(1)). */
+  slot: number;
 }
 
 interface NodeState {
@@ -363,12 +365,25 @@ export class Medium {
   }
 
   receive(node: number, p: RadioParams, timeoutMs: number, done: (status: number, rx: RadioRx | null) => void): void {
+    this.openWindow(node, p, timeoutMs, done, undefined);
+  }
+
+  private openWindow(
+    node: number,
+    p: RadioParams,
+    timeoutMs: number,
+    done: (status: number, rx: RadioRx | null) => void,
+    onLock: ((payload: Uint8Array, rssiDbm: number, snrDb: number) => void) | undefined,
+  ): void {
     if (p.freqHz % 1000 !== 0) p = { ...p, freqHz: snapFreq(p.freqHz) };
     const n = this.nodes[node]!;
     this.closeWindow(node);
     const now = this.clock.now();
-    const w: RxWindow = { node, p, openMs: now, closeMs: now + timeoutMs, timer: 0, done, frame: null, rssi: 0 };
-    w.timer = this.clock.setTimeout(() => this.windowTimeout(w), timeoutMs);
+    const w: RxWindow = { node, p, openMs: now, closeMs: now + timeoutMs, timer: 0, done, frame: null, rssi: 0, slot: 0 };
+    // External radios time their own windows out: no timer here, the window is simply ignored
+    // (and dropped) once past closeMs.
+    if (onLock) w.onLock = onLock;
+    else w.timer = this.clock.setTimeout(() => this.windowTimeout(w), timeoutMs);
     n.window = w;
     const k = this.key(p.freqHz, p.sf);
     let list = this.windows.get(k);
@@ -376,6 +391,7 @@ export class Medium {
       list = [];
       this.windows.set(k, list);
     }
+    w.slot = list.length;
     list.push(w);
   }
 
@@ -384,8 +400,7 @@ export class Medium {
    * the medium hands it the packet as soon as the preamble is locked.
    */
   receiveExternal(node: number, p: RadioParams, timeoutMs: number, onLock: (payload: Uint8Array, rssiDbm: number, snrDb: number) => void): void {
-    this.receive(node, p, timeoutMs, () => {});
-    this.nodes[node]!.window!.onLock = onLock;
+    this.openWindow(node, p, timeoutMs, () => {}, onLock);
   }
 
   /**
@@ -403,14 +418,14 @@ export class Medium {
   }
 
   private unlistWindow(w: RxWindow): void {
-    const k = this.key(w.p.freqHz, w.p.sf);
-    const list = this.windows.get(k);
-    if (!list) return;
-    const i = list.indexOf(w);
-    if (i >= 0) {
-      list[i] = list[list.length - 1]!;
-      list.pop();
+    const list = this.windows.get(this.key(w.p.freqHz, w.p.sf));
+    if (!list || list[w.slot] !== w) return;
+    const last = list.pop()!;
+    if (last !== w) {
+      list[w.slot] = last;
+      last.slot = w.slot;
     }
+    w.slot = -1;
   }
 
   private closeWindow(node: number): void {
@@ -418,7 +433,7 @@ export class Medium {
     const w = n.window;
     if (!w) return;
     n.window = null;
-    this.clock.clearTimeout(w.timer);
+    if (w.timer) this.clock.clearTimeout(w.timer);
     this.unlistWindow(w);
   }
 
@@ -483,6 +498,12 @@ export class Medium {
       const list = this.windows.get(this.key(p.freqHz, p.sf)) ?? [];
       const hearers: RxWindow[] = [];
       for (const w of [...list]) {
+        if (w.onLock && w.closeMs < this.clock.now()) {
+          // An external window that timed out on its own radio.
+          if (this.nodes[w.node]!.window === w) this.nodes[w.node]!.window = null;
+          this.unlistWindow(w);
+          continue;
+        }
         if (w.frame || !w.p.invertIq) continue;
         const loss = this.meanLossDb(w.node, g);
         if (!Number.isFinite(loss)) continue;
@@ -491,7 +512,6 @@ export class Medium {
         if (w.onLock) {
           const n = this.nodes[w.node]!;
           n.window = null;
-          this.clock.clearTimeout(w.timer);
           this.unlistWindow(w);
           if (w.node === target) delivered = true;
           w.onLock(f.payload, Math.round(rssi), rssi - noiseFloorDbm(p.bwHz));
