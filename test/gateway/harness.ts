@@ -43,10 +43,10 @@ export class GatewayProcess {
   httpPort: number | undefined;
   private exitP: Promise<number | null> = Promise.resolve(null);
 
-  constructor(readonly args: string[], readonly env: Record<string, string> = {}) {}
+  constructor(readonly args: string[], readonly env: Record<string, string> = {}, readonly nodeArgs: string[] = []) {}
 
   start(): void {
-    const p = spawn(process.execPath, [KERB, 'gateway', ...this.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...this.nodeArgs, KERB, 'gateway', ...this.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     let buf = '';
     p.stderr!.on('data', (d: Buffer) => {
