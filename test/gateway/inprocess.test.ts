@@ -1,0 +1,86 @@
+// startGateway() in-process, as the simulator runs it: no serial radios, an in-process transport
+// attached with handle.ingest.attachTransport(), the embedded broker on a free port, and a stop()
+// that releases everything (the outbox is reopened afterwards to check it was closed cleanly).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { startGateway } from '../../gateway/main.ts';
+import { createLogger } from '../../gateway/log.ts';
+import { Outbox } from '../../gateway/outbox.ts';
+import type { LinkTransport } from '../../gateway/types.ts';
+import { encodeLinkMessage, LINK_RX } from '../../shared/link/link.ts';
+import { encodeReadings } from '../../shared/payload/kerb.ts';
+import { decodeSenmlCbor, resolveSenml } from '../../gateway/senml.ts';
+import { loraUplink, newDevice, writeRegistry } from '../gateway-ingest/harness.ts';
+import { waitUntil } from './harness.ts';
+
+class MemTransport implements LinkTransport {
+  readonly name = 'sim-radio';
+  written: Uint8Array[] = [];
+  private data: ((c: Uint8Array) => void)[] = [];
+  private closeCbs: ((e?: Error) => void)[] = [];
+  write(bytes: Uint8Array): void {
+    this.written.push(bytes);
+  }
+  onData(cb: (chunk: Uint8Array) => void): void {
+    this.data.push(cb);
+  }
+  onClose(cb: (err?: Error) => void): void {
+    this.closeCbs.push(cb);
+  }
+  close(): void {
+    for (const c of this.closeCbs) c();
+  }
+  feed(b: Uint8Array): void {
+    for (const d of this.data) d(b);
+  }
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('startGateway in-process', () => {
+  it('publishes uplinks from an attached in-process transport and stops cleanly', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-inproc-'));
+    dirs.push(stateDir);
+    const dev = newDevice('sim-1');
+    writeRegistry(path.join(stateDir, 'devices.json'), [dev]);
+    const lines: string[] = [];
+    const gw = await startGateway(
+      { gateway: { id: 'gw-sim', stateDir }, http: { enabled: false }, broker: { port: 0 }, homeassistant: { enabled: false } },
+      { log: createLogger({ level: 'debug', sink: { write: (l: string) => lines.push(l) } }) },
+    );
+    let sub: mqtt.MqttClient | undefined;
+    try {
+      expect(gw.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+      sub = await mqtt.connectAsync(gw.mqttUrl);
+      const got: Buffer[] = [];
+      sub.on('message', (_t, p) => got.push(p));
+      await sub.subscribeAsync('kerb/device/sim-1/up', { qos: 1 });
+      await waitUntil(() => gw.mqttConnected(), 10_000, 'gateway connected');
+      const t = new MemTransport();
+      gw.ingest.attachTransport(t);
+      for (let f = 1; f <= 3; f++) {
+        t.feed(encodeLinkMessage({ type: LINK_RX, payload: loraUplink(dev, f, encodeReadings({ tempDeciC: 200 + f })), rssiDbm: -100, snrDb: 2, freqHz: 868300000, sf: 10, bwHz: 125000, cr: 1, tsUs: f * 1000 }));
+      }
+      await waitUntil(() => got.length === 3, 10_000, 'three uplinks');
+      const temps = got.map((p) => resolveSenml(decodeSenmlCbor(p)).find((r) => r.name.endsWith(':temperature'))!.value);
+      expect(temps).toEqual([20.1, 20.2, 20.3]);
+      expect(gw.outbox.depth).toBe(0);
+      expect((await gw.health()).mqtt).toMatchObject({ connected: true });
+    } finally {
+      await sub?.endAsync();
+      await gw.stop();
+    }
+    expect(lines.some((l) => l.includes('"msg":"gateway stopped"'))).toBe(true);
+    // The outbox was closed with its ack persisted: nothing to redeliver.
+    const ob = new Outbox({ dir: path.join(stateDir, 'outbox'), maxBytes: 1 << 20, maxMessages: 1000 });
+    await ob.open();
+    expect(ob.take(10)).toEqual([]);
+    await ob.close();
+  });
+});
