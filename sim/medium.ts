@@ -219,7 +219,9 @@ export class Medium {
         loss.push(l);
       }
     }
-    this.nodes.push({ site, txUntil: -Infinity, window: null, gws: Int32Array.from(idx), meanLossDb: Float64Array.from(loss) });
+    // Nearest first, so a transmission can take the prefix that its SF and power can reach.
+    const order = idx.map((_, k) => k).sort((a, b) => loss[a]! - loss[b]! || idx[a]! - idx[b]!);
+    this.nodes.push({ site, txUntil: -Infinity, window: null, gws: Int32Array.from(order.map((k) => idx[k]!)), meanLossDb: Float64Array.from(order.map((k) => loss[k]!)) });
     return this.nodes.length - 1;
   }
 
@@ -305,8 +307,13 @@ export class Medium {
     }
     this.closeWindow(node);
     const toa = timeOnAirMs(p.sf, p.bwHz, p.cr, payload.length, PREAMBLE_SYMBOLS, true, true);
-    const rxDbm = new Float64Array(n.gws.length);
-    for (let i = 0; i < n.gws.length; i++) rxDbm[i] = p.powerDbm - n.meanLossDb[i]! - this.shadow();
+    // Gateways this frame can matter to: mean power within SHADOW_SPAN σ of (sensitivity − 6 dB)
+    // for its SF (a deeper shadowing draw, p < 1e-4, is not modelled).
+    const maxLoss = p.powerDbm - (sensitivityDbm(p.sf, p.bwHz) - CAPTURE_THRESHOLD_DB) + (this.opts.shadowing ? SHADOW_SPAN * this.opts.pathLoss.sigmaDb : 0);
+    let k = 0;
+    while (k < n.gws.length && n.meanLossDb[k]! <= maxLoss) k++;
+    const rxDbm = new Float64Array(k);
+    for (let i = 0; i < k; i++) rxDbm[i] = p.powerDbm - n.meanLossDb[i]! - this.shadow();
     const f: AirFrame = {
       id: this.nextId++,
       uplink: true,
@@ -320,7 +327,7 @@ export class Medium {
       endMs: now + toa,
       criticalMs: now + (PREAMBLE_SYMBOLS - LOCK_SYMBOLS) * symbolMs(p.sf, p.bwHz),
       payload,
-      rxIdx: n.gws,
+      rxIdx: k === n.gws.length ? n.gws : n.gws.subarray(0, k),
       rxDbm,
       interferers: null,
       target: -1,
