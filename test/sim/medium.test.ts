@@ -85,8 +85,9 @@ describe('gateways', () => {
     s.send(0, 0);
     s.send(1, 5);
     s.clock.runUntil(1000);
-    const a = s.out.get(0)!;
-    const b = s.out.get(1)!;
+    const byGw = (rx: GatewayReception[]) => [0, 1].map((g) => rx.find((r) => r.gw === g)!);
+    const a = byGw(s.out.get(0)!);
+    const b = byGw(s.out.get(1)!);
     expect(a.map((r) => r.ok)).toEqual([true, false]);
     expect(b.map((r) => r.ok)).toEqual([false, true]);
     expect(a[0]!.rssiDbm).toBeCloseTo(14 - meanPathLossDb(BOR_2016, 5), 6);
