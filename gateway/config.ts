@@ -103,7 +103,7 @@ export const SCHEMA: Record<string, Leaf> = {
   'outbox.maxBytes': { type: 'int', default: 256 * 1024 * 1024, min: 65536, max: Number.MAX_SAFE_INTEGER },
   'outbox.maxMessages': { type: 'int', default: 1_000_000, min: 16, max: Number.MAX_SAFE_INTEGER },
   'outbox.fsync': { type: 'bool', default: true },
-  'availability.offlineAfterS': { type: 'int', default: 3600, min: 10, max: 30 * 86400 },
+  'availability.offlineAfterS': { type: 'int', default: 3600, min: 1, max: 30 * 86400 },
   'availability.checkIntervalS': { type: 'int', default: 30, min: 1, max: 3600 },
   'downlinks.expiryS': { type: 'int', default: 86400, min: 1, max: 30 * 86400 },
   'downlinks.rx1DelayMs': { type: 'int', default: 1000, min: 1000, max: 15000 },

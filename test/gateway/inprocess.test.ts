@@ -15,6 +15,7 @@ import { encodeReadings } from '../../shared/payload/kerb.ts';
 import { decodeSenmlCbor, resolveSenml } from '../../gateway/senml.ts';
 import { loraUplink, newDevice, writeRegistry } from '../gateway-ingest/harness.ts';
 import { waitUntil } from './harness.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
 
 class MemTransport implements LinkTransport {
   readonly name = 'sim-radio';
@@ -82,5 +83,71 @@ describe('startGateway in-process', () => {
     await ob.open();
     expect(ob.take(10)).toEqual([]);
     await ob.close();
+  });
+});
+
+describe('startGateway with MQTT 5 and credentials (real mosquitto)', () => {
+  it('authenticates, sets the SenML content type, answers on the MQTT 5 response topic, and marks silent devices offline', async () => {
+    const mosq = await startMosquitto({ users: { gw: 'gw-secret', app: 'app-secret' } });
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-inproc5-'));
+    dirs.push(stateDir);
+    const dev = newDevice('quiet-1');
+    writeRegistry(path.join(stateDir, 'devices.json'), [dev]);
+    const pwFile = path.join(stateDir, 'pw');
+    fs.writeFileSync(pwFile, 'gw-secret\n');
+    const gw = await startGateway(
+      {
+        gateway: { id: 'gw-5', stateDir },
+        http: { enabled: false },
+        homeassistant: { enabled: false },
+        mqtt: { url: mosq.url, protocolVersion: 5, username: 'gw', passwordFile: pwFile },
+        availability: { offlineAfterS: 1, checkIntervalS: 1 },
+      },
+      { log: createLogger({ level: 'error', sink: { write: () => true } }) },
+    );
+    const app = await mqtt.connectAsync(mosq.url, { protocolVersion: 5, username: 'app', password: 'app-secret' });
+    try {
+      const msgs: { topic: string; payload: Buffer; ct?: string; corr?: Buffer }[] = [];
+      app.on('message', (topic, payload, packet) => msgs.push({ topic, payload, ct: packet.properties?.contentType, corr: packet.properties?.correlationData }));
+      await app.subscribeAsync(['kerb/#', 'my/replies'], { qos: 1 });
+      await waitUntil(() => gw.mqttConnected(), 10_000, 'gateway connected with credentials');
+      const t = new MemTransport();
+      gw.ingest.attachTransport(t);
+      t.feed(encodeLinkMessage({ type: LINK_RX, payload: loraUplink(dev, 1, encodeReadings({ tempDeciC: 100 })), rssiDbm: -80, snrDb: 5, freqHz: 868100000, sf: 7, bwHz: 125000, cr: 1, tsUs: 1 }));
+      const up = await waitUntil(() => msgs.find((m) => m.topic === 'kerb/device/quiet-1/up'), 10_000, 'uplink');
+      expect(up.ct).toBe('application/senml+cbor');
+      await waitUntil(() => msgs.some((m) => m.topic === 'kerb/device/quiet-1/availability' && m.payload.toString() === 'online'), 5000, 'online');
+      // silent for > offlineAfterS → offline (retained)
+      await waitUntil(() => msgs.some((m) => m.topic === 'kerb/device/quiet-1/availability' && m.payload.toString() === 'offline'), 5000, 'offline');
+      // MQTT 5 request/response
+      await app.publishAsync('kerb/gateway/gw-5/request', JSON.stringify({ id: 'r5', command: 'stats' }), { qos: 1, properties: { responseTopic: 'my/replies', correlationData: Buffer.from('c-42') } });
+      const reply = await waitUntil(() => msgs.find((m) => m.topic === 'my/replies'), 5000, 'reply on response topic');
+      expect(reply.corr?.toString()).toBe('c-42');
+      expect(JSON.parse(reply.payload.toString())).toMatchObject({ id: 'r5', ok: true, data: { gateway: 'gw-5', uplinks: 1 } });
+    } finally {
+      await app.endAsync();
+      await gw.stop();
+      await mosq.close();
+    }
+  });
+
+  it('keeps retrying (and says why) when the broker rejects its credentials', async () => {
+    const mosq = await startMosquitto({ users: { gw: 'right' } });
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-inproc-auth-'));
+    dirs.push(stateDir);
+    writeRegistry(path.join(stateDir, 'devices.json'), []);
+    const lines: string[] = [];
+    const gw = await startGateway(
+      { gateway: { id: 'gw-a', stateDir }, http: { enabled: false }, mqtt: { url: mosq.url, username: 'gw', password: 'wrong', reconnectMinMs: 100, reconnectMaxMs: 200 } },
+      { log: createLogger({ level: 'debug', sink: { write: (l: string) => lines.push(l) } }) },
+    );
+    try {
+      await waitUntil(async () => (await gw.metrics.value('mqtt_connect_errors_total')) >= 3, 10_000, 'three rejected attempts');
+      expect(gw.mqttConnected()).toBe(false);
+      expect(lines.filter((l) => l.includes('"level":"warn"') && l.includes('rejected the credentials')).length).toBe(1);
+    } finally {
+      await gw.stop();
+      await mosq.close();
+    }
   });
 });
