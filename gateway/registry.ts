@@ -57,7 +57,7 @@ export const PROFILES: Record<string, Profile> = {
 };
 export const DEFAULT_PROFILE = 'kerb-street-v1';
 
-const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile']);
+const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile', 'settings']);
 const ID_RE = /^[a-z0-9_-]{1,64}$/;
 const HEX8 = /^[0-9a-fA-F]{8}$/;
 const HEX32 = /^[0-9a-fA-F]{32}$/;
@@ -123,6 +123,14 @@ export function validateRegistry(doc: unknown): RegistryParse {
         if (typeof lon !== 'number' || !(lon >= -180 && lon <= 180)) errors.push(`${where('location.lon')}: must be a number in -180..180`);
         if (alt !== undefined && (typeof alt !== 'number' || !Number.isFinite(alt))) errors.push(`${where('location.alt')}: must be a number (metres)`);
         if (typeof lat === 'number' && typeof lon === 'number') location = alt === undefined ? { lat, lon } : { lat, lon, alt: alt as number };
+      }
+    }
+    // Firmware settings that `kerb flash` writes into the node's kerb.cfg (firmware/build/flash.ts).
+    if (d.settings !== undefined) {
+      const st = d.settings;
+      if (!isObj(st)) errors.push(`${where('settings')}: must be an object of numbers, e.g. {"intervalS": 300}`);
+      else for (const [k, v] of Object.entries(st)) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) errors.push(`${where('settings.' + k)}: must be a number (got ${JSON.stringify(v)})`);
       }
     }
     const profile = d.profile === undefined ? DEFAULT_PROFILE : d.profile;
