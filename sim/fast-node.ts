@@ -18,6 +18,8 @@ import { simAes } from './aes.ts';
 export interface FleetNode {
   start(firstInMs?: number): void;
   stop(): void;
+  /** Downlinks the node's radio received (when the node model counts them itself). */
+  downlinkCount?(): number;
 }
 
 export interface FastUplink {
@@ -125,5 +127,9 @@ export class FastNode implements FleetNode {
 
   stop(): void {
     this.vn.stop();
+  }
+
+  downlinkCount(): number {
+    return this.vn.radio.rxDelivered;
   }
 }

@@ -181,6 +181,8 @@ export class Fleet {
   private pending = new Map<number, DeliveredFrame>();
   private faults: { spec: FaultSpec; nodes: Set<number>; stuck: Map<number, EnvSample> }[] = [];
   private started = false;
+  /** FCnt of each node's frame on the air (a node has at most one). */
+  private lastFcnt: number[] = [];
 
   constructor(
     readonly scenario: Scenario,
@@ -411,8 +413,6 @@ export class Fleet {
     if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + fcnt, { node: n, fcnt, fport, readings, plain });
     this.lastFcnt[n] = fcnt;
   }
-
-  private lastFcnt: Record<number, number> = {};
 
   private onUplinkEnd(f: AirFrame, rx: GatewayReception[]): void {
     const n = f.src;

@@ -96,7 +96,7 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
       outOfRange: s.outOfRange[i]!,
       airtimeMs: r(s.airtimeMs[i]!, 1),
       dutyCyclePct: r(duty),
-      downlinks: s.downlinks[i]!,
+      downlinks: s.downlinks[i]! || (f.nodes[i]?.downlinkCount?.() ?? 0),
       batteryLifeDays: r(life, 1),
     });
     sent += s.sent[i]!;
