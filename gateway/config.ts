@@ -142,7 +142,7 @@ function coerce(leaf: Leaf, v: unknown): { ok: true; value: unknown } | { ok: fa
     case 'int': {
       const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < leaf.min || n > leaf.max)
-        return { ok: false, error: `must be an integer ${leaf.min}..${leaf.max === Number.MAX_SAFE_INTEGER ? '' : leaf.max}, got ${show(v)}` };
+        return { ok: false, error: `must be an integer ${leaf.max === Number.MAX_SAFE_INTEGER ? `≥ ${leaf.min}` : `${leaf.min}..${leaf.max}`}, got ${show(v)}` };
       return { ok: true, value: n };
     }
     case 'bool': {
