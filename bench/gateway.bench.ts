@@ -25,6 +25,13 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** utime + stime of a process, seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -70,6 +77,7 @@ export async function bench(argv: string[]): Promise<void> {
     // 1. burst
     const b = frames(burst);
     const base = consumer.count();
+    const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     for (let i = 0; i < b.length; i++) {
       rig.radio.uplink(b[i]!.bytes);
@@ -77,7 +85,9 @@ export async function bench(argv: string[]): Promise<void> {
     }
     await waitUntil(() => consumer.count() - base >= burst, 120_000, `burst delivered (${consumer.count() - base}/${burst})`);
     const burstS = (performance.now() - t0) / 1000;
-    console.log(`sustained: ${burst} uplinks from ${nDev} devices in ${burstS.toFixed(2)} s = ${(burst / burstS).toFixed(0)} uplinks/s (pty in → mosquitto out, outbox fsync ${fsync ? 'on' : 'off'})`);
+    const cpuS = cpuSeconds(pid) - cpu0;
+    console.log(`sustained: ${burst} uplinks from ${nDev} devices in ${burstS.toFixed(2)} s = ${(burst / burstS).toFixed(0)} uplinks/s (pty in → mosquitto out, outbox fsync ${fsync ? 'on' : 'off'}; radio, broker and subscriber share the machine)`);
+    console.log(`gateway CPU: ${cpuS.toFixed(2)} s for ${burst} uplinks = ${(burst / cpuS).toFixed(0)} uplinks per CPU-second (${((cpuS / burstS) * 100).toFixed(0)} % of one core during the burst)`);
 
     // 2. steady rate with latency
     const n = Math.round(steadyS * rate);
