@@ -144,6 +144,13 @@ describe('startGateway with MQTT 5 and credentials (real mosquitto)', () => {
     try {
       await waitUntil(async () => (await gw.metrics.value('mqtt_connect_errors_total')) >= 3, 10_000, 'three rejected attempts');
       expect(gw.mqttConnected()).toBe(false);
+      // Not a busy loop: retries are spaced by the backoff (≥ 80 ms with these settings), so a
+      // 2 s window holds at most ~25 attempts; a loop without delay would make thousands.
+      const a0 = await gw.metrics.value('mqtt_connect_errors_total');
+      await new Promise((r) => setTimeout(r, 2000));
+      const attempts = (await gw.metrics.value('mqtt_connect_errors_total')) - a0;
+      expect(attempts).toBeGreaterThan(0);
+      expect(attempts).toBeLessThan(40);
       expect(lines.filter((l) => l.includes('"level":"warn"') && l.includes('rejected the credentials')).length).toBe(1);
     } finally {
       await gw.stop();
