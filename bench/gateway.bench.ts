@@ -108,6 +108,9 @@ export async function bench(argv: string[]): Promise<void> {
       }
     });
     const base2 = consumer.count();
+    const rssSeries: string[] = [];
+    const sampleEvery = Math.max(10, Math.round(steadyS / 10)) * 1000;
+    const sampler = setInterval(() => rssSeries.push(`${(rssKiB(pid) / 1024).toFixed(0)}`), sampleEvery);
     const t1 = performance.now();
     for (let i = 0; i < n; i++) {
       const due = t1 + (i * 1000) / rate;
@@ -117,10 +120,12 @@ export async function bench(argv: string[]): Promise<void> {
       rig.radio.uplink(s[i]!.bytes);
     }
     await waitUntil(() => consumer.count() - base2 >= n, 60_000, `steady delivered (${consumer.count() - base2}/${n})`);
+    clearInterval(sampler);
     lat.sort((a, c) => a - c);
     const rssEnd = rssKiB(pid);
     console.log(`latency at ${rate} frames/s over ${steadyS} s (${lat.length} frames): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms`);
     console.log(`gateway RSS: ${(rssStart / 1024).toFixed(1)} MiB at start, ${(rssEnd / 1024).toFixed(1)} MiB after ${burst} + ${n} uplinks (${(steadyS / 60).toFixed(1)} min at ${rate}/s)`);
+    console.log(`gateway RSS every ${sampleEvery / 1000} s during the steady run (MiB): ${rssSeries.join(' ')}`);
     console.log(`duplicates seen by the consumer: ${consumer.duplicates}`);
   } finally {
     await gw.kill('SIGTERM').catch(() => undefined);
