@@ -112,8 +112,10 @@ describe('openFrame', () => {
 
 describe('cryptFrmPayload', () => {
   it('is its own inverse, differs by direction, and leaves its input alone', () => {
+    // minLength 8: with a 1-byte payload the two directions' keystreams agree on that byte 1 time
+    // in 256, which made this property flaky; 8 bytes make a false failure a 2^-64 event.
     fc.assert(
-      fc.property(arbKey, fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.uint8Array({ minLength: 1, maxLength: 64 }), (k, a, n, d) => {
+      fc.property(arbKey, fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.uint8Array({ minLength: 8, maxLength: 64 }), (k, a, n, d) => {
         const aes = portableAes(k);
         const copy = d.slice();
         const up = cryptFrmPayload(aes, DIR_UP, a, n, d);
