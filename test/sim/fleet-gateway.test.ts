@@ -25,6 +25,13 @@ const RECORDS: [string, string, number][] = [
 
 interface Got {
   count: number;
+  bytes: Buffer;
+  /** Copies that were not byte-identical to the first (a second reception slipping past de-dup). */
+  distinct: number;
+  /** Identical copies that arrived after the broker restart (QoS 1 redelivery of an unacknowledged publish). */
+  redelivered: number;
+  /** Identical copies at any other time. */
+  strayCopies: number;
   values: Map<string, number>;
   payload: Uint8Array | null;
   fport: number;
@@ -46,6 +53,7 @@ describe('fleet through the real gateway into mosquitto', () => {
     const fleet = new Fleet(sc, { recordDelivered: true });
 
     const got = new Map<string, Got>();
+    let phase = 0; // 0 before the broker outage, 1 during, 2 after the restart
     const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
     let subscribed = false;
     const sub = mqtt.connect(mosq.url, { reconnectPeriod: 100, clean: true, clientId: `fleet-check-${process.pid}` });
@@ -75,14 +83,17 @@ describe('fleet through the real gateway into mosquitto', () => {
       }
       const key = `${dev}/${fcnt}`;
       const g = got.get(key);
-      if (g) g.count++;
-      else got.set(key, { count: 1, values, payload: raw, fport });
+      if (g) {
+        g.count++;
+        if (!g.bytes.equals(payload)) g.distinct++;
+        else if (phase === 2) g.redelivered++;
+        else g.strayCopies++;
+      } else got.set(key, { count: 1, bytes: Buffer.from(payload), distinct: 0, redelivered: 0, strayCopies: 0, values, payload: raw, fport });
     });
     await new Promise<void>((r) => {
       const t = setInterval(() => subscribed && (clearInterval(t), r()), 20);
     });
 
-    let phase = 0;
     let outageDepth = 0;
     let disconnectedSeen = false;
     const counts = await runWithGateway(fleet, {
@@ -91,6 +102,12 @@ describe('fleet through the real gateway into mosquitto', () => {
       gatewayConfig: { outbox: { fsync: false }, mqtt: { url: mosq.url, reconnectMinMs: 1000, reconnectMaxMs: 2000 } },
       onSlice: async (ctx: AttachContext, t: number) => {
         if (phase === 0 && t >= 12 * 3600_000) {
+          // Let everything the broker has acknowledged reach our subscriber first: mosquitto runs
+          // without persistence, so what it holds when stopped is the broker's loss, not the
+          // gateway's. From here on every uplink must survive the outage in the gateway's outbox.
+          const accepted = await ctx.gateway.metrics.value('uplinks_total');
+          const until = Date.now() + 20_000;
+          while ((ctx.gateway.outbox.depth > 0 || got.size < accepted) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
           phase = 1;
           await mosq.stop();
         } else if (phase === 1) {
@@ -124,6 +141,7 @@ describe('fleet through the real gateway into mosquitto', () => {
 
     let missing = 0;
     let dup = 0;
+    let redelivered = 0;
     let wrong = 0;
     const firstProblems: string[] = [];
     for (const d of expected) {
@@ -134,7 +152,12 @@ describe('fleet through the real gateway into mosquitto', () => {
         if (firstProblems.length < 5) firstProblems.push(`missing ${key}`);
         continue;
       }
-      if (g.count !== 1) dup++;
+      // Exactly once, except that an MQTT QoS 1 publish in flight when the broker died is sent again
+      // after the restart (at-least-once; consumers de-duplicate by device and frame counter, as
+      // issue 3 specifies): such a copy is byte-identical and arrives after the restart. A copy
+      // with different bytes would be a second reception (another gateway) that de-dup missed.
+      dup += g.distinct + g.strayCopies;
+      redelivered += g.redelivered;
       let ok = g.fport === d.fport;
       if (d.readings) {
         for (const [field, name, scale] of RECORDS) {
@@ -150,9 +173,10 @@ describe('fleet through the real gateway into mosquitto', () => {
         if (firstProblems.length < 5) firstProblems.push(`wrong ${key}: ${JSON.stringify(d.readings)} vs ${JSON.stringify([...g.values])}`);
       }
     }
-    console.log(`fleet: ${fleet.stats.sent.reduce((a, b) => a + b, 0)} uplinks sent, ${expected.length} delivered by the medium, ${counts.rxPacketsToGateway} receptions over the link, ${got.size} distinct on MQTT; outbox depth at broker restart ${outageDepth}`);
+    console.log(`fleet: ${fleet.stats.sent.reduce((a, b) => a + b, 0)} uplinks sent, ${expected.length} delivered by the medium, ${counts.rxPacketsToGateway} receptions over the link, ${got.size} distinct on MQTT (${redelivered} QoS 1 redeliveries after the restart); outbox depth at broker restart ${outageDepth}`);
     expect(firstProblems).toEqual([]);
     expect({ missing, dup, wrong }).toEqual({ missing: 0, dup: 0, wrong: 0 });
+    expect(redelivered).toBeLessThanOrEqual(64); // at most the gateway's MQTT in-flight window
     // Nothing published that the medium did not deliver.
     expect(got.size).toBe(expected.length);
   });
