@@ -5,7 +5,8 @@
 //   3. gateway RSS after that steady run (default 60 s; `--soak-minutes 10` for the full figure).
 // Flags: --frames N (burst size, default 5000), --devices N (default 50), --rate R (default 100),
 // --seconds S / --soak-minutes M (steady phase length), --no-fsync (outbox without fdatasync),
-// --profile DIR (write a V8 CPU profile of the gateway process there).
+// --profile DIR (write a V8 CPU profile of the gateway process there), --heap-mb N (run the gateway
+// with --max-old-space-size=N, as the systemd unit does).
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
@@ -47,11 +48,12 @@ export async function bench(argv: string[]): Promise<void> {
   const mosq = await startMosquitto();
   const rig = await makeRig(nDev, 'bench');
   const consumer = new Consumer(mosq.url, ['kerb/device/+/up'], { clientId: 'bench-consumer' });
+  const heapMb = flag(argv, '--heap-mb', 0);
   const profDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
   const gw = new GatewayProcess(
     gatewayArgs(rig, mosq.url, ['--log-level', 'warn', '--set', 'homeassistant.enabled=false', '--set', `outbox.fsync=${fsync}`]),
     {},
-    profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
   );
   try {
     await consumer.connect();
