@@ -433,6 +433,7 @@ export class Fleet {
       }
     }
     st.multiGw[Math.min(8, ok)]!++;
+    st.countHour(f.startMs, ok > 0, coll);
     if (ok) st.delivered[n]!++;
     else if (coll) st.collided[n]!++;
     else if (busy) st.gwBusy[n]!++;

@@ -90,6 +90,32 @@ function line(s: Series): string {
 <text x="40" y="${H - 8}" font-size="11">${x0} h</text><text x="${W - 10}" y="${H - 8}" font-size="11" text-anchor="end">${x1} h</text></svg>`;
 }
 
+/** Stacked hourly bars: delivered (green), lost to collisions (red), other losses (grey). */
+function hourly(h: { sent: number[]; delivered: number[]; collided: number[] }): string {
+  const n = h.sent.length;
+  if (!n) return '';
+  const W = 640;
+  const H = 180;
+  const max = Math.max(1, ...h.sent);
+  const bw = (W - 50) / n;
+  const y = (v: number): number => ((H - 50) * v) / max;
+  let bars = '';
+  for (let i = 0; i < n; i++) {
+    const x = 40 + i * bw;
+    const d = h.delivered[i]!;
+    const c = h.collided[i]!;
+    const o = h.sent[i]! - d - c;
+    let top = H - 25;
+    for (const [v, col] of [[d, '#4c9a2a'], [c, '#c0392b'], [o, '#999']] as const) {
+      if (v <= 0) continue;
+      top -= y(v);
+      bars += `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${y(v).toFixed(1)}" fill="${col}"><title>hour ${i}: ${h.sent[i]} sent, ${d} delivered, ${c} collided</title></rect>`;
+    }
+  }
+  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" role="img"><text x="0" y="14" font-size="13" font-weight="bold">Uplinks per hour (green delivered, red collided, grey out of range)</text>${bars}
+<text x="36" y="${H - 25 - y(max) + 4}" font-size="11" text-anchor="end">${max}</text><text x="40" y="${H - 8}" font-size="11">0 h</text><text x="${W - 10}" y="${H - 8}" font-size="11" text-anchor="end">${n} h</text></svg>`;
+}
+
 export function renderReport(s: Summary, series: Series[] = []): string {
   const o = s.overall;
   const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
@@ -117,6 +143,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:
   ])}</table>
 ${gs ? `<h2>Real gateway</h2><table>${rows([['packets over the serial link', gs.rxPacketsToGateway], ['uplinks published to MQTT', gs.published ?? 'n/a'], ['tx requests', gs.txRequests], ['tx sent', gs.txOk], ['tx rejected', gs.txRejected]])}</table>` : ''}
 <h2>Map</h2>${map(s)}
+<h2>Traffic</h2>${hourly(s.hourly)}
 <h2>Delivery by spreading factor</h2>${bars('delivery ratio per SF', sfItems, 1, pct)}
 ${histogram('Nodes by delivery ratio', s.nodes.map((n) => n.ratio), 0, 1, 20, '')}
 ${histogram('Nodes by estimated battery life', s.nodes.map((n) => n.batteryLifeDays), 0, Math.max(1, Math.ceil(Math.max(0, ...s.nodes.map((n) => (Number.isFinite(n.batteryLifeDays) ? n.batteryLifeDays : 0))))), 20, 'days')}

@@ -28,6 +28,21 @@ export class Stats {
   readonly multiGw = new Uint32Array(9);
   downlinksSent = 0;
   downlinksDelivered = 0;
+  /** Fleet-wide uplinks per virtual hour: sent, delivered, lost to collisions (grown on demand). */
+  readonly hourly: { sent: number[]; delivered: number[]; collided: number[] } = { sent: [], delivered: [], collided: [] };
+
+  countHour(tMs: number, delivered: boolean, collided: boolean): void {
+    const h = Math.max(0, Math.floor(tMs / 3600_000));
+    const H = this.hourly;
+    while (H.sent.length <= h) {
+      H.sent.push(0);
+      H.delivered.push(0);
+      H.collided.push(0);
+    }
+    H.sent[h]!++;
+    if (delivered) H.delivered[h]!++;
+    else if (collided) H.collided[h]!++;
+  }
 
   constructor(readonly nodes: number, readonly gateways: number) {
     this.sent = new Uint32Array(nodes);

@@ -55,6 +55,8 @@ export interface Summary {
     downlinksSent: number;
     downlinksDelivered: number;
   };
+  /** Fleet-wide per virtual hour (by frame start). */
+  hourly: { sent: number[]; delivered: number[]; collided: number[] };
   perSf: Record<string, { nodes: number; sent: number; delivered: number; deliveryRatio: number; collided: number; airtimeS: number }>;
   gateways: { id: string; x: number; y: number; lat: number; lon: number; decoded: number; collisions: number; lostWhileTransmitting: number; downlinks: number }[];
   battery: { capacityMah: number; medianLifeDays: number; minLifeDays: number };
@@ -142,6 +144,7 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
       downlinksSent: s.downlinksSent,
       downlinksDelivered: s.downlinksDelivered,
     },
+    hourly: { sent: [...s.hourly.sent], delivered: [...s.hourly.delivered], collided: [...s.hourly.collided] },
     perSf,
     gateways: f.gateways.map((g) => ({
       id: g.id,
