@@ -44,7 +44,8 @@ describe('TLS to the broker', () => {
     // The listener's certificate file: first the "not yet valid" one, later the good one.
     const served = path.join(pki.dir, 'served.pem');
     fs.copyFileSync(pki.futureCert, served);
-    const mosq = await startMosquitto({ tls: { ca: pki.ca, cert: served, key: pki.key } });
+    // persist: the consumer's session (and its subscription) survives the broker restart below.
+    const mosq = await startMosquitto({ tls: { ca: pki.ca, cert: served, key: pki.key }, persist: true });
     cleanups.push(() => mosq.close());
     const rig = await makeRig(1, 'tls');
     cleanups.push(() => rig.close());
