@@ -76,6 +76,12 @@ export interface NodeConfig {
   firstReportMs?: number;
   fwVersion?: number[];         // [major, minor, patch] for the status frame
   resetCause?: number;          // RESET_* for the status frame
+  /**
+   * Send every uplink on this one frequency instead of hopping over the three EU868 default
+   * channels: for a single-channel radio bridge (firmware/src/main-bridge.ts listens on one
+   * frequency and SF), which would otherwise hear only a third of the node's uplinks.
+   */
+  channelHz?: number;
   /** Seed for pseudo-random channel choice (LoRaWAN 1.0.4 §3.3?: channels used pseudo-randomly). */
   seed?: number;
 }
@@ -112,7 +118,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const maxSleep = num(config.maxSleepMs, 0);
   const fw = config.fwVersion || [0, 0, 0];
   const dc = createDutyCycle();
-  const freqs = EU868_UPLINK_FREQS;
+  const freqs = config.channelHz ? [config.channelHz] : EU868_UPLINK_FREQS;
 
   // ---- persisted state ----
   let status = 0;

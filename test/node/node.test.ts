@@ -87,6 +87,14 @@ describe('uplinks', () => {
     expect(nodeInfo(vn.node).dropped).toBeGreaterThan(0); // readings replaced while waiting, not queued forever
   });
 
+  it('stays on one channel when provisioned for a single-channel bridge (channelHz)', () => {
+    const { clock, vn, rx } = makeNode(() => STREET, { config: { intervalS: 60, sf: 9, channelHz: 868300000 } });
+    vn.start();
+    clock.runUntil(60 * MIN);
+    expect(rx.ups.length).toBeGreaterThan(30);
+    expect(new Set(rx.ups.map((u) => u.ev.params.freqHz))).toEqual(new Set([868300000]));
+  });
+
   it('opens RX1 1 s after TX end on the uplink channel/SF and RX2 2 s after on 869.525 MHz SF12', () => {
     const wins: RxWindow[] = [];
     const { clock, vn, rx } = makeNode(() => STREET, { onRxWindow: (w) => wins.push(w) });
