@@ -219,7 +219,6 @@ export class Ingest {
     const res = verifyFrame(rx.payload, {
       candidates: (a) => this.registry.byDevAddr(a),
       lastUp: (sid) => this.counters.lastUp(sid),
-      aes: nodeAes,
     });
     if (!res.ok) {
       if (res.reason === 'replay' && this.retransmission(link, rx, res)) return;
