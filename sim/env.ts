@@ -101,9 +101,18 @@ export class Environment {
     return { hour: (local - d * DAY) / HOUR, weekday: (d + 4) % 7 }; // 1970-01-01 was a Thursday
   }
 
+  /** Local hour of day (0..24) at virtual time t (localTime without the object: hot path). */
+  private localHour(tMs: number): number {
+    const local = this.opts.startEpochMs + tMs + this.opts.tzOffsetHours * HOUR;
+    return (local - Math.floor(local / DAY) * DAY) / HOUR;
+  }
+
   /** Traffic index 0..~1: rush-hour peaks on weekdays, a broad midday plateau, quiet nights. */
   traffic(tMs: number): number {
-    const { hour, weekday } = this.localTime(tMs);
+    const local = this.opts.startEpochMs + tMs + this.opts.tzOffsetHours * HOUR;
+    const d = Math.floor(local / DAY);
+    const hour = (local - d * DAY) / HOUR;
+    const weekday = (d + 4) % 7;
     const weekend = weekday === 0 || weekday === 6;
     const day = 0.35 * gauss(hour, 13, 4) + 0.05;
     if (weekend) return day + 0.25 * gauss(hour, 14, 3);
@@ -124,7 +133,7 @@ export class Environment {
   }
 
   sample(site: SiteProfile, tMs: number): EnvSample {
-    const { hour } = this.localTime(tMs);
+    const hour = this.localHour(tMs);
     const ph = site.phase;
     const hours = tMs / HOUR;
     // Diurnal: cos with its maximum at 15:00, minimum at 03:00.

@@ -55,6 +55,23 @@ export interface FastNodeOptions {
 
 /** What a node sent, as the gateway would read it (FCnt reconstructed; decrypted when a session is given). */
 export function decodeUplink(session: Session | null, lastFcnt: number, phy: Uint8Array, params: RadioParams, toaMs: number): FastUplink {
+  if (!session) {
+    // Nothing to decrypt: FCnt and FPort straight from the header (LoRaWAN 1.0.4 §4.3: MHDR,
+    // DevAddr, FCtrl with FOptsLen in its low nibble, FCnt LE16, FOpts, [FPort]), without the
+    // allocations of a full decodeFrame — only for frames decodeFrame would accept (node-made).
+    const n = phy.length;
+    const fol = n ? phy[5]! & 15 : 0;
+    const mt = n ? phy[0]! >> 5 : 0;
+    // Same acceptance as decodeFrame: length 12..255, MType 2..5, major R1 and RFU bits 0, FOpts
+    // inside the frame, no FOpts with FPort 0.
+    if (n >= 12 + fol && n <= 255 && mt >= 2 && mt <= 5 && (phy[0]! & 0x1f) === 0) {
+      const fport = n > 12 + fol ? phy[8 + fol]! : -1;
+      if (!(fport === 0 && fol > 0)) {
+        const fcnt = reconstructFcnt(lastFcnt, phy[6]! | (phy[7]! << 8));
+        return { fcnt, fport, phy, params, toaMs, plain: null, readings: null };
+      }
+    }
+  }
   const f = decodeFrame(phy);
   let fcnt = -1;
   let fport = -1;
@@ -101,12 +118,15 @@ export class FastNode implements FleetNode {
       onUplink: (ev) => this.uplink(ev.payload, ev.params, ev.toaMs),
       onRxWindow: (w) => {
         o.onRxTime(o.index, w.closeMs - w.openMs);
-        o.medium.receiveExternal(o.mediumNode, w.params, w.closeMs - w.openMs, (payload, rssi, snr) => {
-          this.vn.radio.deliver(payload, rssi, snr);
-        });
+        o.medium.receiveExternal(o.mediumNode, w.params, w.closeMs - w.openMs, this.onLock);
       },
     });
   }
+
+  /** The medium locked a downlink in this node's open window (one bound callback, not one per window). */
+  private readonly onLock = (payload: Uint8Array, rssi: number, snr: number): void => {
+    this.vn.radio.deliver(payload, rssi, snr);
+  };
 
   private uplink(phy: Uint8Array, params: RadioParams, toaMs: number): void {
     const o = this.o;

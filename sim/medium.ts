@@ -407,7 +407,7 @@ export class Medium {
    * the medium hands it the packet as soon as the preamble is locked.
    */
   receiveExternal(node: number, p: RadioParams, timeoutMs: number, onLock: (payload: Uint8Array, rssiDbm: number, snrDb: number) => void): void {
-    this.openWindow(node, p, timeoutMs, () => {}, onLock);
+    this.openWindow(node, p, timeoutMs, noop, onLock);
   }
 
   /**
@@ -556,6 +556,8 @@ export class Medium {
     }, lockAt - this.clock.now());
   }
 }
+
+function noop(): void {}
 
 export function snapFreq(freqHz: number): number {
   return Math.round(freqHz / 1000) * 1000;

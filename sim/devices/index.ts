@@ -149,9 +149,29 @@ export function createVirtualStreetNode(o: VirtualStreetNodeOptions): VirtualStr
   const sds = o.pmModel === 'sds011';
   const pms = sds ? new VirtualSds011(clock, uart, pmEnv) : new VirtualPms(clock, uart, pmEnv, seed ^ 0x5a5a);
   if (!fitted.pm) pms.faults.absent = true;
-  const noiseAdc = new VirtualAnalogIn(() => soundEnvelopeFrac(env().noiseDb, calFrac94));
+  // The drivers average 16 (sound) and 8 (battery) conversions taken at one virtual instant: the
+  // front-end output is computed once per instant (env() is constant within one, see above).
+  let noiseT = NaN;
+  let noiseV = 0;
+  const noiseAdc = new VirtualAnalogIn(() => {
+    const t = clock.now();
+    if (t !== noiseT) {
+      noiseV = soundEnvelopeFrac(env().noiseDb, calFrac94);
+      noiseT = t;
+    }
+    return noiseV;
+  });
   if (!fitted.noise) noiseAdc.absent = true;
-  const batteryAdc = new VirtualAnalogIn(() => batteryFrac(env().batteryMv, vrefMv, divider));
+  let battT = NaN;
+  let battV = 0;
+  const batteryAdc = new VirtualAnalogIn(() => {
+    const t = clock.now();
+    if (t !== battT) {
+      battV = batteryFrac(env().batteryMv, vrefMv, divider);
+      battT = t;
+    }
+    return battV;
+  });
   const store = o.store ?? new VirtualStore(o.storeCapacityBytes ?? 20480);
   const power = new VirtualPower(clock, () => env().batteryMv);
   const radio = new VirtualRadio(clock);

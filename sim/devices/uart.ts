@@ -24,7 +24,8 @@ export class VirtualUart implements UartPort {
   write(data: Uint8Array): void {
     if (this.disconnected) return;
     this.bytesToDevice += data.length;
-    if (this.device) this.device(data.slice());
+    // The twin consumes the bytes during the call (its own receive buffer), so no copy is needed.
+    if (this.device) this.device(data);
   }
 
   onData(cb: (chunk: Uint8Array) => void): void {
@@ -32,7 +33,7 @@ export class VirtualUart implements UartPort {
   }
 
   // ---- device side ----
-  /** The virtual device's receive handler. */
+  /** The virtual device's receive handler: the array is only valid during the call (copy to keep). */
   onDeviceData(cb: (data: Uint8Array) => void): void {
     this.device = cb;
   }
