@@ -63,7 +63,6 @@ export class Ingest {
   private uplinkHandler: ((u: Uplink) => Promise<void>) | undefined;
   private resultCbs: ((r: DownlinkResult) => void)[] = [];
   private readonly recent = new Map<string, Pending>();
-  private readonly chains = new Map<string, Promise<void>>();
   private readonly pendingCommits = new Set<Promise<void>>();
   private readonly reacks = new Map<string, { fcnt: number; n: number }>();
   private started = false;
@@ -114,7 +113,6 @@ export class Ingest {
     this.recent.clear();
     this.registry.stop();
     // Let accepted uplinks finish their delivery and counter commits.
-    await Promise.allSettled([...this.chains.values()]);
     await Promise.allSettled([...this.pendingCommits]);
     await this.downlinks.close();
     await this.counters.close();
@@ -135,6 +133,12 @@ export class Ingest {
     this.addLink(t);
   }
 
+  /**
+   * The publishing side. Called once per accepted uplink, in reception order, without waiting for
+   * the previous call to resolve: the handler must take the uplink's place in the delivery order
+   * synchronously (before its first await) and resolve once the uplink is durable; only then is the
+   * frame counter committed.
+   */
   onUplink(handler: (u: Uplink) => Promise<void>): void {
     this.uplinkHandler = handler;
   }
@@ -278,20 +282,24 @@ export class Ingest {
   }
 
   /**
-   * Hands u to the publisher after the device's previous uplinks (in order per device), then
-   * commits its FCnt. Only the hand-over is chained: commits of one device may overlap (they share
-   * fsyncs and only ever move the counter forward), so a device's rate is not bound by disk latency.
+   * Hands u to the publisher at once, in reception order, then commits its FCnt once the handler
+   * has resolved (the uplink is durable in the outbox). The handler fixes the uplink's place in the
+   * per-device order synchronously, before its first await (main.ts: outbox.append assigns the
+   * sequence number and queues the record when called, and the outbox writes and fsyncs in that
+   * order), so the next uplink of a device does not wait for this one's fsync: consecutive uplinks
+   * of one device share a group commit instead of taking one fsync round each, which bounded a
+   * device to one uplink per fsync. Commits of one device may overlap (they share fsyncs and only
+   * ever move the counter forward); an uplink is never committed before its own record is on disk.
    */
   private deliver(dev: DeviceInfo, u: Uplink): Promise<void> {
-    const prev = this.chains.get(dev.id);
     const handler = this.uplinkHandler;
-    const handed = prev ? prev.then(() => (handler ? handler(u) : undefined)) : (handler ? handler(u) : Promise.resolve());
+    let handed: Promise<void>;
+    try {
+      handed = handler ? handler(u) : Promise.resolve();
+    } catch (e) {
+      handed = Promise.reject(e as Error);
+    }
     const p = handed.then(() => this.counters.commitUp(dev.sessionId, dev.id, u.fcnt));
-    const tail = handed.then(() => {}, () => {});
-    this.chains.set(dev.id, tail);
-    void tail.then(() => {
-      if (this.chains.get(dev.id) === tail) this.chains.delete(dev.id);
-    });
     this.pendingCommits.add(p);
     p.catch((e) => {
       this.opts.metrics.inc('uplink_delivery_failures_total');
