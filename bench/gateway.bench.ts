@@ -6,7 +6,7 @@
 // Flags: --frames N (burst size, default 5000), --devices N (default 50), --rate R (default 100),
 // --seconds S / --soak-minutes M (steady phase length), --no-fsync (outbox without fdatasync),
 // --profile DIR (write a V8 CPU profile of the gateway process there), --heap-mb N (run the gateway
-// with --max-old-space-size=N, as the systemd unit does).
+// with --max-old-space-size=N, as the systemd unit does), --set key=value (gateway setting, repeatable).
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
@@ -28,9 +28,14 @@ function rssKiB(pid: number): number {
 
 /** utime + stime of a process, seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.sys;
+}
+
+function cpuTimes(pid: number): { user: number; sys: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -44,6 +49,8 @@ export async function bench(argv: string[]): Promise<void> {
   const soakMin = flag(argv, '--soak-minutes', 0);
   const steadyS = soakMin > 0 ? soakMin * 60 : flag(argv, '--seconds', 60);
   const fsync = !argv.includes('--no-fsync');
+  // --set key=value (repeatable): passed on to the gateway, e.g. --set mqtt.inflight=256
+  const gwSets = argv.flatMap((a, i) => (a === '--set' && argv[i + 1] ? ['--set', argv[i + 1]!] : []));
 
   const mosq = await startMosquitto();
   const rig = await makeRig(nDev, 'bench');
@@ -51,7 +58,7 @@ export async function bench(argv: string[]): Promise<void> {
   const heapMb = flag(argv, '--heap-mb', 0);
   const profDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
   const gw = new GatewayProcess(
-    gatewayArgs(rig, mosq.url, ['--log-level', 'warn', '--set', 'homeassistant.enabled=false', '--set', `outbox.fsync=${fsync}`]),
+    gatewayArgs(rig, mosq.url, ['--log-level', 'warn', '--set', 'homeassistant.enabled=false', '--set', `outbox.fsync=${fsync}`, ...gwSets]),
     {},
     [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
   );
@@ -80,16 +87,28 @@ export async function bench(argv: string[]): Promise<void> {
     const b = frames(burst);
     const base = consumer.count();
     const cpu0 = cpuSeconds(pid);
+    const sys0 = cpuTimes(pid).sys;
+    const others = (): number[] => [mosq.pid() ? cpuSeconds(mosq.pid()!) : NaN, cpuSeconds(rig.pty.pid), process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6];
+    const others0 = others();
     const t0 = performance.now();
     for (let i = 0; i < b.length; i++) {
       rig.radio.uplink(b[i]!.bytes);
       if (i % 200 === 199) await new Promise((r) => setImmediate(r)); // let the serial writes drain
     }
+    // When the radio's last byte left its serial port (the input side's own limit).
+    const port = (rig.radio as unknown as { port?: { drain(cb: () => void): void } }).port;
+    if (port) await new Promise<void>((r) => port.drain(() => r()));
+    const writtenS = (performance.now() - t0) / 1000;
+    const deliveredAtWrite = consumer.count() - base;
     await waitUntil(() => consumer.count() - base >= burst, 120_000, `burst delivered (${consumer.count() - base}/${burst})`);
     const burstS = (performance.now() - t0) / 1000;
     const cpuS = cpuSeconds(pid) - cpu0;
+    const sysS = cpuTimes(pid).sys - sys0;
     console.log(`sustained: ${burst} uplinks from ${nDev} devices in ${burstS.toFixed(2)} s = ${(burst / burstS).toFixed(0)} uplinks/s (pty in → mosquitto out, outbox fsync ${fsync ? 'on' : 'off'}; radio, broker and subscriber share the machine)`);
-    console.log(`gateway CPU: ${cpuS.toFixed(2)} s for ${burst} uplinks = ${(burst / cpuS).toFixed(0)} uplinks per CPU-second (${((cpuS / burstS) * 100).toFixed(0)} % of one core during the burst)`);
+    const othersS = others().map((v, i) => v - others0[i]!);
+    console.log(`radio side: all ${burst} frames written to the pty after ${writtenS.toFixed(2)} s (${deliveredAtWrite} delivered by then)`);
+    console.log(`gateway CPU: ${cpuS.toFixed(2)} s for ${burst} uplinks = ${(burst / cpuS).toFixed(0)} uplinks per CPU-second = ${((cpuS * 1e6) / burst).toFixed(0)} µs per uplink, ${((sysS / cpuS) * 100).toFixed(0)} % of it in the kernel (${((cpuS / burstS) * 100).toFixed(0)} % of one core during the burst)`);
+    console.log(`other CPU during the burst: mosquitto ${othersS[0]!.toFixed(2)} s, socat ${othersS[1]!.toFixed(2)} s, bench process (radio + subscriber) ${othersS[2]!.toFixed(2)} s`);
 
     // 2. steady rate with latency
     const n = Math.round(steadyS * rate);
