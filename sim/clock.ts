@@ -5,16 +5,18 @@
 // through a set of cleared handles (no per-timer Map insert/delete: most timers are never cleared).
 import type { Clock, TimerHandle } from '../shared/hal/clock.ts';
 
-interface Entry {
-  at: number;
-  seq: number;
-  cb: () => void;
-}
+const NO_CB = (): void => {};
 
 export class VirtualClock implements Clock {
   private t: number;
   private seq = 0;
-  private heap: Entry[] = [];
+  // The heap as parallel arrays (time, sequence number, callback) rather than one entry object per
+  // timer: a fleet-day schedules tens of millions of timers, many living for minutes of virtual
+  // time, and entry objects would be promoted to the old generation only to die there.
+  private hAt = new Float64Array(1024);
+  private hSeq = new Float64Array(1024);
+  private hCb: (() => void)[] = [];
+  private n = 0;
   /**
    * Handles cleared while (possibly) still pending. A handle cleared after its timer ran stays here
    * until the next prune, which keeps only handles still in the heap (amortised O(1) per clear).
@@ -30,37 +32,38 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(cb: () => void, ms: number): TimerHandle {
-    const e: Entry = { at: this.t + (ms > 0 ? ms : 0), seq: ++this.seq, cb };
-    this.push(e);
-    return e.seq;
+    const seq = ++this.seq;
+    this.push(this.t + (ms > 0 ? ms : 0), seq, cb);
+    return seq;
   }
 
   clearTimeout(h: TimerHandle): void {
     if (h > this.seq || h <= 0) return;
     this.cleared.add(h);
-    if (this.cleared.size > 1024 && this.cleared.size > this.heap.length) this.prune();
+    if (this.cleared.size > 1024 && this.cleared.size > this.n) this.prune();
   }
 
   /** Number of timers still pending (O(n); for tests and diagnostics). */
   get pending(): number {
-    let n = 0;
-    for (const e of this.heap) if (!this.cleared.has(e.seq)) n++;
-    return n;
+    let k = 0;
+    for (let i = 0; i < this.n; i++) if (!this.cleared.has(this.hSeq[i]!)) k++;
+    return k;
   }
 
   /** Time of the next pending timer, or Infinity. */
   nextAt(): number {
     this.dropCancelled();
-    return this.heap.length ? this.heap[0]!.at : Infinity;
+    return this.n ? this.hAt[0]! : Infinity;
   }
 
   /** Run the next due timer (advancing time to it). Returns false when none is pending. */
   step(): boolean {
     this.dropCancelled();
-    const e = this.pop();
-    if (!e) return false;
-    if (e.at > this.t) this.t = e.at;
-    e.cb();
+    if (!this.n) return false;
+    const at = this.hAt[0]!;
+    const cb = this.pop();
+    if (at > this.t) this.t = at;
+    cb();
     return true;
   }
 
@@ -71,74 +74,97 @@ export class VirtualClock implements Clock {
 
   /** Run every timer due at or before `until`, then set time to `until`. */
   runUntil(until: number): void {
-    const h = this.heap;
     for (;;) {
       if (this.cleared.size) this.dropCancelled();
-      if (!h.length || h[0]!.at > until) break;
-      const e = this.pop()!;
-      if (e.at > this.t) this.t = e.at;
-      e.cb();
+      if (!this.n) break;
+      const at = this.hAt[0]!;
+      if (at > until) break;
+      const cb = this.pop();
+      if (at > this.t) this.t = at;
+      cb();
     }
     if (until > this.t) this.t = until;
   }
 
   private dropCancelled(): void {
-    const h = this.heap;
     const c = this.cleared;
-    while (h.length && c.size && c.has(h[0]!.seq)) {
-      c.delete(h[0]!.seq);
+    while (this.n && c.size && c.has(this.hSeq[0]!)) {
+      c.delete(this.hSeq[0]!);
       this.pop();
     }
   }
 
   private prune(): void {
     const live = new Set<number>();
-    for (const e of this.heap) if (this.cleared.has(e.seq)) live.add(e.seq);
+    for (let i = 0; i < this.n; i++) if (this.cleared.has(this.hSeq[i]!)) live.add(this.hSeq[i]!);
     this.cleared = live;
   }
 
-  private push(e: Entry): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(e);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const q = h[p]!;
-      if (q.at < e.at || (q.at === e.at && q.seq < e.seq)) break;
-      h[i] = q;
-      i = p;
-    }
-    h[i] = e;
+  private grow(): void {
+    const at = new Float64Array(this.hAt.length * 2);
+    at.set(this.hAt);
+    this.hAt = at;
+    const seq = new Float64Array(this.hSeq.length * 2);
+    seq.set(this.hSeq);
+    this.hSeq = seq;
   }
 
-  private pop(): Entry | undefined {
-    const h = this.heap;
-    const n = h.length;
-    if (!n) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    const m = n - 1;
+  private push(at: number, seq: number, cb: () => void): void {
+    if (this.n === this.hAt.length) this.grow();
+    const A = this.hAt;
+    const S = this.hSeq;
+    const C = this.hCb;
+    let i = this.n++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pa = A[p]!;
+      if (pa < at || (pa === at && S[p]! < seq)) break;
+      A[i] = pa;
+      S[i] = S[p]!;
+      C[i] = C[p]!;
+      i = p;
+    }
+    A[i] = at;
+    S[i] = seq;
+    C[i] = cb;
+  }
+
+  /** Removes the root (the caller checked n > 0) and returns its callback. */
+  private pop(): () => void {
+    const A = this.hAt;
+    const S = this.hSeq;
+    const C = this.hCb;
+    const top = C[0]!;
+    const m = --this.n;
     if (m > 0) {
+      const la = A[m]!;
+      const ls = S[m]!;
+      const lc = C[m]!;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= m) break;
         let c = l;
-        let ce = h[l]!;
+        let ca = A[l]!;
         const r = l + 1;
         if (r < m) {
-          const re = h[r]!;
-          if (re.at < ce.at || (re.at === ce.at && re.seq < ce.seq)) {
+          const ra = A[r]!;
+          if (ra < ca || (ra === ca && S[r]! < S[l]!)) {
             c = r;
-            ce = re;
+            ca = ra;
           }
         }
-        if (last.at < ce.at || (last.at === ce.at && last.seq < ce.seq)) break;
-        h[i] = ce;
+        if (la < ca || (la === ca && ls < S[c]!)) break;
+        A[i] = ca;
+        S[i] = S[c]!;
+        C[i] = C[c]!;
         i = c;
       }
-      h[i] = last;
+      A[i] = la;
+      S[i] = ls;
+      C[i] = lc;
     }
+    C[m] = NO_CB; // drop the reference so the closure can be collected
     return top;
   }
 }

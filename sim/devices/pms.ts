@@ -118,7 +118,8 @@ export class VirtualPms {
   }
 
   private ack(cmd: number, data: number): void {
-    const b = new Uint8Array([0x42, 0x4d, 0, 4, cmd, data, 0, 0]);
+    const b = new Uint8Array(8);
+    b[0] = 0x42; b[1] = 0x4d; b[3] = 4; b[4] = cmd; b[5] = data;
     const s = b[0] + b[1] + b[2] + b[3] + b[4] + b[5];
     b[6] = s >> 8; b[7] = s & 255;
     if (!this.faults.absent) this.uart.deviceSend(b);
@@ -132,7 +133,8 @@ export class VirtualPms {
   }
 
   private receive(d: Uint8Array): void {
-    for (const c of d) {
+    for (let i = 0; i < d.length; i++) {
+      const c = d[i]!;
       if (this.rxn === 0 && c !== 0x42) continue;
       if (this.rxn === 1 && c !== 0x4d) {
         this.rxn = c === 0x42 ? 1 : 0;

@@ -73,11 +73,22 @@ export class VirtualRadio implements Radio {
     this.airtimeMs += toa;
     const ev: TxEvent = { payload: payload.slice(), params: { ...p }, startMs: now, endMs: now + toa, toaMs: toa };
     if (this.onTransmit) this.onTransmit(ev);
-    this.clock.setTimeout(() => {
-      this.txBusy = false;
-      done(RADIO_OK);
-    }, toa);
+    this.txDone = done;
+    this.clock.setTimeout(this.txEnd, toa);
   }
+
+  // Completions as bound callbacks held by the radio (one transmission or window at a time), not a
+  // closure per event: fleets schedule millions of them.
+  private txDone: ((status: number) => void) | null = null;
+  private readonly txEnd = (): void => {
+    const d = this.txDone!;
+    this.txDone = null;
+    this.txBusy = false;
+    d(RADIO_OK);
+  };
+  private readonly winTimeout = (): void => {
+    this.close(RADIO_ERR_TIMEOUT, null);
+  };
 
   receive(p: RadioParams, timeoutMs: number, done: (status: number, rx: RadioRx | null) => void): void {
     if (this.txBusy || this.win) {
@@ -88,7 +99,7 @@ export class VirtualRadio implements Radio {
     this.rxWindows++;
     this.win = { params: { ...p }, openMs: now, closeMs: now + timeoutMs };
     this.winDone = done;
-    this.winTimer = this.clock.setTimeout(() => this.close(RADIO_ERR_TIMEOUT, null), timeoutMs);
+    this.winTimer = this.clock.setTimeout(this.winTimeout, timeoutMs);
     if (this.onRxWindow) this.onRxWindow(this.win);
     if (!this.win) return;
     for (let i = 0; i < this.queue.length; i++) {

@@ -79,7 +79,8 @@ export class VirtualSds011 {
   }
 
   private receive(d: Uint8Array): void {
-    for (const c of d) {
+    for (let j = 0; j < d.length; j++) {
+      const c = d[j]!;
       if (this.rxn === 0 && c !== 0xaa) continue;
       if (this.rxn === 1 && c !== 0xb4) {
         this.rxn = c === 0xaa ? 1 : 0;

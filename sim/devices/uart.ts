@@ -38,15 +38,45 @@ export class VirtualUart implements UartPort {
     this.device = cb;
   }
 
-  /** Device transmits: the bytes arrive at the MCU after their wire time. */
+  /**
+   * Device transmits: the bytes arrive at the MCU after their wire time. The twin hands over the
+   * array (it must not change it afterwards: the twins send freshly built frames).
+   */
   deviceSend(data: Uint8Array): void {
     if (this.disconnected) return;
-    const bytes = data.slice();
-    const ms = (bytes.length * 10 * 1000) / this.baud;
-    this.clock.setTimeout(() => {
-      if (this.disconnected) return;
-      this.bytesFromDevice += bytes.length;
-      if (this.rx) this.rx(bytes);
-    }, ms);
+    const ms = (data.length * 10 * 1000) / this.baud;
+    const due = this.clock.now() + ms;
+    if (due >= this.lastDue) {
+      // Arrivals in send order (the usual case): one queue and one bound callback instead of a
+      // closure per chunk. The clock runs equal times in scheduling order, so the queue head is
+      // always the chunk whose timer fires.
+      this.lastDue = due;
+      this.q.push(data);
+      this.clock.setTimeout(this.deliverHead, ms);
+      return;
+    }
+    this.clock.setTimeout(() => this.deliver(data), ms);
+  }
+
+  private q: Uint8Array[] = [];
+  private qHead = 0;
+  private lastDue = -Infinity;
+
+  private readonly deliverHead = (): void => {
+    const d = this.q[this.qHead]!;
+    this.q[this.qHead++] = EMPTY;
+    if (this.qHead === this.q.length) {
+      this.q.length = 0;
+      this.qHead = 0;
+    }
+    this.deliver(d);
+  };
+
+  private deliver(bytes: Uint8Array): void {
+    if (this.disconnected) return;
+    this.bytesFromDevice += bytes.length;
+    if (this.rx) this.rx(bytes);
   }
 }
+
+const EMPTY = new Uint8Array(0);
