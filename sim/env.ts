@@ -133,6 +133,11 @@ export class Environment {
   }
 
   sample(site: SiteProfile, tMs: number): EnvSample {
+    return this.sampleInto(site, tMs, { tempC: 0, rhPct: 0, pressureHpa: 0, pm25Ugm3: 0, pm10Ugm3: 0, noiseDbA: 0 });
+  }
+
+  /** sample() into a caller's object (the fleet's hot path: no allocation per sensor sample). */
+  sampleInto(site: SiteProfile, tMs: number, out: EnvSample): EnvSample {
     const hour = this.localHour(tMs);
     const ph = site.phase;
     const hours = tMs / HOUR;
@@ -149,6 +154,12 @@ export class Environment {
     const pm25 = Math.max(0.5, site.pmBackground * (1 + inversion) + 22 * tr + 2 * Math.sin(hours * 3.1 + ph[3]!));
     const pm10 = pm25 * (1.7 + 0.2 * Math.sin(hours * 0.7 + ph[4]!));
     const noiseDbA = site.noiseBackground + 28 * Math.min(1, tr) + 2.5 * Math.sin(hours * 7.7 + ph[5]!);
-    return { tempC, rhPct, pressureHpa: pressure + 0.2 * Math.sin(hours * 2.3 + ph[0]!), pm25Ugm3: pm25, pm10Ugm3: pm10, noiseDbA };
+    out.tempC = tempC;
+    out.rhPct = rhPct;
+    out.pressureHpa = pressure + 0.2 * Math.sin(hours * 2.3 + ph[0]!);
+    out.pm25Ugm3 = pm25;
+    out.pm10Ugm3 = pm10;
+    out.noiseDbA = noiseDbA;
+    return out;
   }
 }

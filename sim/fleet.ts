@@ -316,6 +316,9 @@ export class Fleet {
         }),
       );
     } else {
+      // The node's virtual chips read one StreetEnv per instant (cached in sim/devices/index.ts
+      // until the clock moves on), so one object per node, refilled, serves every sample.
+      const envOut: StreetEnv = { tempC: 0, rh: 0, pressureHpa: 0, pm25: 0, pm10: 0, noiseDb: 0, batteryMv: 0 };
       const node = new FastNode({
         index: i,
         clock: this.clock,
@@ -329,7 +332,7 @@ export class Fleet {
         intervalS: s.nodes.intervalS,
         firstReportMs: r.fork('first').range(1000, intervalMs),
         seed: (s.seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0,
-        env: (t) => this.streetEnv(i, t),
+        env: (t) => this.streetEnvInto(i, t, envOut),
         decrypt: !!this.opts.recordDelivered,
         onUplink: (n, u: FastUplink) => {
           this.onUplink(n, u.fcnt, u.fport, u.params.sf, u.phy.length, u.readings, u.plain);
@@ -344,14 +347,28 @@ export class Fleet {
 
   /** What node i's virtual chips measure at t (fast mode): stuck faults freeze values; dropouts are chip fault switches. */
   streetEnv(i: number, t: number): StreetEnv {
-    const e = this.envWithFaults(i, t);
-    const b = this.scenario.nodes.battery;
-    return { tempC: e.tempC, rh: e.rhPct, pressureHpa: e.pressureHpa, pm25: e.pm25Ugm3, pm10: e.pm10Ugm3, noiseDb: e.noiseDbA, batteryMv: batteryMv(this.soc0[i]! - this.stats.chargeMah(b, i, t) / b.capacityMah) };
+    return this.streetEnvInto(i, t, { tempC: 0, rh: 0, pressureHpa: 0, pm25: 0, pm10: 0, noiseDb: 0, batteryMv: 0 });
   }
 
-  private envWithFaults(i: number, t: number): EnvSample {
+  /** streetEnv() into the caller's object (fast nodes keep one each: no allocation per sample). */
+  streetEnvInto(i: number, t: number, out: StreetEnv): StreetEnv {
+    const e = this.envWithFaults(i, t, this.envScratch);
+    const b = this.scenario.nodes.battery;
+    out.tempC = e.tempC;
+    out.rh = e.rhPct;
+    out.pressureHpa = e.pressureHpa;
+    out.pm25 = e.pm25Ugm3;
+    out.pm10 = e.pm10Ugm3;
+    out.noiseDb = e.noiseDbA;
+    out.batteryMv = batteryMv(this.soc0[i]! - this.stats.chargeMah(b, i, t) / b.capacityMah);
+    return out;
+  }
+
+  private envScratch: EnvSample = { tempC: 0, rhPct: 0, pressureHpa: 0, pm25Ugm3: 0, pm10Ugm3: 0, noiseDbA: 0 };
+
+  private envWithFaults(i: number, t: number, into?: EnvSample): EnvSample {
     const site = this.sites[i]!;
-    let e = this.env.sample(site, t);
+    let e = into ? this.env.sampleInto(site, t, into) : this.env.sample(site, t);
     for (const f of this.faults) {
       const sp = f.spec;
       if (sp.kind !== 'stuck' || !f.nodes.has(i) || t < sp.fromH * HOUR_MS || t >= sp.toH * HOUR_MS) continue;

@@ -87,11 +87,16 @@ const OCV: [number, number][] = [
 
 export function batteryMv(soc: number): number {
   const s = Math.min(1, Math.max(0, soc));
+  // Indexed, not destructured: array destructuring allocates an iterator, and this runs for every
+  // sensor sample of every fast-mode node.
   for (let i = 1; i < OCV.length; i++) {
-    const [s1, v1] = OCV[i]!;
+    const hi = OCV[i]!;
+    const s1 = hi[0];
     if (s <= s1) {
-      const [s0, v0] = OCV[i - 1]!;
-      return v0 + ((v1 - v0) * (s - s0)) / (s1 - s0);
+      const lo = OCV[i - 1]!;
+      const s0 = lo[0];
+      const v0 = lo[1];
+      return v0 + ((hi[1] - v0) * (s - s0)) / (s1 - s0);
     }
   }
   return 4150;
