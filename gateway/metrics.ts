@@ -43,11 +43,16 @@ export const KNOWN_METRICS: Record<string, Decl> = {
 };
 
 type Any = Counter<string> | Gauge<string> | Histogram<string>;
+type Child = { inc(by?: number): void } | { set(v: number): void } | { observe(v: number): void };
 
 export class PromMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly byName = new Map<string, { kind: Kind; m: Any; labels: string[] }>();
   private readonly warned = new Set<string>();
+  // Per-frame calls (frames_received_total{radio}, uplinks_accepted_total{device}, …) would make
+  // prom-client hash the label object every time: children are cached by name and label values
+  // (in the metric's declared label order), so a hot-path call is two Map lookups.
+  private readonly children = new Map<string, Map<string, Child>>();
 
   constructor(
     private readonly log?: Logger,
@@ -99,25 +104,54 @@ export class PromMetrics implements Metrics {
     this.log?.warn('metric misuse ignored', { metric: name, problem, err });
   }
 
+  /** The metric itself (no labels) or its child for these label values; undefined on misuse. */
+  private child(name: string, kind: Kind, labels?: Record<string, string>): Child | undefined {
+    const e = this.byName.get(name);
+    if (e && e.kind === kind) {
+      let key = '';
+      let n = 0;
+      if (labels) {
+        for (const l of e.labels) {
+          const v = labels[l];
+          if (v === undefined) return this.slowChild(name, kind, labels);
+          key += `${v}\u0000`;
+        }
+        for (const _ in labels) n++;
+      }
+      if (n === e.labels.length) {
+        const byKey = this.children.get(name);
+        const c = byKey?.get(key);
+        if (c) return c;
+      }
+    }
+    return this.slowChild(name, kind, labels);
+  }
+
+  private slowChild(name: string, kind: Kind, labels?: Record<string, string>): Child | undefined {
+    const m = this.get(name, kind, labels);
+    if (!m) return undefined;
+    const e = this.byName.get(name)!;
+    const c: Child = e.labels.length ? (m as Counter<string>).labels(labels!) : m;
+    let byKey = this.children.get(name);
+    if (!byKey) this.children.set(name, (byKey = new Map()));
+    // Bounded like the label sets themselves (device ids come from the registry).
+    if (byKey.size < 100_000) byKey.set(e.labels.map((l) => `${labels![l]}\u0000`).join(''), c);
+    return c;
+  }
+
   inc(name: string, labels?: Record<string, string>, by = 1): void {
-    const m = this.get(name, 'counter', labels) as Counter<string> | undefined;
-    if (!m) return;
-    if (labels) m.inc(labels, by);
-    else m.inc(by);
+    const c = this.child(name, 'counter', labels) as { inc(by?: number): void } | undefined;
+    c?.inc(by);
   }
 
   set(name: string, value: number, labels?: Record<string, string>): void {
-    const m = this.get(name, 'gauge', labels) as Gauge<string> | undefined;
-    if (!m) return;
-    if (labels) m.set(labels, value);
-    else m.set(value);
+    const c = this.child(name, 'gauge', labels) as { set(v: number): void } | undefined;
+    c?.set(value);
   }
 
   observe(name: string, value: number, labels?: Record<string, string>): void {
-    const m = this.get(name, 'histogram', labels) as Histogram<string> | undefined;
-    if (!m) return;
-    if (labels) m.observe(labels, value);
-    else m.observe(value);
+    const c = this.child(name, 'histogram', labels) as { observe(v: number): void } | undefined;
+    c?.observe(value);
   }
 
   /** Current value of a counter/gauge (sum over label sets); for /health and the stats message. */
