@@ -181,7 +181,14 @@ export class CounterStore {
             text += JSON.stringify({ s: sid, id: e.id, up: e.up, down: e.down }) + '\n';
           }
           if (!this.logFh) throw new Error('counter store not open');
-          await this.logFh.appendFile(text);
+          // One write() of the whole batch (the file is opened for append); FileHandle.appendFile
+          // would go through writeFile's generic chunking for every batch.
+          const buf = Buffer.from(text);
+          for (let off = 0; off < buf.length; ) {
+            const { bytesWritten } = await this.logFh.write(buf, off, buf.length - off);
+            if (bytesWritten <= 0) throw new Error('frame-counter log: write made no progress');
+            off += bytesWritten;
+          }
           await this.logFh.datasync();
           this.logLines += sids.length;
           for (const w of waiters) w.resolve();
