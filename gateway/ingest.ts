@@ -48,8 +48,10 @@ export interface IngestOptions {
 }
 
 interface Pending {
+  key: string;
   rx: { link: RadioLink; rx: RxPacket; receivedAt: number }[];
-  timer: NodeJS.Timeout | undefined;
+  /** Date.now() at which the de-duplication window closes. */
+  closesAt: number;
   done: boolean;
 }
 
@@ -63,6 +65,11 @@ export class Ingest {
   private uplinkHandler: ((u: Uplink) => Promise<void>) | undefined;
   private resultCbs: ((r: DownlinkResult) => void)[] = [];
   private readonly recent = new Map<string, Pending>();
+  // Windows in opening order (all have the same length, so also in closing order), closed by one
+  // timer rather than one setTimeout per frame.
+  private windows: Pending[] = [];
+  private windowsHead = 0;
+  private windowTimer: NodeJS.Timeout | undefined;
   private readonly pendingCommits = new Set<Promise<void>>();
   private readonly reacks = new Map<string, { fcnt: number; n: number }>();
   private started = false;
@@ -109,7 +116,10 @@ export class Ingest {
     this.stopping = true;
     this.radios.stop();
     for (const l of [...this.links.values()]) l.close();
-    for (const p of this.recent.values()) if (p.timer) clearTimeout(p.timer);
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
+    this.windows = [];
+    this.windowsHead = 0;
     this.recent.clear();
     this.registry.stop();
     // Let accepted uplinks finish their delivery and counter commits.
@@ -189,7 +199,8 @@ export class Ingest {
     if (!this.started || this.stopping) return;
     // De-duplicate receptions of the same PHYPayload by several radios (identical bytes, MIC
     // included): the first one opens a window, the others join it; the best RSSI wins.
-    const key = Buffer.from(rx.payload).toString('base64');
+    // latin1: one character per byte, the cheapest exact string form of the bytes.
+    const key = Buffer.from(rx.payload.buffer, rx.payload.byteOffset, rx.payload.byteLength).toString('latin1');
     const now = Date.now();
     const p = this.recent.get(key);
     const windowMs = this.opts.dedupWindowMs ?? 200;
@@ -198,22 +209,46 @@ export class Ingest {
       this.opts.metrics.inc('frames_duplicate_total');
       return;
     }
-    const entry: Pending = { rx: [{ link, rx, receivedAt: now }], timer: undefined, done: false };
+    const entry: Pending = { key, rx: [{ link, rx, receivedAt: now }], closesAt: now + windowMs, done: false };
     this.recent.set(key, entry);
+    this.windows.push(entry);
     // With one radio there is nothing to wait for: process at once (RX1 is only a second away)
     // and keep the key for the window so an echo of the same bytes is still dropped.
-    const fire = (): void => {
-      if (!entry.done) {
-        entry.done = true;
-        this.process(entry);
+    if (this.links.size <= 1) this.fire(entry);
+    if (!this.windowTimer) this.armWindowTimer(windowMs);
+  }
+
+  private fire(entry: Pending): void {
+    if (!entry.done) {
+      entry.done = true;
+      this.process(entry);
+    }
+  }
+
+  private armWindowTimer(ms: number): void {
+    this.windowTimer = setTimeout(() => this.closeWindows(), Math.max(1, ms));
+    this.windowTimer.unref?.();
+  }
+
+  /** Processes (if not yet) and forgets every reception whose window has closed. */
+  private closeWindows(): void {
+    this.windowTimer = undefined;
+    const now = Date.now();
+    while (this.windowsHead < this.windows.length && this.windows[this.windowsHead]!.closesAt <= now) {
+      const e = this.windows[this.windowsHead++]!;
+      this.fire(e);
+      if (this.recent.get(e.key) === e) this.recent.delete(e.key);
+    }
+    if (this.windowsHead >= this.windows.length) {
+      this.windows = [];
+      this.windowsHead = 0;
+    } else {
+      if (this.windowsHead > 1024) {
+        this.windows = this.windows.slice(this.windowsHead);
+        this.windowsHead = 0;
       }
-    };
-    if (this.links.size <= 1) fire();
-    entry.timer = setTimeout(() => {
-      fire();
-      this.recent.delete(key);
-    }, windowMs);
-    entry.timer.unref?.();
+      this.armWindowTimer(this.windows[this.windowsHead]!.closesAt - now);
+    }
   }
 
   private process(entry: Pending): void {
