@@ -67,6 +67,22 @@ function tidy(x: number): number {
   return Number.isInteger(x) ? x : Number(x.toPrecision(12));
 }
 
+/**
+ * tidy(raw * scale) without the string round trip, for the integers the payload codec produces:
+ * dividing by the exact integer 1/scale (10, 2, 1000, 1e10) gives the double nearest to the decimal
+ * value, which is what tidy's 12 significant digits parse back to (test/gateway/senml-cbor.test.ts
+ * compares the two over the whole range).
+ */
+export const FAST_SCALE_LIMIT = 70000;
+export function scaleReading(raw: number, scale: number): number {
+  if (Number.isInteger(raw) && raw >= -FAST_SCALE_LIMIT && raw <= FAST_SCALE_LIMIT) {
+    if (scale >= 1 && Number.isInteger(scale)) return raw * scale;
+    const d = Math.round(1 / scale);
+    if (Math.abs(1 / scale - d) < 1e-9 * d) return raw / d;
+  }
+  return tidy(raw * scale);
+}
+
 export function devAddrHex(devAddr: number): string {
   return (devAddr >>> 0).toString(16).toUpperCase().padStart(8, '0');
 }
@@ -83,7 +99,7 @@ export function uplinkToSenml(u: Uplink): SenmlRecord[] {
     for (const d of READING_RECORDS) {
       const raw = r[d.key];
       if (typeof raw !== 'number') continue;
-      const rec: SenmlRecord = { n: d.n, v: tidy(raw * d.scale) };
+      const rec: SenmlRecord = { n: d.n, v: scaleReading(raw, d.scale) };
       if (d.u) rec.u = d.u;
       recs.push(rec);
     }

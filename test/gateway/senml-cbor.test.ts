@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Encoder } from 'cbor-x';
-import { encodeSenmlCbor, decodeSenmlCbor, uplinkToSenml, SENML_LABELS } from '../../gateway/senml.ts';
+import { encodeSenmlCbor, decodeSenmlCbor, uplinkToSenml, SENML_LABELS, READING_RECORDS, scaleReading, FAST_SCALE_LIMIT } from '../../gateway/senml.ts';
 import type { SenmlRecord } from '../../gateway/senml.ts';
 import type { Uplink } from '../../gateway/types.ts';
 
@@ -66,5 +66,20 @@ describe('SenML-CBOR encoder', () => {
     const before = hex(a);
     encodeSenmlCbor([{ n: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', v: 2.5 }]);
     expect(hex(a)).toBe(before);
+  });
+
+  it('scaleReading equals the 12-significant-digit rounding of raw * scale for every codec integer', () => {
+    const tidy = (x: number) => (Number.isInteger(x) ? x : Number(x.toPrecision(12)));
+    const scales = [...new Set(READING_RECORDS.map((d) => d.scale)), 0.01, 0.25, 100, 3];
+    let checked = 0;
+    for (const sc of scales) {
+      for (let raw = -FAST_SCALE_LIMIT; raw <= FAST_SCALE_LIMIT; raw += 7) {
+        const want = tidy(raw * sc);
+        if (scaleReading(raw, sc) !== want) expect([sc, raw, scaleReading(raw, sc)]).toEqual([sc, raw, want]);
+        checked++;
+      }
+      for (const raw of [0, 1, -1, 65535, -32768, FAST_SCALE_LIMIT, 1.5, 1e12]) expect(scaleReading(raw, sc)).toBe(tidy(raw * sc));
+    }
+    expect(checked).toBeGreaterThan(100_000);
   });
 });
