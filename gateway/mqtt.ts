@@ -95,6 +95,9 @@ export class MqttLink {
       will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), retain: o.will.retain, qos: o.will.qos },
       rejectUnauthorized: o.rejectUnauthorized,
     };
+    // mqtt.js traces every packet through the `debug` module (DEBUG=mqttjs*); when DEBUG is not
+    // set at all those calls are pure overhead on every publish and PUBACK.
+    if (!process.env.DEBUG) options.log = () => {};
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
     if (o.ca) options.ca = o.ca;
