@@ -121,7 +121,13 @@ export class FastNode implements FleetNode {
         o.medium.receiveExternal(o.mediumNode, w.params, w.closeMs - w.openMs, this.onLock);
       },
     });
+    this.vn.radio.airtimeByMedium = true;
   }
+
+  /** The medium's end of this node's frame (same air time) completes the radio's transmission. */
+  private readonly airEnd = (): void => {
+    this.vn.radio.endTransmit();
+  };
 
   /** The medium locked a downlink in this node's open window (one bound callback, not one per window). */
   private readonly onLock = (payload: Uint8Array, rssi: number, snr: number): void => {
@@ -133,7 +139,7 @@ export class FastNode implements FleetNode {
     const u = decodeUplink(this.session, this.lastFcnt, phy, params, toaMs);
     if (u.fcnt >= 0) this.lastFcnt = u.fcnt;
     o.onUplink(o.index, u);
-    o.medium.injectUplink(o.mediumNode, params, phy);
+    o.medium.injectUplink(o.mediumNode, params, phy, this.airEnd);
   }
 
   start(firstInMs?: number): void {

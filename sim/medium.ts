@@ -418,10 +418,14 @@ export class Medium {
     this.listeners.push({ node, hear });
   }
 
-  /** An uplink from a radio that runs its own transmit timing (sim/devices VirtualRadio.onTransmit). */
-  injectUplink(node: number, p: RadioParams, payload: Uint8Array): void {
+  /**
+   * An uplink from a radio that runs its own transmit timing (sim/devices VirtualRadio.onTransmit).
+   * `done` runs at the end of the frame's air time, right after the receptions are resolved (a
+   * VirtualRadio with airtimeByMedium set completes its transmission there).
+   */
+  injectUplink(node: number, p: RadioParams, payload: Uint8Array, done?: () => void): void {
     this.nodes[node]!.txUntil = -Infinity;
-    this.transmit(node, p, payload, () => {});
+    this.transmit(node, p, payload, done ?? noop);
   }
 
   private unlistWindow(w: RxWindow): void {

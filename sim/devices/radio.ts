@@ -74,7 +74,17 @@ export class VirtualRadio implements Radio {
     const ev: TxEvent = { payload: payload.slice(), params: { ...p }, startMs: now, endMs: now + toa, toaMs: toa };
     if (this.onTransmit) this.onTransmit(ev);
     this.txDone = done;
-    this.clock.setTimeout(this.txEnd, toa);
+    if (!this.airtimeByMedium) this.clock.setTimeout(this.txEnd, toa);
+  }
+
+  /**
+   * Set by a medium that ends every transmission itself by calling endTransmit() when the frame's
+   * air time (the same timeOnAirMs) is over: one clock event per uplink instead of two.
+   */
+  airtimeByMedium = false;
+
+  endTransmit(): void {
+    if (this.txDone) this.txEnd();
   }
 
   // Completions as bound callbacks held by the radio (one transmission or window at a time), not a
