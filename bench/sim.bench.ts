@@ -58,8 +58,17 @@ export async function compileSimBench(): Promise<string> {
   return outfile;
 }
 
+/**
+ * V8 grows the old generation to a multiple of what survived the last full GC; the fleet keeps a
+ * steady ~170 MB of node state while promoting short-lived event objects, so the default factor
+ * lets the heap swell to ~4× that over a simulated day. Growing by 100 % per step keeps peak RSS
+ * down by a quarter at no measurable CPU cost (interleaved 8 h runs: 30.9 vs 30.8 CPU-s, peak RSS
+ * 603 vs 443 MB). It is a soft target, not a cap: a larger fleet still gets the heap it needs.
+ */
+export const SIM_CHILD_NODE_FLAGS = ['--heap-growing-percent=100'];
+
 function runChild(file: string, mode: string, hours: number): FleetBenchResult {
-  const r = spawnSync(process.execPath, [file, SCENARIO, mode, String(hours)], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [...SIM_CHILD_NODE_FLAGS, file, SCENARIO, mode, String(hours)], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`sim bench child (${mode}) exited with ${r.status ?? r.signal}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as FleetBenchResult;
 }
@@ -72,7 +81,7 @@ export async function bench(argv: string[]): Promise<void> {
   for (const mode of modes) {
     if (inTsx && global.gc) global.gc();
     const r = inTsx ? runFleetBench(SCENARIO, mode, hours) : runChild(file, mode, hours);
-    const how = inTsx ? 'in-process under tsx' : 'child process, esbuild bundle without keepNames';
+    const how = inTsx ? 'in-process under tsx' : `child process, esbuild bundle without keepNames, node ${SIM_CHILD_NODE_FLAGS.join(' ')}`;
     console.log(
       `sim ${mode.padEnd(6)} ${r.nodes} nodes × ${hours} h: ${r.sent} uplinks (${((100 * r.delivered) / r.sent).toFixed(1)} % delivered, ${r.collided} lost to collisions)` +
         ` in ${r.wallS.toFixed(1)} s wall (setup ${r.setupS.toFixed(1)} s), ${r.cpuS.toFixed(1)} s CPU → ${Math.round(r.sent / r.wallS)} uplinks/s wall, ${Math.round(r.sent / r.cpuS)} uplinks/s CPU;` +
