@@ -3,7 +3,7 @@
 // decoder and RFC 8428 can read every field: the pack is a CBOR array of maps keyed by the
 // integers of RFC 8428 Table 4; names, units and values follow §4 and the IANA SenML Units
 // registry (Cel, %RH, Pa, dB, V, kg/m3 [RFC 8798], dBm, Hz).
-import { Decoder } from 'cbor-x';
+import { Decoder, Encoder } from 'cbor-x';
 import type { Readings } from '../shared/payload/kerb.ts';
 import type { Uplink } from './types.ts';
 
@@ -124,92 +124,24 @@ export function uplinkToSenml(u: Uplink): SenmlRecord[] {
   return recs;
 }
 
+// cbor-x does the encoding (a well-kept library over a hand-written encoder): one Encoder instance
+// reused for every pack; records become Maps so the RFC 8428 integer labels stay integers.
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: false, variableMapSize: true });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
-
-// A direct encoder for this one shape (array of maps, small-int keys, text/number/bool/bytes
-// values) instead of building a Map per record and running the generic cbor-x encoder: the same
-// bytes as `new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: false,
-// variableMapSize: true }).encode(array of Maps)` (test/gateway/senml-cbor.test.ts checks that),
-// i.e. RFC 8949 preferred serialisation of integers and lengths, numbers that are not 32-bit
-// integers as float64 (so values are exact), definite lengths.
-let out = Buffer.allocUnsafe(4096);
-let pos = 0;
-
-function room(n: number): void {
-  if (pos + n <= out.length) return;
-  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, pos + n));
-  out.copy(bigger, 0, 0, pos);
-  out = bigger;
-}
-
-/** Major type + argument, shortest form (RFC 8949 §3, §4.2.1). */
-function head(major: number, n: number): void {
-  room(9);
-  const m = major << 5;
-  if (n < 24) out[pos++] = m | n;
-  else if (n < 0x100) {
-    out[pos++] = m | 24;
-    out[pos++] = n;
-  } else if (n < 0x10000) {
-    out[pos++] = m | 25;
-    out.writeUInt16BE(n, pos);
-    pos += 2;
-  } else {
-    out[pos++] = m | 26;
-    out.writeUInt32BE(n, pos);
-    pos += 4;
-  }
-}
-
-function num(v: number): void {
-  if (v >>> 0 === v) head(0, v);
-  else if (v >> 0 === v || (v < 0 && v >= -0x100000000 && Math.floor(v) === v)) head(1, -1 - v);
-  else {
-    room(9);
-    out[pos++] = 0xfb;
-    out.writeDoubleBE(v, pos);
-    pos += 8;
-  }
-}
-
-function text(v: string): void {
-  const n = Buffer.byteLength(v, 'utf8');
-  head(3, n);
-  room(n);
-  pos += out.write(v, pos, 'utf8');
-}
-
-function value(v: unknown): void {
-  if (typeof v === 'number') num(v);
-  else if (typeof v === 'string') text(v);
-  else if (typeof v === 'boolean') {
-    room(1);
-    out[pos++] = v ? 0xf5 : 0xf4;
-  } else if (v instanceof Uint8Array) {
-    head(2, v.length);
-    room(v.length);
-    out.set(v, pos);
-    pos += v.length;
-  } else throw new Error(`SenML value of unexpected type ${typeof v}`);
-}
 
 /** RFC 8428 §6: a CBOR array of maps with integer labels. */
 export function encodeSenmlCbor(pack: SenmlRecord[]): Uint8Array {
-  pos = 0;
-  head(4, pack.length);
-  for (const rec of pack) {
-    const keys = Object.keys(rec) as (keyof SenmlRecord)[];
-    let n = 0;
-    for (const k of keys) if (rec[k] !== undefined) n++;
-    head(5, n);
-    for (const k of keys) {
+  const arr = pack.map((rec) => {
+    const m = new Map<number, unknown>();
+    for (const k of Object.keys(rec) as (keyof SenmlRecord)[]) {
       const v = rec[k];
       if (v === undefined) continue;
-      num(SENML_LABELS[k]);
-      value(v);
+      m.set(SENML_LABELS[k], v instanceof Uint8Array && !(v instanceof Buffer) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
     }
-  }
-  return new Uint8Array(out.subarray(0, pos)); // a copy: the scratch buffer is reused
+    return m;
+  });
+  const out = encoder.encode(arr);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Decodes SenML-CBOR (integer labels; string labels are accepted too). Throws on non-SenML input. */
