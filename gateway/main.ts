@@ -5,7 +5,7 @@
 // handle.ingest.attachTransport().
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger, Metrics, Uplink, Downlink, DownlinkResult, LinkTransport } from './types.ts';
+import type { Uplink, Downlink, DownlinkResult, LinkTransport } from './types.ts';
 import { configFromObject, type ConfigInput, type GatewayConfig } from './config.ts';
 import { createLogger, type KerbLogger } from './log.ts';
 import { PromMetrics } from './metrics.ts';
@@ -18,19 +18,9 @@ import { startHttp, type HealthReport, type HttpServer } from './http.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { decodeCommandPayload, encodeNamedCommand, encodeReply, parseDownCommand, transactionId, type NamedEncoder, type WireFormat } from './commands.ts';
 import { PROFILES, type DeviceInfo } from './registry.ts';
-import { Ingest } from './ingest.ts';
+import { Ingest, type IngestOptions } from './ingest.ts';
 
-/** What the gateway needs from ingest (gateway/ingest.ts, engineer E1). */
-export interface IngestOptions {
-  gatewayId: string;
-  stateDir: string;
-  registryPath: string;
-  radios: { path: string; baudRate?: number }[];
-  log: Logger;
-  metrics: Metrics;
-  rx1DelayMs?: number;
-  downlinkExpiryMs?: number;
-}
+export type { IngestOptions };
 
 export interface IngestLike {
   start(): Promise<void>;
