@@ -89,7 +89,7 @@ describe('frame counter persistence', () => {
     const vn = bootFrom(clock, store, rx, { intervalS: 60 });
     vn.start();
     clock.runUntil(MIN + 5000);
-    expect((decodeReadings(rx.port(1)[0].plain) as { status: number }).status & 0x80).toBeTruthy(); // STATUS_SETTINGS_DEFAULT
+    expect((decodeReadings(rx.port(1)[0].plain) as { status: number }).status & 0x80).not.toBe(0); // STATUS_SETTINGS_DEFAULT
     expect(nodeInfo(vn.node).settings.intervalS).toBe(60);
   });
 });
@@ -200,7 +200,7 @@ describe('downlink commands (FPort 10)', () => {
     for (let i = 1; i < f.length; i++) expect(f[i]).toBeGreaterThan(f[i - 1]);
     const post = rx.port(1).filter((u) => u.ev.startMs > 3 * MIN + 5000);
     const r = decodeReadings(post[0].plain) as { status: number };
-    expect(r.status & STATUS_REBOOTED).toBeTruthy();
+    expect(r.status & STATUS_REBOOTED).not.toBe(0);
     expect(post[0].fcnt32).toBe(1024);
     // a reboot without the guard byte is refused
     const dn = nodeInfo(vn.node).downFcnt;
@@ -229,7 +229,7 @@ describe('downlink commands (FPort 10)', () => {
     expect(nodeInfo(vn.node).settings.intervalS).toBe(60);
     clock.runUntil(5 * MIN);
     const last = decodeReadings(rx.port(1).slice(-1)[0].plain) as { status: number };
-    expect(last.status & STATUS_CMD_REJECTED).toBeTruthy();
+    expect(last.status & STATUS_CMD_REJECTED).not.toBe(0);
     // replay of the accepted frame 7: rejected; frame 8 works and clears the flag
     sendDown(clock, vn, downlink(7, 10, Uint8Array.from([0x01, 90, 0])), 6 * MIN - 1000);
     expect(nodeInfo(vn.node).downlinks).toBe(1);
