@@ -14,6 +14,7 @@ import {
 import { decodeReadings, decodeStatusFrame, decodeAlert, FPORT_READINGS, FPORT_STATUS, FPORT_ALERT } from '../shared/payload/kerb.ts';
 import { decodeLpp, lppTypeName } from '../shared/payload/lpp.ts';
 import * as payloadConstants from '../shared/payload/constants.ts';
+import { errorText as payloadErrorText } from '../shared/payload/formatter.ts';
 import { nodeAes } from '../gateway/crypto.ts';
 import { parseRegistry, PROFILES } from '../gateway/registry.ts';
 
@@ -115,10 +116,10 @@ function decodeFailure(code: number, bytes: Uint8Array): string {
   return errorName(code);
 }
 
-/** A payload codec status code with its constant's name (PAYLOAD_ERR_VERSION), for humans. */
+/** A payload codec status code in words, with the constant's name for grepping the source. */
 function payloadErr(what: string, code: number): string {
   const name = Object.keys(payloadConstants).find((k) => /_ERR_/.test(k) && (payloadConstants as Record<string, unknown>)[k] === code);
-  return `${what} codec error ${code}${name ? ` (${name})` : ''}`;
+  return `${what}: ${payloadErrorText(code)} (code ${code}${name ? `, ${name}` : ''})`;
 }
 
 /** kerb / LPP payload decoding by port and registry profile; adds fields to out. */

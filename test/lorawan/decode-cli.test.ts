@@ -65,6 +65,8 @@ describe('kerb decode', () => {
       fopts: '', frmPayload: '95437876', mic: '2B11FF0D', micOk: true, payload: '74657374', payloadText: 'test',
       fctrl: { adr: false, adrAckReq: false, ack: false, classB: false, foptsLen: 0 },
     });
+    // "test" on FPort 1 is not a kerb readings frame: said in words, not as a bare number.
+    expect(j.readingsError).toBe('kerb readings: unsupported payload version (code 41, PAYLOAD_ERR_VERSION)');
   });
 
   it('looks keys up in a registry and decodes kerb readings on FPort 1', async () => {
