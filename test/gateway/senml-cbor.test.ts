@@ -3,7 +3,7 @@
 // arbitrary records, so an option change in the encoder cannot silently change the wire format.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeSenmlCbor, decodeSenmlCbor, uplinkToSenml, SENML_LABELS, READING_RECORDS, scaleReading, FAST_SCALE_LIMIT } from '../../gateway/senml.ts';
+import { encodeSenmlCbor, decodeSenmlCbor, uplinkToSenml, READING_RECORDS, scaleReading, FAST_SCALE_LIMIT } from '../../gateway/senml.ts';
 import type { SenmlRecord } from '../../gateway/senml.ts';
 import type { Uplink } from '../../gateway/types.ts';
 
