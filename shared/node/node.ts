@@ -397,8 +397,10 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     if (fc < 0 || (downFcnt >= 0 && fc - downFcnt > MAX_FCNT_GAP)) return false;
     const pt = openFrame(session, raw, df, fc);
     if (typeof pt === 'number') return false;
+    // The counter must be on flash before the frame acts: a command applied while its counter
+    // write failed could be replayed after a reboot.
+    if (!writeRec(REC_DOWN, encodeWords([fc & 0xffff, fc >>> 16], 2))) return false;
     downFcnt = fc;
-    writeRec(REC_DOWN, encodeWords([fc & 0xffff, fc >>> 16], 2));
     stats[ST_DOWNLINKS]++;
     if (df.mtype === MTYPE_CONFIRMED_DOWN) {
       // §4.3.1.2 / §18: ACK in the next uplink; send the status frame now so the ACK is prompt.

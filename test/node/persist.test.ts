@@ -122,6 +122,21 @@ describe('downlink commands (FPort 10)', () => {
     expect(nodeInfo(vn.node).settings.intervalS).toBe(120);
   });
 
+  it('does not act on a downlink whose counter it could not write to flash', () => {
+    const { clock, vn } = makeNode(() => STREET);
+    vn.start();
+    clock.runUntil(3 * MIN - 1000);
+    vn.store.failWrites = true; // flash full / failing
+    sendDown(clock, vn, downlink(0, 10, Uint8Array.from([0x01, 120, 0])), 10 * MIN);
+    expect(nodeInfo(vn.node).settings.intervalS).not.toBe(120);
+    expect(nodeInfo(vn.node).downFcnt).toBe(-1);
+    vn.store.failWrites = false;
+    // Once flash works again the same (still fresh) frame is accepted and applied.
+    sendDown(clock, vn, downlink(0, 10, Uint8Array.from([0x01, 120, 0])), 20 * MIN);
+    expect(nodeInfo(vn.node).settings.intervalS).toBe(120);
+    expect(nodeInfo(vn.node).downFcnt).toBe(0);
+  });
+
   it('set threshold → an immediate, rate-limited alert frame on FPort 3', () => {
     let noise = 55;
     const env = (): StreetEnv => ({ ...STREET, noiseDb: noise });
