@@ -48,6 +48,8 @@ export class CounterStore {
   private flushing: Promise<void> | undefined;
   private logFh: fsp.FileHandle | undefined;
   private logLines = 0;
+  /** Bytes of fcnt.log known to be whole lines: a failed append is cut back to this length. */
+  private logSize = 0;
   private closed = false;
 
   constructor(private readonly opts: CounterStoreOptions) {}
@@ -88,6 +90,7 @@ export class CounterStore {
     if (torn) this.opts.log.warn('frame-counter log had torn lines (power cut during a write); ignored', { lines: torn });
     await this.compact();
     this.logFh = await fsp.open(this.logPath, 'a', 0o600);
+    this.logSize = (await this.logFh.stat()).size;
   }
 
   private merge(sid: string, c: Partial<SessionCounters>): void {
@@ -175,7 +178,10 @@ export class CounterStore {
         this.dirty = new Set();
         this.waiters = [];
         try {
-          let text = '';
+          // Every batch starts on a line of its own: if an earlier append was cut short and could not
+          // be truncated away, its fragment ends at this '\n' instead of swallowing our first line
+          // (open() skips empty lines and drops only the fragment as torn).
+          let text = '\n';
           for (const sid of sids) {
             const e = this.entries.get(sid)!;
             text += JSON.stringify({ s: sid, id: e.id, up: e.up, down: e.down }) + '\n';
@@ -184,12 +190,23 @@ export class CounterStore {
           // One write() of the whole batch (the file is opened for append); FileHandle.appendFile
           // would go through writeFile's generic chunking for every batch.
           const buf = Buffer.from(text);
-          for (let off = 0; off < buf.length; ) {
-            const { bytesWritten } = await this.logFh.write(buf, off, buf.length - off);
-            if (bytesWritten <= 0) throw new Error('frame-counter log: write made no progress');
-            off += bytesWritten;
+          try {
+            for (let off = 0; off < buf.length; ) {
+              const { bytesWritten } = await this.logFh.write(buf, off, buf.length - off);
+              if (bytesWritten <= 0) throw new Error('frame-counter log: write made no progress');
+              off += bytesWritten;
+            }
+            await this.logFh.datasync();
+          } catch (e) {
+            // A short write followed by ENOSPC/EIO leaves a partial line: cut the log back to its last
+            // whole line so the next batch does not land glued to the fragment. If this fails too, the
+            // leading '\n' of the next batch still keeps its lines intact.
+            await this.logFh.truncate(this.logSize).catch((te: unknown) => {
+              this.opts.log.warn('frame-counter log: could not truncate a failed append', { error: String(te) });
+            });
+            throw e;
           }
-          await this.logFh.datasync();
+          this.logSize += buf.length;
           this.logLines += sids.length;
           for (const w of waiters) w.resolve();
         } catch (e) {
@@ -222,6 +239,7 @@ export class CounterStore {
     // Crash between the rename and the truncate: the log replays onto the snapshot with max(), harmless.
     if (this.logFh) await this.logFh.truncate(0);
     else if (fs.existsSync(this.logPath)) await fsp.truncate(this.logPath, 0);
+    this.logSize = 0;
     await fsyncDir(this.opts.dir);
     this.logLines = 0;
   }
