@@ -25,7 +25,7 @@ function injectShortThenFail(c: CounterStore): FileHandle {
 
 describe('frame-counter log after a failed append', () => {
   async function run(truncateFails: boolean): Promise<{ up: number; down: number; text: string }> {
-    const dir = tmpDir();
+    const dir = tmpDir('torn');
     const log = new MemLogger();
     const c = new CounterStore({ dir, log });
     await c.open();
