@@ -12,7 +12,8 @@ import { PromMetrics } from './metrics.ts';
 import { Outbox, type OutboxMessage } from './outbox.ts';
 import { MqttLink, OutboxPump, redactUrl } from './mqtt.ts';
 import { encodeSenmlCbor, senmlToJson, uplinkToSenml } from './senml.ts';
-import { makeTopics, downTopicDevice, type Topics } from './topics.ts';
+import { makeTopics, downTopicDevice, isPublishableTopic, type Topics } from './topics.ts';
+import { RateLog } from './rate-log.ts';
 import { discoveryMessages, haState, HA_SENSORS, type HaSensor } from './discovery.ts';
 import { startHttp, type HealthReport, type HttpServer } from './http.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
@@ -121,6 +122,8 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
 
     // --- mqtt --------------------------------------------------------------------------------
     const mlog = log.child({ component: 'mqtt' });
+    const rlog = new RateLog(mlog);
+    cleanup.push(() => rlog.stop());
     const linkOpts: ConstructorParameters<typeof MqttLink>[0] = {
       url: mqttUrl,
       protocolVersion: cfg.mqtt.protocolVersion,
@@ -277,8 +280,15 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       }
       if (topic === topics.gatewayRequest) {
         const d = decodeCommandPayload(payload);
+        let to = topics.gatewayResponse;
+        if (props.responseTopic !== undefined) {
+          if (isPublishableTopic(props.responseTopic)) to = props.responseTopic;
+          else rlog.note('bad_response_topic', 'warn', 'request has an unusable MQTT 5 response topic (empty, wildcard, NUL or too long); replying on the standard response topic', { responseTopic: props.responseTopic.slice(0, 200), response: topics.gatewayResponse });
+        }
+        // QoS 0: a reply must never sit in mqtt.js's resend store, where a reply the broker rejects
+        // would be sent again after every reconnect and keep the gateway off the broker.
         const reply = (format: WireFormat, body: Record<string, unknown>) =>
-          link.publishCb(props.responseTopic ?? topics.gatewayResponse, encodeReply(format, body), props.correlationData ? { qos: 1, correlationData: props.correlationData } : { qos: 1 }, () => undefined);
+          link.publishCb(to, encodeReply(format, body), props.correlationData ? { qos: 0, correlationData: props.correlationData } : { qos: 0 }, () => undefined);
         if ('error' in d) return reply('json', { ok: false, error: d.error });
         const id = transactionId(d.value);
         handleRequest(d.value).then(

@@ -48,3 +48,15 @@ export function downTopicDevice(base: string, topic: string): string | undefined
 export function validBaseTopic(base: string): boolean {
   return base.length > 0 && !/[#+\u0000]/.test(base) && !base.startsWith('/') && !base.endsWith('/') && !base.includes('//');
 }
+
+/** Longest MQTT 5 Response Topic we publish to (UTF-8 bytes); the spec allows 65 535, no client needs that. */
+export const MAX_RESPONSE_TOPIC_BYTES = 1024;
+
+/**
+ * Whether a requester-supplied MQTT 5 Response Topic is safe to publish to. MQTT 5 §3.3.2.3.5 says
+ * it must be a Topic Name, and §4.7.3 forbids wildcards ('+', '#') in a PUBLISH topic and U+0000 in
+ * any topic (§1.5.4); publishing to one makes the broker close the connection as a protocol error.
+ */
+export function isPublishableTopic(t: string): boolean {
+  return t.length > 0 && !/[+#\u0000]/.test(t) && Buffer.byteLength(t, 'utf8') <= MAX_RESPONSE_TOPIC_BYTES;
+}
