@@ -8,9 +8,11 @@
 // than per frame. The log is folded into the snapshot at start-up (which also drops a line torn by
 // a power cut) and whenever it grows past compactEvery lines.
 //
-// Counters are keyed by session (DevAddr + keys fingerprint, registry.ts), not by device id: a
-// renamed device keeps its counters, a re-keyed device starts a new session at 0, and switching
-// back to old keys finds the old counters again (no replay window).
+// Counters are keyed by session (a fingerprint of DevAddr + NwkSKey, the MIC's inputs; registry.ts),
+// not by device id: a renamed device keeps its counters, a device with a new DevAddr or NwkSKey
+// starts a new session at 0, switching back finds the old counters again (no replay window), and
+// rotating only the AppSKey keeps the counters (old frames still pass the MIC). Ids written by
+// older versions also hashed the AppSKey; adoptLegacy() folds them into the current ids.
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -106,6 +108,28 @@ export class CounterStore {
       e.down = Math.max(e.down, down);
       if (c.id) e.id = String(c.id);
     }
+  }
+
+  /**
+   * Carries counters persisted under the older session ids (which also hashed the AppSKey) over to
+   * the current ids of the registry's devices, keeping the max of both. In memory only: the legacy
+   * lines stay in the files, so this is repeated, idempotently, at every start and registry load.
+   * A legacy entry whose AppSKey is no longer in the registry cannot be mapped (its id cannot be
+   * recomputed) and stays unused; docs/registry.md says so.
+   */
+  adoptLegacy(devices: { id: string; sessionId: string; legacySessionId: string }[]): number {
+    let n = 0;
+    for (const d of devices) {
+      const old = this.entries.get(d.legacySessionId);
+      if (!old || d.legacySessionId === d.sessionId) continue;
+      const cur = this.entries.get(d.sessionId);
+      if (cur && cur.up >= old.up && cur.seen >= old.seen && cur.down >= old.down) continue;
+      this.merge(d.sessionId, { up: old.up, down: old.down, id: cur?.id || old.id || d.id });
+      const e = this.entries.get(d.sessionId)!;
+      if (old.seen > e.seen) e.seen = old.seen;
+      n++;
+    }
+    return n;
   }
 
   private entry(sessionId: string, deviceId: string): Entry {

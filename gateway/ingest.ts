@@ -102,6 +102,8 @@ export class Ingest {
     if (this.started) return;
     this.registry.load();
     await this.counters.open();
+    this.adoptLegacyCounters(this.registry.list());
+    this.registry.onChange((devs) => this.adoptLegacyCounters(devs));
     await this.downlinks.open();
     this.registry.start();
     this.radios.start();
@@ -109,6 +111,11 @@ export class Ingest {
     this.opts.log.info('ingest started', {
       gatewayId: this.opts.gatewayId, devices: this.registry.list().length, radios: this.opts.radios.map((r) => r.path), stateDir: path.resolve(this.opts.stateDir),
     });
+  }
+
+  private adoptLegacyCounters(devs: DeviceInfo[]): void {
+    const n = this.counters.adoptLegacy(devs);
+    if (n) this.opts.log.info('frame counters carried over from the older session-id format', { sessions: n });
   }
 
   async stop(): Promise<void> {

@@ -22,10 +22,17 @@ export interface DeviceInfo {
   location?: DeviceLocation;
   profile: string;     // a key of PROFILES
   /**
-   * Fingerprint of (devAddr, NwkSKey, AppSKey). Frame counters belong to a session: when a device is
-   * re-keyed its counters restart at 0, and old frames cannot pass the MIC under the new keys.
+   * Fingerprint of (devAddr, NwkSKey): the inputs of the uplink MIC (LoRaWAN 1.0.4 §4.4), so exactly
+   * the set of frames that can verify under this entry. Frame counters belong to it: a new DevAddr or
+   * NwkSKey starts a session at 0 (old frames cannot pass the MIC), while rotating only the AppSKey
+   * keeps the counters, since every captured old frame would still pass the MIC.
    */
   sessionId: string;
+  /**
+   * The session id of gateway versions that also hashed the AppSKey, so counters persisted under it
+   * are carried over (CounterStore.adoptLegacy).
+   */
+  legacySessionId: string;
 }
 
 export interface Profile {
@@ -68,7 +75,18 @@ export interface RegistryParse {
   warnings: string[]; // accepted, but worth a log line (unknown keys, shared DevAddr)
 }
 
-export function sessionFingerprint(devAddr: number, nwkSKey: Uint8Array, appSKey: Uint8Array): string {
+/** Counter-session id: a fingerprint of what the uplink MIC depends on (DevAddr, NwkSKey), nothing else. */
+export function sessionFingerprint(devAddr: number, nwkSKey: Uint8Array): string {
+  const h = createHash('sha256');
+  const a = Buffer.alloc(4);
+  a.writeUInt32BE(devAddr >>> 0);
+  // Domain tag: never equal to a legacy id, so the two kinds cannot be confused in fcnt.json.
+  h.update('kerb-session-v2\0').update(a).update(nwkSKey);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The older session id, which also covered the AppSKey; only for carrying persisted counters over. */
+export function legacySessionFingerprint(devAddr: number, nwkSKey: Uint8Array, appSKey: Uint8Array): string {
   const h = createHash('sha256');
   const a = Buffer.alloc(4);
   a.writeUInt32BE(devAddr >>> 0);
@@ -90,6 +108,7 @@ export function validateRegistry(doc: unknown): RegistryParse {
   if (!Array.isArray(doc.devices)) return { devices, errors: ['devices: must be an array'], warnings };
   const ids = new Map<string, number>();
   const addrs = new Map<number, string[]>();
+  const sessions = new Map<string, string>();
   doc.devices.forEach((d: unknown, i: number) => {
     const where = (key: string): string => {
       const id = isObj(d) && typeof d.id === 'string' ? ` (${d.id})` : '';
@@ -149,14 +168,23 @@ export function validateRegistry(doc: unknown): RegistryParse {
       nwkSKey,
       appSKey,
       profile: profile as string,
-      sessionId: sessionFingerprint(devAddr, nwkSKey, appSKey),
+      sessionId: sessionFingerprint(devAddr, nwkSKey),
+      legacySessionId: legacySessionFingerprint(devAddr, nwkSKey, appSKey),
     };
+    // Same DevAddr and NwkSKey: every frame of one passes the other's MIC, so the gateway could not
+    // tell whose it is (and one device's frames could be credited to, or replayed as, the other).
+    const twin = sessions.get(dev.sessionId);
+    if (twin !== undefined) {
+      errors.push(`${where('nwkSKey')}: same DevAddr ${dev.devAddrHex} and NwkSKey as ${twin}; frames of the two cannot be told apart (give each device its own NwkSKey)`);
+      return;
+    }
+    sessions.set(dev.sessionId, `devices[${i}] (${dev.id})`);
     if (location) dev.location = location;
     devices.push(dev);
     const same = addrs.get(devAddr);
     if (same) {
       same.push(dev.id);
-      warnings.push(`${where('devAddr')}: ${dev.devAddrHex} is shared with ${same.slice(0, -1).join(', ')} (each frame is checked against every candidate's MIC)`);
+      warnings.push(`${where('devAddr')}: ${dev.devAddrHex} is shared with ${same.slice(0, -1).join(', ')} (each frame is checked against every candidate's MIC; their NwkSKeys differ)`);
     } else addrs.set(devAddr, [dev.id]);
   });
   return { devices, errors, warnings };
