@@ -208,12 +208,16 @@ export class DownlinkQueue {
     let item = claimedItem;
     let ack = up.confirmed;
     if (ack) {
-      // Only acknowledge what is durably accepted; a slow disk must not cost the receive window.
+      // Only acknowledge what is durably accepted: an uplink still not on disk when the budget runs
+      // out gets no ACK (the node retransmits it, and that retransmission is ACKed once committed);
+      // a slow disk costs this ACK, never the promise behind it. A queued command still goes out.
       const budget = Math.max(0, (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) - 500);
+      let timer: NodeJS.Timeout | undefined;
       const ok = await Promise.race([
         delivered.then(() => true, () => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), budget).unref?.()),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), budget); timer.unref?.(); }),
       ]);
+      clearTimeout(timer);
       if (!ok) ack = false;
     }
     if (item && !this.items.includes(item)) item = undefined; // expired while waiting
