@@ -194,7 +194,10 @@ export class DownlinkQueue {
     }
     if (changed) await this.save().catch((e) => this.o.log.error('downlink queue save failed', { error: String(e) }));
 
-    const item = this.items.find((i) => i.deviceId === dev.id && i.state === 'queued' && !this.isInflight(i) && !this.claimed.has(i));
+    // A retransmitted (or replayed) confirmed uplink gets an empty ACK only: a queued command sent
+    // with it would spend an attempt and an FCntDown on what may be an attacker's replay.
+    const item = up.retransmission ? undefined
+      : this.items.find((i) => i.deviceId === dev.id && i.state === 'queued' && !this.isInflight(i) && !this.claimed.has(i));
     // Claimed until it is in flight, so an uplink arriving during the awaits below cannot take it too.
     if (item) this.claimed.add(item);
     try {

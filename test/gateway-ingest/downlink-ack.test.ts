@@ -9,6 +9,7 @@ import type { DeviceInfo } from '../../gateway/registry.ts';
 import { nodeAes } from '../../gateway/crypto.ts';
 import type { RxMeta } from '../../gateway/types.ts';
 import type { TxRequest } from '../../shared/link/link.ts';
+import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import { MemLogger, MemMetrics, newDevice, tmpDir } from './harness.ts';
 
 const meta: RxMeta = { gatewayId: 'gw', radioId: 'r0', rssiDbm: -80, snrDb: 5, freqHz: 868100000, sf: 7, bwHz: 125000, cr: 1, tsUs: 1_000_000 };
@@ -43,5 +44,24 @@ describe('downlink queue ACKs', () => {
     await q.onUplink(dev, { confirmed: true, ack: false, meta }, never);
     expect(sent.length).toBe(0);
     expect(counters.peekDown(dev.sessionId)).toBe(0);
+  });
+
+  it('re-ACKs a retransmitted confirmed uplink with an empty frame, leaving the queued command alone', async () => {
+    const { q, counters, dev, sent } = await setup();
+    await q.add({ id: 'cmd-1', deviceId: dev.id, fport: 2, payload: new Uint8Array([9, 9, 9]), confirmed: false, expiresAt: Date.now() + 60_000 });
+    await q.onUplink(dev, { confirmed: true, ack: false, meta, retransmission: true }, Promise.resolve());
+    expect(sent.length).toBe(1);
+    const f = decodeFrame(sent[0]!.payload);
+    if (typeof f === 'number') throw new Error(`bad frame ${f}`);
+    expect(f.ack).toBe(true);
+    expect(f.fport).toBe(-1); // no FRMPayload: an empty ACK
+    expect(f.fpending).toBe(true);
+    expect(counters.peekDown(dev.sessionId)).toBe(1);
+    // The command is still there, untouched, for the next fresh uplink.
+    await q.onUplink(dev, { confirmed: false, ack: false, meta: { ...meta, tsUs: 9_000_000 } }, Promise.resolve());
+    expect(sent.length).toBe(2);
+    const g = decodeFrame(sent[1]!.payload);
+    if (typeof g === 'number') throw new Error(`bad frame ${g}`);
+    expect(g.fport).toBe(2);
   });
 });
