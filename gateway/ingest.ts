@@ -4,8 +4,10 @@
 //
 // Order of durability for an uplink: verify (the FCnt is reserved in memory, so an in-flight
 // replay is rejected) → onUplink handler (resolves once the uplink is in the outbox) → FCnt
-// committed to disk. A crash between the last two can at worst let a replay of that one frame in
-// after the restart, which the outbox's (device, FCnt) de-duplication absorbs; the reverse order
+// committed to disk. A crash between the outbox's fsync and the counter's fsync loses the commits
+// then in flight (several frames of a device may be, as commits overlap and share fsyncs): if the
+// radio then hears a replay of such a frame, it verifies again and is published a second time. The
+// outbox does not de-duplicate by (device, FCnt); consumers do (docs/gateway.md). The reverse order
 // could lose an accepted uplink.
 import * as path from 'node:path';
 import type { Downlink, DownlinkResult, LinkTransport, Logger, Metrics, RxMeta, Uplink } from './types.ts';
