@@ -129,6 +129,9 @@ export class Outbox {
   private ackedThrough = 0;
   private readonly ackedAbove = new Set<number>();
   private readonly voided = new Set<number>(); // seqs whose write failed: never counted in depth
+  // Seq ranges [from, to] found missing between segments at open() (a failed write, a torn or lost
+  // segment): nothing to deliver there, so the ack pointer steps over them. Sorted, disjoint.
+  private gaps: [number, number][] = [];
   private depthCount = 0;
   private writeFh: fsp.FileHandle | undefined;
   private queue: PendingAppend[] = [];
@@ -190,11 +193,30 @@ export class Outbox {
     const names = (await fsp.readdir(dir)).filter((n) => /^seg-\d{16}\.kob$/.test(n)).sort();
     for (const name of names) {
       const seg = await this.scan(path.join(dir, name), Number(name.slice(4, 20)));
-      if (seg.last <= this.ackedThrough) {
+      // Empty segments hold nothing (a write that failed and was undone); the writer starts a fresh one.
+      if (seg.last <= this.ackedThrough || seg.count === 0) {
         await fsp.rm(seg.path, { force: true });
         continue;
       }
       this.segs.push(seg);
+    }
+    // Seqs with no record on disk can never be delivered, so they must not hold the ack pointer back
+    // (else everything above them is redelivered on every restart and no segment is ever deleted).
+    // Below the first surviving record: acknowledged, or dropped by overflow, before a crash that
+    // came ahead of the lazy ack write. Between segments: a write that failed (never acknowledged to
+    // ingest) or a torn segment tail.
+    const first = this.segs[0];
+    if (first && first.first - 1 > this.ackedThrough) {
+      this.opts.log?.info('outbox: no records below the first segment; treating them as acknowledged', { ackedThrough: this.ackedThrough, firstSeq: first.first });
+      this.ackedThrough = first.first - 1;
+    }
+    for (let i = 1; i < this.segs.length; i++) {
+      const a = this.segs[i - 1]!;
+      const b = this.segs[i]!;
+      if (b.first > a.last + 1) {
+        this.opts.log?.warn('outbox: sequence gap between segments; skipping it', { from: a.last + 1, to: b.first - 1 });
+        this.gaps.push([a.last + 1, b.first - 1]);
+      }
     }
     let maxSeq = this.ackedThrough;
     for (const s of this.segs) {
@@ -204,6 +226,7 @@ export class Outbox {
     this.nextSeq = maxSeq + 1;
     this.opened = true;
     this.gauges();
+    if (this.ackedThrough !== this.ackWritten) await this.writeAck();
     if (this.depthCount) this.opts.log?.info('outbox recovered', { depth: this.depthCount, segments: this.segs.length, ackedThrough: this.ackedThrough });
   }
 
@@ -437,7 +460,15 @@ export class Outbox {
 
   private advanceAck(): void {
     const before = this.ackedThrough;
-    while (this.ackedAbove.has(this.ackedThrough + 1)) {
+    for (;;) {
+      while (this.gaps.length && this.gaps[0]![1] <= this.ackedThrough) this.gaps.shift();
+      const g = this.gaps[0];
+      if (g && g[0] <= this.ackedThrough + 1) {
+        this.ackedThrough = g[1]; // no records there: nothing to subtract from depth
+        this.gaps.shift();
+        continue;
+      }
+      if (!this.ackedAbove.has(this.ackedThrough + 1)) break;
       this.ackedAbove.delete(this.ackedThrough + 1);
       this.ackedThrough++;
       if (!this.voided.delete(this.ackedThrough)) this.depthCount--;
@@ -462,8 +493,24 @@ export class Outbox {
     const value = this.ackedThrough;
     this.ackWriting = (async () => {
       const tmp = path.join(this.opts.dir, 'ack.tmp');
-      await fsp.writeFile(tmp, JSON.stringify({ ackedThrough: value }));
+      // Durable before any segment goes: after a power cut a stale ack file next to deleted
+      // segments would leave a hole below the pointer (open() copes, but only by guessing).
+      const fh = await fsp.open(tmp, 'w');
+      try {
+        await fh.writeFile(JSON.stringify({ ackedThrough: value }));
+        if (this.opts.fsync !== false) await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await fsp.rename(tmp, path.join(this.opts.dir, 'ack'));
+      if (this.opts.fsync !== false) {
+        const d = await fsp.open(this.opts.dir, 'r');
+        try {
+          await d.sync();
+        } finally {
+          await d.close();
+        }
+      }
       this.ackWritten = value;
       // Segments wholly acknowledged can go (never the one being written).
       while (this.segs.length > 1 && this.segs[0]!.last <= value) {
