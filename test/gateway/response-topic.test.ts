@@ -65,8 +65,8 @@ describe('MQTT 5 response topic', () => {
     );
     const app = await mqtt.connectAsync(mosq.url, { protocolVersion: 5 });
     try {
-      const msgs: { topic: string; payload: Buffer; corr?: Buffer }[] = [];
-      app.on('message', (topic, payload, packet) => msgs.push({ topic, payload, corr: packet.properties?.correlationData }));
+      const msgs: { topic: string; payload: Buffer; corr?: Buffer; qos: number }[] = [];
+      app.on('message', (topic, payload, packet) => msgs.push({ topic, payload, corr: packet.properties?.correlationData, qos: packet.qos }));
       await app.subscribeAsync(['kerb/#'], { qos: 1 });
       await waitUntil(() => gw.mqttConnected(), 10_000, 'gateway connected');
       const connects0 = await gw.metrics.value('mqtt_connects_total');
@@ -75,6 +75,8 @@ describe('MQTT 5 response topic', () => {
       const reply = await waitUntil(() => msgs.find((m) => m.topic === 'kerb/gateway/gw-rt/response'), 5000, 'reply on the standard response topic');
       expect(JSON.parse(reply.payload.toString())).toMatchObject({ id: 'bad', ok: true, data: 'pong' });
       expect(reply.corr?.toString()).toBe('c-1');
+      // Delivered at min(publish QoS, subscription QoS 1): 0 shows the gateway published at QoS 0.
+      expect(reply.qos).toBe(0);
       // Give a broker-side disconnect (and the reconnect loop it would start) time to show.
       await sleep(1000);
       expect(gw.mqttConnected()).toBe(true);
