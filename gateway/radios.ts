@@ -64,7 +64,13 @@ export class RadioLink {
           this.lastSeq = m.seq;
         }
         if (m.type === LINK_STATUS) this.lastStatus = m;
-        handlers.onMessage(this, m);
+        // Caught per message, inside the deframer's callback: a throwing handler must cost only its
+        // own message, not the rest of the chunk being deframed (which would then fail its CRC).
+        try {
+          handlers.onMessage(this, m);
+        } catch (e) {
+          deps.log.error('radio message handler failed', { radio: this.id, error: String(e) });
+        }
       },
       (code) => {
         this.errorsSinceMessage++;
@@ -77,8 +83,8 @@ export class RadioLink {
       try {
         this.deframer.push(chunk);
       } catch (e) {
-        // The deframer never throws on wire data; a throw here comes from a handler. Keep the link.
-        deps.log.error('radio message handler failed', { radio: this.id, error: String(e) });
+        // The deframer never throws on wire data and handlers are caught above; belt and braces.
+        deps.log.error('radio link failed to deframe', { radio: this.id, error: String(e) });
       }
     });
     transport.onClose((err) => {
