@@ -149,6 +149,8 @@ export class Bme280 {
   /** Calibration words; null until read (re-read after any fault, so a re-seated part recovers). */
   cal: Int32Array | null;
   last: Uint8Array;
+  // Reused write buffers: a sample's three writes allocate nothing (the bus consumes them at once).
+  w: Uint8Array[];
   same: number;
   reading: Bme280Reading;
 
@@ -158,24 +160,28 @@ export class Bme280 {
     this.addr = addr;
     this.cal = null;
     this.last = new Uint8Array(8);
+    this.w = [new Uint8Array(1), new Uint8Array(2)];
     this.same = 0;
     this.reading = { tempCentiC: 0, pressurePa: 0, rhQ10: 0 };
   }
 
-  /** Write transaction (register address [, value]); 0 = ACK (§6.2.1). */
-  wr(bytes: number[]): number {
-    return this.bus.write(this.addr, new Uint8Array(bytes));
+  /** Write transaction: register address, then its value unless val < 0; 0 = ACK (§6.2.1). */
+  wr(reg: number, val: number): number {
+    const b = this.w[val < 0 ? 0 : 1];
+    b[0] = reg;
+    if (val >= 0) b[1] = val;
+    return this.bus.write(this.addr, b);
   }
 
   /** Register read: write the register address, then read len bytes (§6.2.2). */
   readReg(reg: number, len: number): Uint8Array | null {
-    return this.wr([reg]) ? null : this.bus.read(this.addr, len);
+    return this.wr(reg, -1) ? null : this.bus.read(this.addr, len);
   }
 
   /** Reads chip id and trimming parameters. */
   readCalibration(): number {
     // No ACK to the address: nothing there. ACK then a failed read: a bus fault.
-    if (this.wr([BME280_REG_ID])) return SENSOR_ERR_ABSENT;
+    if (this.wr(BME280_REG_ID, -1)) return SENSOR_ERR_ABSENT;
     const id = this.bus.read(this.addr, 1);
     if (!id) return SENSOR_ERR_BUS;
     if (id[0] !== BME280_CHIP_ID) return SENSOR_ERR_ID;
@@ -191,7 +197,7 @@ export class Bme280 {
 
   /** §3.3.3: ctrl_hum takes effect only with the following ctrl_meas write (§5.4.3). */
   startForced(): number {
-    return this.wr([BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1]) || this.wr([BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED])
+    return this.wr(BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1) || this.wr(BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED)
       ? SENSOR_ERR_BUS : SENSOR_OK;
   }
 
