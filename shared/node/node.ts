@@ -566,6 +566,12 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     if (on !== sleepAllowed) power.allowDeepSleep((sleepAllowed = on));
   }
 
+  // One callback for every wake-up timer instead of a closure per loop() pass.
+  function wake(): void {
+    timer = 0;
+    resume();
+  }
+
   function loop(): void {
     if (!running || busy) return;
     const now = clock.now();
@@ -597,10 +603,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     if (timer && timerAt === at) return;
     if (timer) clock.clearTimeout(timer);
     timerAt = at;
-    timer = clock.setTimeout(function () {
-      timer = 0;
-      loop();
-    }, Math.max(0, at - now));
+    timer = clock.setTimeout(wake, Math.max(0, at - now));
   }
   resume = loop;
 
