@@ -31,6 +31,19 @@ async function open(dir: string, o: Partial<ConstructorParameters<typeof Outbox>
   return ob;
 }
 
+/**
+ * A crash between two file operations: a pending lazy ack write never happens, one already under
+ * way completes (the process died just after it). Without this the abandoned instance's timers ran
+ * on beside the new one, two live writers on one directory, which a real restart cannot produce.
+ */
+async function crash(o: Outbox): Promise<void> {
+  const s = o as unknown as { closed: boolean; ackTimer?: NodeJS.Timeout; ackWriting?: Promise<void>; writing?: Promise<void> };
+  s.closed = true;
+  if (s.ackTimer) clearTimeout(s.ackTimer);
+  s.ackTimer = undefined;
+  while (s.writing || s.ackWriting) await (s.writing ?? s.ackWriting);
+}
+
 describe('outbox', () => {
   it('hands out messages in append order and forgets them only when acknowledged', async () => {
     const dir = tmp();
@@ -168,7 +181,8 @@ describe('outbox', () => {
               }
             } else {
               await new Promise((r) => setTimeout(r, 3));
-              ob = await open(dir, { maxMessages: 1_000_000, ackDelayMs: 1 }); // old instance abandoned
+              await crash(ob);
+              ob = await open(dir, { maxMessages: 1_000_000, ackDelayMs: 1 });
             }
           }
           for (const e of ob.take(1_000_000)) consumer.push(label(e));
