@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
-import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil } from '../test/gateway/harness.ts';
-import { loraUplink } from '../test/gateway-ingest/harness.ts';
+import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil } from '../test/helpers/gateway.ts';
+import { loraUplink } from '../test/helpers/ingest.ts';
 import { encodeReadings } from '../shared/payload/kerb.ts';
 
 function flag(argv: string[], name: string, def: number): number {

@@ -11,7 +11,7 @@ import type { LinkTransport, Logger, Metrics } from '../gateway/types.ts';
 import { encodeLinkMessage, LINK_RX } from '../shared/link/link.ts';
 import { sealFrame } from '../shared/lorawan/session.ts';
 import { MTYPE_UNCONFIRMED_UP } from '../shared/lorawan/constants.ts';
-import { nodeAes } from '../gateway/crypto.ts';
+import { nodeAes } from '../host/crypto.ts';
 import { encodeReadings } from '../shared/payload/kerb.ts';
 
 function arg(argv: string[], name: string, def: number): number {

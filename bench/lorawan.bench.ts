@@ -10,7 +10,7 @@ import { decodeFrame } from '../shared/lorawan/frame.ts';
 import { openFrame } from '../shared/lorawan/session.ts';
 import type { Session } from '../shared/lorawan/session.ts';
 import { decodeReadings } from '../shared/payload/kerb.ts';
-import { nodeAes } from '../gateway/crypto.ts';
+import { nodeAes } from '../host/crypto.ts';
 
 interface V { name: string; hex: string; nwkSKey: string; appSKey: string; fcnt32: number }
 

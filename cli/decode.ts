@@ -15,8 +15,8 @@ import { decodeReadings, decodeStatusFrame, decodeAlert, FPORT_READINGS, FPORT_S
 import { decodeLpp, lppTypeName } from '../shared/payload/lpp.ts';
 import * as payloadConstants from '../shared/payload/constants.ts';
 import { errorText as payloadErrorText } from '../shared/payload/formatter.ts';
-import { nodeAes } from '../gateway/crypto.ts';
-import { parseRegistry, PROFILES } from '../gateway/registry.ts';
+import { nodeAes } from '../host/crypto.ts';
+import { parseRegistry, PROFILES } from '../host/registry.ts';
 
 const USAGE = `usage: kerb decode <hex | -> [options]
 

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { validateRegistry, PROFILES, DEFAULT_PROFILE } from '../gateway/registry.ts';
-import { writeFileAtomic, withLockFile } from '../gateway/state-file.ts';
-import { KerbError } from '../gateway/types.ts';
+import { validateRegistry, PROFILES, DEFAULT_PROFILE } from '../host/registry.ts';
+import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
+import { KerbError } from '../host/errors.ts';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
 
 const HELP = `usage: kerb device <add|list|remove> ...

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readConfigFile, resolveConfig, envName, type ConfigInput } from '../gateway/config.ts';
-import { KerbError } from '../gateway/types.ts';
+import { KerbError } from '../host/errors.ts';
 
 const DEFAULT_CONFIG = '/etc/kerb/gateway.yaml';
 

@@ -60,7 +60,8 @@ export async function runScenario(sc: Scenario, o: SimRunOptions): Promise<Summa
   try {
     if (o.gateway) {
       const { runWithGateway } = await import('../sim/attach.ts');
-      const gw = await runWithGateway(fleet, { mqttUrl: o.mqttUrl, pty: o.pty, paced: o.paced, onProgress: (f) => progress.update(f) });
+      const { startGateway } = await import('../gateway/main.ts');
+      const gw = await runWithGateway(fleet, { startGateway, mqttUrl: o.mqttUrl, pty: o.pty, paced: o.paced, onProgress: (f) => progress.update(f) });
       summary = summarize(fleet);
       summary.gatewaySide = gw;
     } else if (o.paced) {

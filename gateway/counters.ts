@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from './types.ts';
-import { writeFileAtomic, fsyncDir } from './state-file.ts';
+import { writeFileAtomic, fsyncDir } from '../host/state-file.ts';
 
 export interface SessionCounters {
   /** Last accepted (and delivered) uplink FCnt, 32 bits; -1 for a fresh session. */

@@ -11,14 +11,14 @@
 // could lose an accepted uplink.
 import * as path from 'node:path';
 import type { Downlink, DownlinkResult, LinkTransport, Logger, Metrics, RxMeta, Uplink } from './types.ts';
-import { Registry } from './registry.ts';
-import type { DeviceInfo } from './registry.ts';
+import { Registry } from '../host/registry.ts';
+import type { DeviceInfo } from '../host/registry.ts';
 import { CounterStore } from './counters.ts';
 import { verifyFrame, hex8 } from './verify.ts';
 import { DownlinkQueue } from './downlinks.ts';
 import { RadioLink, RadioManager } from './radios.ts';
 import { RateLog } from './rate-log.ts';
-import { nodeAes } from './crypto.ts';
+import { nodeAes } from '../host/crypto.ts';
 import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
 import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
 import { MTYPE_CONFIRMED_UP } from '../shared/lorawan/constants.ts';

@@ -18,7 +18,7 @@ import { discoveryMessages, haState, HA_SENSORS, type HaSensor } from './discove
 import { startHttp, type HealthReport, type HttpServer } from './http.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { decodeCommandPayload, encodeNamedCommand, encodeReply, parseDownCommand, transactionId, type NamedEncoder, type WireFormat } from './commands.ts';
-import { PROFILES, type DeviceInfo } from './registry.ts';
+import { PROFILES, type DeviceInfo } from '../host/registry.ts';
 import { Ingest, type IngestOptions } from './ingest.ts';
 
 export type { IngestOptions };

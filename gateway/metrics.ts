@@ -1,4 +1,4 @@
-// The Metrics interface (gateway/types.ts) over prom-client. Every name gets the `kerb_` prefix.
+// The Metrics interface (host/types.ts) over prom-client. Every name gets the `kerb_` prefix.
 // Known metrics are declared up front with help text and label names; any other name used by
 // ingest is created on first use (counter for inc, gauge for set, histogram for observe) with the
 // label names of that first call. A later call with other label names is dropped (prom-client

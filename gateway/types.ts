@@ -3,6 +3,10 @@
 // SenML, topics, discovery) consumes Uplinks and produces Downlinks. main.ts joins the two.
 import type { Readings } from '../shared/payload/kerb.ts';
 
+// The Node-wide pieces live in host/; re-exported so every gateway module takes its contracts from here.
+export type { Logger, Metrics, LinkTransport } from '../host/types.ts';
+export { KerbError } from '../host/errors.ts';
+
 /** Radio metadata of one reception, as the radio bridge (or simulator) reported it. */
 export interface RxMeta {
   gatewayId: string;
@@ -49,42 +53,4 @@ export interface DownlinkResult {
   at: number;          // ms since epoch
   reason?: string;     // for failed/expired
   fcntDown?: number;
-}
-
-/**
- * A byte transport to one radio speaking the kerb serial link (shared/link). The serial port is one
- * implementation; the simulator attaches in-process with another.
- */
-export interface LinkTransport {
-  readonly name: string;
-  write(bytes: Uint8Array): void;
-  onData(cb: (chunk: Uint8Array) => void): void;
-  onClose(cb: (err?: Error) => void): void;
-  close(): void;
-}
-
-/** One error class for the gateway with a machine-readable code (style.md §5). */
-export class KerbError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'KerbError';
-  }
-}
-
-/** Structured logger (levels debug < info < warn < error); fields are logged as JSON. */
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-/**
- * What ingest needs from the metrics registry (gateway/metrics.ts implements it over prom-client).
- * Names are Prometheus metric names without the `kerb_` prefix, e.g. inc('frames_rejected_total', { reason: 'mic' }).
- */
-export interface Metrics {
-  inc(name: string, labels?: Record<string, string>, by?: number): void;
-  set(name: string, value: number, labels?: Record<string, string>): void;
-  observe(name: string, value: number, labels?: Record<string, string>): void;
 }

@@ -12,10 +12,10 @@ import type { AesFactory } from '../shared/lorawan/aes.ts';
 import { decodeReadings } from '../shared/payload/kerb.ts';
 import type { Readings } from '../shared/payload/kerb.ts';
 import { FPORT_READINGS } from '../shared/payload/constants.ts';
-import type { DeviceInfo } from './registry.ts';
-import { PROFILES } from './registry.ts';
+import type { DeviceInfo } from '../host/registry.ts';
+import { PROFILES } from '../host/registry.ts';
 import { decodeLpp, lppToReadings } from '../shared/payload/lpp.ts';
-import { fastKey, fastOpenFrame } from './fastcrypto.ts';
+import { fastKey, fastOpenFrame } from '../host/fastcrypto.ts';
 
 /** frames_rejected_total{reason} label values. */
 export type RejectReason =
@@ -47,7 +47,7 @@ export interface VerifyDeps {
   candidates(devAddr: number): DeviceInfo[];
   lastUp(sessionId: string): number;
   /**
-   * Block cipher for shared/lorawan's openFrame. Omitted: gateway/fastcrypto.ts (the same
+   * Block cipher for shared/lorawan's openFrame. Omitted: host/fastcrypto.ts (the same
    * results with one node:crypto call per MIC and per decryption; what ingest uses).
    */
   aes?: AesFactory;

@@ -22,7 +22,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { encodeLinkMessage, createDeframer, LINK_RX, LINK_TX, LINK_TX_RESULT, LINK_STATUS, LINK_TX_OK, LINK_TX_TOO_LATE, LINK_TX_BUSY } from '../shared/link/link.ts';
 import type { LinkMessage, TxRequest } from '../shared/link/link.ts';
-import type { LinkTransport } from '../gateway/types.ts';
+import type { LinkTransport } from '../host/types.ts';
 import type { Fleet } from './fleet.ts';
 import type { AirFrame } from './medium.ts';
 import type { GatewaySideCounts } from './summary.ts';
@@ -137,7 +137,7 @@ export class SimRadio {
   }
 }
 
-/** In-process LinkTransport over a SimRadio (gateway/types.ts contract). */
+/** In-process LinkTransport over a SimRadio (host/types.ts contract). */
 export class SimLinkTransport implements LinkTransport {
   private dataCb: ((chunk: Uint8Array) => void) | null = null;
   private closeCbs: ((err?: Error) => void)[] = [];
@@ -181,7 +181,29 @@ export function registryFor(fleet: Fleet): { devices: unknown[] } {
   };
 }
 
+/**
+ * What the simulator needs of a running gateway. The caller passes the gateway's own start function
+ * (gateway/main.ts startGateway, from cli/ or a test), so sim/ does not import gateway/.
+ */
+export interface SimGateway {
+  config: { mqtt: { baseTopic: string } };
+  ingest: {
+    attachTransport(t: LinkTransport): void;
+    queueDownlink(d: { id: string; deviceId: string; fport: number; payload: Uint8Array; confirmed: boolean; expiresAt: number }): Promise<unknown> | unknown;
+  };
+  mqttUrl: string;
+  outbox: { readonly depth: number };
+  metrics: { value(name: string): Promise<number> };
+  mqttConnected(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts a gateway from a (nested, partial) configuration object; `never` admits any config type. */
+export type StartGateway = (config: never) => Promise<SimGateway>;
+
 export interface AttachOptions {
+  /** The gateway to run the fleet against (gateway/main.ts startGateway). */
+  startGateway: StartGateway;
   mqttUrl?: string;
   pty?: boolean;
   paced?: number;
@@ -205,7 +227,7 @@ export interface AttachOptions {
 
 export interface AttachContext {
   fleet: Fleet;
-  gateway: import('../gateway/main.ts').GatewayHandle;
+  gateway: SimGateway;
   radios: SimRadio[];
   mqttUrl: string;
   /** Queue a downlink at the gateway for node i, and hold virtual time for its RX1. */
@@ -241,8 +263,7 @@ async function openPty(dir: string, k: number): Promise<PtyLink> {
   return { proc, a, b };
 }
 
-export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promise<GatewaySideCounts> {
-  const { startGateway } = await import('../gateway/main.ts');
+export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<GatewaySideCounts> {
   const own = !o.stateDir;
   const dir = o.stateDir ?? mkdtempSync(join(tmpdir(), 'kerb-sim-'));
   const registry = join(dir, 'devices.json');
@@ -262,7 +283,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions = {}): Promi
     log: { level: o.log ?? 'warn' },
     ...(o.gatewayConfig ?? {}),
   };
-  const handle = await startGateway(cfg as never);
+  const handle = await o.startGateway(cfg as never);
   const radios = fleet.gateways.map((g) => new SimRadio(fleet, g.index));
   const holds = new Map<number, number>(); // node → virtual ms before which its RX1 decision is due
   const expecting = new Map<number, number>(); // node → count of downlinks expected

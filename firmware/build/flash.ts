@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseRegistry } from '../../gateway/registry.ts';
+import { parseRegistry } from '../../host/registry.ts';
 import { buildOne } from './build.ts';
 import { BUDGETS } from './budgets.ts';
 import { formatViolations } from './subset.ts';

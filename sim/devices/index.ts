@@ -18,7 +18,7 @@
 //                 simulator events; each sample costs 1–4 clock events.
 //   store         a VirtualStore to boot from (flash that outlives the node object); default new.
 //   storeCapacityBytes  free Storage the journal cycles through (wear model), default 20480.
-//   aesFactory    default portableAes (gateway/crypto.ts nodeAes is faster in Node).
+//   aesFactory    default portableAes (host/crypto.ts nodeAes is faster in Node).
 //   onUplink      (ev: TxEvent) → every transmitted PHYPayload with start/end time and modulation.
 //   onRxWindow    (w: RxWindow) → every receive window as it opens (the medium can deliver into it).
 //   seed          varies sensor noise and channel choice per node (default devAddr).

@@ -6,7 +6,7 @@ import { VirtualUart } from '../../sim/devices/uart.ts';
 import { VirtualSds011, sdsDataFrame } from '../../sim/devices/sds011.ts';
 import { Sds011, sdsCommand, SDS_WARMUP_MS } from '../../firmware/src/drivers/sds011.ts';
 import { SENSOR_OK, SENSOR_ERR_ABSENT, SENSOR_ERR_CHECKSUM } from '../../shared/hal/sensor.ts';
-import { makeNode, STREET } from '../node/helpers.ts';
+import { makeNode, STREET } from '../helpers/node.ts';
 import { decodeReadings } from '../../shared/payload/kerb.ts';
 import { STATUS_PM_FAULT } from '../../shared/payload/constants.ts';
 

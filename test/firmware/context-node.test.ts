@@ -20,7 +20,7 @@ import { openFrame } from '../../shared/lorawan/session.ts';
 import { reconstructFcnt } from '../../shared/lorawan/fcnt.ts';
 import { decodeReadings, type Readings } from '../../shared/payload/kerb.ts';
 import { FPORT_READINGS } from '../../shared/payload/constants.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
+import { nodeAes } from '../../host/crypto.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const NWK = Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex');

@@ -9,7 +9,7 @@ import { EspruinoContext, BOARD_MODELS } from '../../sim/espruino/context.ts';
 import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import { openFrame } from '../../shared/lorawan/session.ts';
 import { decodeReadings } from '../../shared/payload/kerb.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
+import { nodeAes } from '../../host/crypto.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -20,7 +20,7 @@ import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import { openFrame, sealFrame } from '../../shared/lorawan/session.ts';
 import { reconstructFcnt } from '../../shared/lorawan/fcnt.ts';
 import { MTYPE_UNCONFIRMED_DOWN } from '../../shared/lorawan/constants.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
+import { nodeAes } from '../../host/crypto.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const NWK = Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex');

@@ -6,9 +6,9 @@ import http from 'node:http';
 import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
-import { Consumer, GatewayProcess, KERB, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from './harness.ts';
+import { Consumer, GatewayProcess, KERB, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from '../helpers/gateway.ts';
 import { decodeSenmlCbor, resolveSenml } from '../../gateway/senml.ts';
-import { lp } from '../gateway-ingest/harness.ts';
+import { lp } from '../helpers/ingest.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -13,8 +13,8 @@ import type { LinkTransport } from '../../gateway/types.ts';
 import { encodeLinkMessage, LINK_RX } from '../../shared/link/link.ts';
 import { encodeReadings } from '../../shared/payload/kerb.ts';
 import { decodeSenmlCbor, resolveSenml } from '../../gateway/senml.ts';
-import { loraUplink, newDevice, writeRegistry } from '../gateway-ingest/harness.ts';
-import { waitUntil } from './harness.ts';
+import { loraUplink, newDevice, writeRegistry } from '../helpers/ingest.ts';
+import { waitUntil } from '../helpers/gateway.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 
 class MemTransport implements LinkTransport {

@@ -4,7 +4,7 @@
 // consumer does, and checks every accepted uplink arrived, in order per device.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../helpers/mosquitto.ts';
-import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from './harness.ts';
+import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from '../helpers/gateway.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

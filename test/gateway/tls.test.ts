@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../helpers/mosquitto.ts';
-import { Consumer, GatewayProcess, gatewayArgs, makeRig, waitUntil } from './harness.ts';
+import { Consumer, GatewayProcess, gatewayArgs, makeRig, waitUntil } from '../helpers/gateway.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createCipheriv } from 'node:crypto';
 import { portableAes } from '../../shared/lorawan/aes.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
-import { hex, toHex, loadVectors } from './helpers.ts';
+import { nodeAes } from '../../host/crypto.ts';
+import { hex, toHex, loadVectors } from '../helpers/lorawan.ts';
 
 interface AesVectors { vectors: { name: string; key: string; plaintext: string; ciphertext: string }[] }
 const { vectors } = loadVectors<AesVectors>('lorawan-aes.json');

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { portableAes } from '../../shared/lorawan/aes.ts';
 import { aesCmac } from '../../shared/lorawan/cmac.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
-import { hex, toHex, loadVectors } from './helpers.ts';
+import { nodeAes } from '../../host/crypto.ts';
+import { hex, toHex, loadVectors } from '../helpers/lorawan.ts';
 
 interface CmacVectors { key: string; message: string; vectors: { name: string; len: number; tag: string }[] }
 const cv = loadVectors<CmacVectors>('lorawan-cmac.json');

@@ -7,8 +7,8 @@ import { errorName } from '../../shared/lorawan/errors.ts';
 import { openFrame } from '../../shared/lorawan/session.ts';
 import { portableAes } from '../../shared/lorawan/aes.ts';
 import { reconstructFcnt } from '../../shared/lorawan/fcnt.ts';
-import { hex, toHex, loadVectors, errCode, arbFrame } from './helpers.ts';
-import type { FrameVectors } from './helpers.ts';
+import { hex, toHex, loadVectors, errCode, arbFrame } from '../helpers/lorawan.ts';
+import type { FrameVectors } from '../helpers/lorawan.ts';
 
 const { frames, rejects } = loadVectors<FrameVectors>('lorawan-frames.json');
 

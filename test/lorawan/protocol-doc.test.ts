@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadVectors } from './helpers.ts';
-import type { FrameVectors } from './helpers.ts';
+import { loadVectors } from '../helpers/lorawan.ts';
+import type { FrameVectors } from '../helpers/lorawan.ts';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/protocol.md', import.meta.url)), 'utf8');
 const section = doc.slice(doc.indexOf('## 1.'), doc.indexOf('## 2.'));

@@ -3,15 +3,15 @@ import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { portableAes } from '../../shared/lorawan/aes.ts';
 import type { AesFactory } from '../../shared/lorawan/aes.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
+import { nodeAes } from '../../host/crypto.ts';
 import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import type { DataFrame } from '../../shared/lorawan/frame.ts';
 import { openFrame, sealFrame, computeMic, cryptFrmPayload } from '../../shared/lorawan/session.ts';
 import { aesCmac } from '../../shared/lorawan/cmac.ts';
 import type { Session } from '../../shared/lorawan/session.ts';
 import { DIR_DOWN, DIR_UP, ERR_FCNT_MISMATCH, ERR_MIC } from '../../shared/lorawan/constants.ts';
-import { hex, toHex, loadVectors, errCode, arbFrame } from './helpers.ts';
-import type { FrameVectors } from './helpers.ts';
+import { hex, toHex, loadVectors, errCode, arbFrame } from '../helpers/lorawan.ts';
+import type { FrameVectors } from '../helpers/lorawan.ts';
 
 // lora-packet is CommonJS whose module.exports replaces its typed `default`: load it with require.
 const lp = createRequire(import.meta.url)('lora-packet') as typeof import('lora-packet').default;

@@ -6,7 +6,7 @@ import { VirtualClock } from '../../sim/clock.ts';
 import { createVirtualStreetNode, VirtualStore } from '../../sim/devices/index.ts';
 import type { VirtualStreetNode } from '../../sim/devices/index.ts';
 import { decodeReadings, decodeStatusFrame, decodeAlert } from '../../shared/payload/kerb.ts';
-import { Receiver, STREET, DEV_ADDR, NWK, APP, downlink } from './helpers.ts';
+import { Receiver, STREET, DEV_ADDR, NWK, APP, downlink } from '../helpers/node.ts';
 
 const MIN = 60_000;
 type Switch = (vn: VirtualStreetNode, on: boolean) => void;

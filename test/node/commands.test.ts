@@ -6,7 +6,7 @@ import {
 } from '../../shared/node/constants.ts';
 import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import { openFrame } from '../../shared/lorawan/session.ts';
-import { downlink, session } from './helpers.ts';
+import { downlink, session } from '../helpers/node.ts';
 
 const h = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 // Settings words: interval, PM2.5, PM10, noise thresholds, alert hold-off (shared/node/constants.ts S_*).

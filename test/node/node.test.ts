@@ -1,7 +1,7 @@
 // The node application on virtual hardware: what it sends, how it samples, how it copes.
 import { nodeInfo } from '../../shared/node/info.ts';
 import { describe, it, expect } from 'vitest';
-import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver } from './helpers.ts';
+import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver } from '../helpers/node.ts';
 import type { StreetEnv } from '../../sim/devices/index.ts';
 import { VirtualClock } from '../../sim/clock.ts';
 import { VirtualRadio, VirtualStore, VirtualPower } from '../../sim/devices/index.ts';

@@ -1,7 +1,7 @@
 // Frame counter and settings across reboots and power cuts; downlink commands.
 import { nodeInfo } from '../../shared/node/info.ts';
 import { describe, it, expect } from 'vitest';
-import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver, downlink, session } from './helpers.ts';
+import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver, downlink, session } from '../helpers/node.ts';
 import { VirtualClock } from '../../sim/clock.ts';
 import { createVirtualStreetNode, VirtualStore } from '../../sim/devices/index.ts';
 import type { StreetEnv } from '../../sim/devices/index.ts';

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../../sim/scenario.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { runWithGateway, virtualAt, tsUsOf } from '../../sim/attach.ts';
+import { startGateway } from '../../gateway/main.ts';
 import { run } from '../../cli/sim.ts';
 
 const QUICK = fileURLToPath(new URL('../../sim/scenarios/quickstart.yaml', import.meta.url));
@@ -29,7 +30,7 @@ describe('through the real gateway', () => {
     it(`quickstart ${pty ? 'over a socat pty' : 'in-process'}: uplinks published once each, scenario downlink reaches its node in RX1`, async () => {
       const sc = loadScenario(QUICK);
       const fleet = new Fleet(sc, { recordDelivered: true });
-      const g = await runWithGateway(fleet, { pty });
+      const g = await runWithGateway(fleet, { startGateway, pty });
       const delivered = fleet.delivered.length;
       expect(delivered).toBeGreaterThan(500);
       // One simulated gateway: every delivered frame crosses the link once and is published once.
@@ -54,7 +55,7 @@ describe('paced through the real gateway', () => {
     const fleet = new Fleet(sc, { recordDelivered: true });
     let last = -1;
     let monotonic = true;
-    const g = await runWithGateway(fleet, { paced: 3600, onSlice: (_c, t) => { if (t < last) monotonic = false; last = t; } });
+    const g = await runWithGateway(fleet, { startGateway, paced: 3600, onSlice: (_c, t) => { if (t < last) monotonic = false; last = t; } });
     expect(monotonic).toBe(true);
     expect(last).toBe(fleet.durationMs);
     expect(g.published).toBe(fleet.delivered.length);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../../sim/scenario.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { runWithGateway } from '../../sim/attach.ts';
+import { startGateway } from '../../gateway/main.ts';
 import { buildFidelityBundle, FidelityNode } from '../../sim/fidelity-node.ts';
 
 const FID = fileURLToPath(new URL('../../sim/scenarios/fidelity.yaml', import.meta.url));
@@ -15,7 +16,7 @@ describe('fidelity nodes (firmware bundle in the Espruino context)', () => {
     const sc = loadScenario(FID);
     const fleet = new Fleet(sc, { recordDelivered: true, firmwareBundle: await buildFidelityBundle() });
     expect(fleet.nodes.every((n) => n instanceof FidelityNode)).toBe(true);
-    const g = await runWithGateway(fleet, {});
+    const g = await runWithGateway(fleet, { startGateway });
     for (const n of fleet.nodes as FidelityNode[]) expect(n.errors()).toEqual([]);
     const sent = Array.from(fleet.stats.sent);
     expect(Math.min(...sent)).toBeGreaterThanOrEqual(25); // 2-minute reports for an hour

@@ -12,6 +12,7 @@ import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { loadScenario } from '../../sim/scenario.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { runWithGateway } from '../../sim/attach.ts';
+import { startGateway } from '../../gateway/main.ts';
 import type { AttachContext } from '../../sim/attach.ts';
 
 const SCENARIO = fileURLToPath(new URL('../../sim/scenarios/city-1000-day.yaml', import.meta.url));
@@ -97,6 +98,7 @@ describe('fleet through the real gateway into mosquitto', () => {
     let outageDepth = 0;
     let disconnectedSeen = false;
     const counts = await runWithGateway(fleet, {
+      startGateway,
       mqttUrl: mosq.url,
       // A slower disk than the test's temp dir would only make this test slower, not different.
       gatewayConfig: { outbox: { fsync: false }, mqtt: { url: mosq.url, reconnectMinMs: 1000, reconnectMaxMs: 2000 } },

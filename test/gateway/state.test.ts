@@ -3,11 +3,11 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateRegistry, parseRegistry } from '../../gateway/registry.ts';
+import { validateRegistry, parseRegistry } from '../../host/registry.ts';
 import { CounterStore } from '../../gateway/counters.ts';
 import { verifyFrame } from '../../gateway/verify.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
-import { MemLogger, newDevice, tmpDir, loraUplink } from './harness.ts';
+import { nodeAes } from '../../host/crypto.ts';
+import { MemLogger, newDevice, tmpDir, loraUplink } from '../helpers/ingest.ts';
 
 describe('registry validation', () => {
   it('names the device index, id, key and problem', () => {

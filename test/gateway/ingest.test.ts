@@ -12,8 +12,8 @@ import { encodeLinkMessage, LINK_RX, LINK_TX_HW, LINK_TX_OK, LINK_TX_TOO_LATE } 
 import { openPtyPair } from '../helpers/pty.ts';
 import type { PtyPair } from '../helpers/pty.ts';
 import { TestRadio } from '../helpers/test-radio.ts';
-import { MemLogger, MemMetrics, newDevice, tmpDir, writeRegistry, loraUplink, waitFor, lp } from './harness.ts';
-import type { TestDevice } from './harness.ts';
+import { MemLogger, MemMetrics, newDevice, tmpDir, writeRegistry, loraUplink, waitFor, lp } from '../helpers/ingest.ts';
+import type { TestDevice } from '../helpers/ingest.ts';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../vectors/payload-kerb.json', import.meta.url), 'utf8')) as {
   readings: { name: string; readings: Record<string, number>; hex: string }[];

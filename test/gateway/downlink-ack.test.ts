@@ -4,13 +4,13 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { DownlinkQueue } from '../../gateway/downlinks.ts';
 import { CounterStore } from '../../gateway/counters.ts';
-import { validateRegistry } from '../../gateway/registry.ts';
-import type { DeviceInfo } from '../../gateway/registry.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
+import { validateRegistry } from '../../host/registry.ts';
+import type { DeviceInfo } from '../../host/registry.ts';
+import { nodeAes } from '../../host/crypto.ts';
 import type { RxMeta } from '../../gateway/types.ts';
 import type { TxRequest } from '../../shared/link/link.ts';
 import { decodeFrame } from '../../shared/lorawan/frame.ts';
-import { MemLogger, MemMetrics, newDevice, tmpDir } from './harness.ts';
+import { MemLogger, MemMetrics, newDevice, tmpDir } from '../helpers/ingest.ts';
 
 const meta: RxMeta = { gatewayId: 'gw', radioId: 'r0', rssiDbm: -80, snrDb: 5, freqHz: 868100000, sf: 7, bwHz: 125000, cr: 1, tsUs: 1_000_000 };
 

@@ -1,12 +1,12 @@
 // Shared pieces for the ingest tests: an in-memory Logger and Metrics (plain implementations of the
-// gateway/types.ts interfaces, not module mocks), registry files, and uplinks built by lora-packet,
+// host/types.ts interfaces, not module mocks), registry files, and uplinks built by lora-packet,
 // an independent LoRaWAN implementation.
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Logger, Metrics } from '../../gateway/types.ts';
+import type { Logger, Metrics } from '../../host/types.ts';
 
 export const lp = createRequire(import.meta.url)('lora-packet') as typeof import('lora-packet').default;
 

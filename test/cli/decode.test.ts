@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { loadVectors } from './helpers.ts';
-import type { FrameVectors } from './helpers.ts';
+import { loadVectors } from '../helpers/lorawan.ts';
+import type { FrameVectors } from '../helpers/lorawan.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { frames } = loadVectors<FrameVectors>('lorawan-frames.json');

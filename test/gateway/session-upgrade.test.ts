@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ingest } from '../../gateway/ingest.ts';
 import type { Uplink, LinkTransport } from '../../gateway/types.ts';
-import { legacySessionFingerprint } from '../../gateway/registry.ts';
+import { legacySessionFingerprint } from '../../host/registry.ts';
 import { encodeLinkMessage, LINK_RX } from '../../shared/link/link.ts';
-import { MemLogger, MemMetrics, newDevice, tmpDir, writeRegistry, loraUplink, waitFor } from './harness.ts';
+import { MemLogger, MemMetrics, newDevice, tmpDir, writeRegistry, loraUplink, waitFor } from '../helpers/ingest.ts';
 
 describe('counter sessions across an upgrade and an AppSKey rotation', () => {
   it('keeps rejecting old frames', async () => {

@@ -1,4 +1,4 @@
-// gateway/fastcrypto.ts must agree bit for bit with shared/lorawan/session.ts (the device code,
+// host/fastcrypto.ts must agree bit for bit with shared/lorawan/session.ts (the device code,
 // itself checked against RFC 4493 and lora-packet in test/lorawan) on arbitrary inputs, including
 // after many calls on the same key (the CBC chaining value is carried between calls).
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { computeMic, cryptFrmPayload, openFrame, sealFrame } from '../../shared/
 import { decodeFrame } from '../../shared/lorawan/frame.ts';
 import type { DataFrame } from '../../shared/lorawan/frame.ts';
 import { MTYPE_CONFIRMED_UP, MTYPE_UNCONFIRMED_UP } from '../../shared/lorawan/constants.ts';
-import { fastCrypt, fastKey, fastMic, fastOpenFrame } from '../../gateway/fastcrypto.ts';
+import { fastCrypt, fastKey, fastMic, fastOpenFrame } from '../../host/fastcrypto.ts';
 
 const key = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });

@@ -4,12 +4,12 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateRegistry, legacySessionFingerprint } from '../../gateway/registry.ts';
-import type { DeviceInfo } from '../../gateway/registry.ts';
+import { validateRegistry, legacySessionFingerprint } from '../../host/registry.ts';
+import type { DeviceInfo } from '../../host/registry.ts';
 import { CounterStore } from '../../gateway/counters.ts';
 import { verifyFrame } from '../../gateway/verify.ts';
-import { nodeAes } from '../../gateway/crypto.ts';
-import { MemLogger, newDevice, tmpDir, loraUplink } from './harness.ts';
+import { nodeAes } from '../../host/crypto.ts';
+import { MemLogger, newDevice, tmpDir, loraUplink } from '../helpers/ingest.ts';
 
 function one(d: object): DeviceInfo {
   const r = validateRegistry({ devices: [d] });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Logger, Metrics } from './types.ts';
-import { KerbError } from './types.ts';
+import { KerbError } from './errors.ts';
 import type { Readings } from '../shared/payload/kerb.ts';
 
 export interface DeviceLocation { lat: number; lon: number; alt?: number }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { CounterStore } from '../../gateway/counters.ts';
-import { MemLogger, tmpDir } from './harness.ts';
+import { MemLogger, tmpDir } from '../helpers/ingest.ts';
 
 type WriteFn = (buf: Buffer, off: number, len: number) => Promise<{ bytesWritten: number }>;
 

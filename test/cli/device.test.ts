@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Registry, parseRegistry } from '../../gateway/registry.ts';
-import { MemLogger, MemMetrics, tmpDir, waitFor } from './harness.ts';
+import { Registry, parseRegistry } from '../../host/registry.ts';
+import { MemLogger, MemMetrics, tmpDir, waitFor } from '../helpers/ingest.ts';
 
 const KERB = fileURLToPath(new URL('../../bin/kerb.mjs', import.meta.url));
 

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { openPtyPair, type PtyPair } from '../helpers/pty.ts';
-import { TestRadio } from '../helpers/test-radio.ts';
-import { loraUplink, newDevice, writeRegistry, type TestDevice } from '../gateway-ingest/harness.ts';
+import { openPtyPair, type PtyPair } from './pty.ts';
+import { TestRadio } from './test-radio.ts';
+import { loraUplink, newDevice, writeRegistry, type TestDevice } from './ingest.ts';
 import { decodeSenmlCbor, resolveSenml } from '../../gateway/senml.ts';
 import { encodeReadings, type Readings } from '../../shared/payload/kerb.ts';
 

@@ -1,7 +1,7 @@
 // Per-device firmware settings live in the registry beside the keys (kerb flash copies them into
 // the node's kerb.cfg); the registry validates them and no longer calls them unknown.
 import { describe, it, expect } from 'vitest';
-import { parseRegistry } from '../../gateway/registry.ts';
+import { parseRegistry } from '../../host/registry.ts';
 
 const dev = (extra: object) => JSON.stringify({ devices: [{ id: 'lamp-1', devAddr: '26011BDA', nwkSKey: '00'.repeat(16), appSKey: '11'.repeat(16), ...extra }] });
 
