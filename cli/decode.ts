@@ -1,7 +1,7 @@
 // `kerb decode <hex>`: decode a LoRaWAN 1.0.x data-frame PHYPayload, check its MIC, decrypt it and
 // decode the kerb payload, printing JSON. Exit status: 0 decoded (and verified when keys were given),
 // 1 the frame was rejected (reason on stderr), 2 usage error or unreadable registry.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { decodeFrame } from '../shared/lorawan/frame.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 import { openFrame } from '../shared/lorawan/session.ts';
@@ -17,6 +17,7 @@ import * as payloadConstants from '../shared/payload/constants.ts';
 import { errorText as payloadErrorText } from '../shared/payload/formatter.ts';
 import { nodeAes } from '../host/crypto.ts';
 import { parseRegistry, PROFILES } from '../host/registry.ts';
+import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
 
 const USAGE = `usage: kerb decode <hex | -> [options]
 
@@ -25,7 +26,9 @@ decrypts FRMPayload and decodes kerb readings (FPort 1), status (2) and alerts (
 
 options:
   --nwkskey HEX --appskey HEX   session keys (32 hex digits each)
-  --registry FILE               look the keys up by DevAddr in a device registry (devices.json)
+  --registry FILE               look the keys up by DevAddr in this device registry (relative: to
+                                the current directory). Without keys or --registry, the registry
+                                the rule below names is used when it exists.
   --last-fcnt N                 last accepted 32-bit uplink/downlink counter; the 16 bits on air are
                                 extended to the next value above it (default: fresh session)
   --base64                      the frame is base64 (as The Things Stack and packet forwarders log it)
@@ -183,7 +186,7 @@ async function readStdin(): Promise<string> {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
+    console.log(`${USAGE}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
     return 0;
   }
   let o: Opts;
@@ -211,6 +214,19 @@ export async function run(argv: string[]): Promise<number> {
   const out = frameJson(f);
   const emit = (): void => console.log(o.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 
+  if (o.nwkSKey === undefined) {
+    // The registry every command shares (host/paths.ts). One named by a flag, the environment or
+    // the config file must exist; the default one is used only if it does.
+    let p;
+    try {
+      p = commandPaths({ registry: o.registry });
+    } catch (e) {
+      console.error(`kerb decode: ${(e as Error).message}`);
+      return 2;
+    }
+    for (const w of p.warnings) console.error(`kerb decode: ${w}`);
+    o.registry = p.registry.from.startsWith('default') && !existsSync(p.registry.path) ? undefined : p.registry.path;
+  }
   if (o.registry !== undefined) {
     let doc: string;
     try {
