@@ -25,9 +25,12 @@ export class RequestTable {
   /** The table of every feature's request handlers; two features answering one type is a programming error. */
   static of(features: readonly Feature[], metrics: Metrics): RequestTable {
     const handlers = new Map<string, RequestHandler>();
+    const owner = new Map<string, string>();
     for (const f of features) {
       for (const [type, h] of Object.entries(f.requests ?? {})) {
-        if (handlers.has(type)) throw new Error(`request type ${type} is answered by two features (${f.name} and another)`);
+        const other = owner.get(type);
+        if (other !== undefined) throw new Error(`request type ${type} is answered by two features (${other} and ${f.name})`);
+        owner.set(type, f.name);
         handlers.set(type, h);
       }
     }
