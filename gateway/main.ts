@@ -1,7 +1,7 @@
 // Composition root of the gateway: builds the shared context and runs the features of
-// gateway/features/ (docs/gateway.md "Internals"): the embedded broker, the publisher (outbox →
-// MQTT), availability, Home Assistant, downlink commands, health/metrics, requests and ingest
-// (radios → verify → outbox). `kerb gateway` (cli/gateway.ts) and the simulator both call
+// gateway/features/ (docs/gateway.md "Internals: features"): the embedded broker, health/metrics,
+// the publisher (outbox → MQTT), availability, Home Assistant, downlink commands, requests and
+// ingest (radios → verify → outbox). `kerb gateway` (cli/gateway.ts) and the simulator both call
 // startGateway(); the simulator then attaches its in-process radio with handle.ingest.attachTransport().
 import fs from 'node:fs';
 import type { GatewayConfig, ConfigInput } from './config.ts';
@@ -130,12 +130,13 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     const availability = new AvailabilityFeature(ctx);
     const health = new HealthFeature(ctx, { outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount() });
     const ingestFeature = new IngestFeature(ctx, publisher);
+    // HTTP binds before MQTT connects: a port in use fails the start before anything goes on the air.
     const features: Feature[] = [
+      health,
       publisher,
       availability,
       new HomeAssistantFeature(ctx),
       new DownlinkCommandsFeature(ctx, deps.namedCommands ?? encodeNamedCommand),
-      health,
     ];
     features.push(new RequestsFeature(ctx, [...features, ingestFeature]), ingestFeature);
     await composition.start(features);
