@@ -2,7 +2,8 @@
 // events and MQTT traffic to them. A feature that fails to start makes the composition stop every
 // feature already started (newest first) and rethrow, so a gateway that cannot start leaves nothing
 // running. MQTT connects and messages reach the features only once every feature has started
-// (live()): the bridge state `online` is never published by a gateway that then fails to start.
+// (live()) and until stop() begins: the bridge state `online` is never published by a gateway that
+// then fails to start.
 import type { DownlinkResult, Logger, Uplink } from '../types.ts';
 import type { MqttLink } from '../mqtt.ts';
 import type { Feature, GatewayEvents, MessageProps } from './feature.ts';
