@@ -34,6 +34,9 @@ options:
   --lpp                         decode the payload as Cayenne LPP whatever the port
   --json                        one line of JSON (default: indented)
 
+Decoded payloads appear twice: raw codec integers (readings, status, alert) and the same in human
+units with names and status flags by name (human).
+
 exit status: 0 decoded, 1 frame rejected (reason on stderr), 2 usage error`;
 
 const MTYPE_NAMES = ['join-request', 'join-accept', 'unconfirmed-data-up', 'unconfirmed-data-down', 'confirmed-data-up', 'confirmed-data-down', 'rejoin-request', 'proprietary'];
