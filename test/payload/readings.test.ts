@@ -4,6 +4,7 @@
 // `kerb watch`, `kerb decode` and registry profile validation, with no other code touched.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { READINGS, STATUS_FLAGS, type ReadingKind } from '../../shared/payload/readings.ts';
 import * as C from '../../shared/payload/constants.ts';
 import { KIND_FIELDS, KIND_STEP, KIND_COUNT, encodeAlert, encodeReadings, kindRange } from '../../shared/payload/kerb.ts';
@@ -16,6 +17,8 @@ import { makeTopics } from '../../gateway/topics.ts';
 import type { Uplink } from '../../gateway/types.ts';
 import { formatUplink } from '../../cli/watch.ts';
 import { decodePayload } from '../../cli/decode.ts';
+import { bundleEntry } from '../../firmware/build/bundle.ts';
+import { ENTRY_FILES } from '../../firmware/build/budgets.ts';
 
 /**
  * Primary unit names of the IANA SenML Units registry that a kerb reading may use: RFC 8428 §12.1
@@ -76,6 +79,16 @@ describe('reading-kind table', () => {
     expect(STATUS_FLAGS.map((f) => f.name).sort()).toEqual(consts.map(([n]) => n.slice(7)).sort());
     for (const [n, v] of consts) expect(STATUS_FLAGS.find((f) => f.name === n.slice(7))!.mask).toBe(v);
   });
+
+  it('stays out of the firmware: no node, bridge or selftest bundle carries the table or its strings', async () => {
+    for (const [entry, file] of Object.entries(ENTRY_FILES)) {
+      const b = await bundleEntry(fileURLToPath(new URL(`../../${file}`, import.meta.url)));
+      expect(b.ok, `${entry}: ${b.buildErrors.join('; ')}`).toBe(true);
+      const reached = Object.entries(b.modules).filter(([m, bytes]) => /payload\/(readings|human)\.ts$/.test(m) && bytes > 0);
+      expect(reached, entry).toEqual([]);
+      expect(b.code, entry).not.toContain('kg/m3');
+    }
+  }, 60_000);
 
   it('matches the SenML readings table of docs/gateway.md (the published names and units)', () => {
     const doc = readFileSync(new URL('../../docs/gateway.md', import.meta.url), 'utf8');
