@@ -63,7 +63,7 @@ export interface LinkTransport {
   close(): void;
 }
 
-/** One error class for the gateway with a machine-readable code (style.md §5). */
+/** One error class for the gateway with a machine-readable code, so callers branch on `code`, not on message text. */
 export class KerbError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
