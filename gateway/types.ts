@@ -65,8 +65,10 @@ export interface LinkTransport {
 
 /** One error class for the gateway with a machine-readable code (style.md §5). */
 export class KerbError extends Error {
-  constructor(readonly code: string, message: string) {
+  readonly code: string;
+  constructor(code: string, message: string) {
     super(message);
+    this.code = code;
     this.name = 'KerbError';
   }
 }
