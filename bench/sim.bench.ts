@@ -5,13 +5,13 @@
 // on the same shared LoRaWAN/payload code, sim/simple-node.ts).
 //
 // Each mode runs in its own child process (so peak RSS is that run's alone) from an esbuild bundle
-// of the simulator compiled WITHOUT keepNames. tsx, which `kerb` uses to load TypeScript, always
-// compiles with keepNames, wrapping every closure in a name-setting call: the node application
-// creates closures per node and per event, and that costs about 2× CPU and memory in fast mode.
+// of the simulator compiled WITHOUT keepNames (a loader that keeps names wraps every closure in a
+// name-setting call; the node application creates closures per node and per event). `kerb` itself
+// runs the sources through Node's type stripping, which renames nothing and wraps nothing.
 //   npm run bench -- sim                       both modes, full day
 //   npm run bench -- sim --sim-hours 6         shorter (figures are per wall second either way)
 //   npm run bench -- sim --sim-mode fast       one mode
-//   npm run bench -- sim --sim-tsx             in this (tsx) process instead, for comparison
+//   npm run bench -- sim --sim-in-process      in this process, from the sources as `kerb sim` runs
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -76,12 +76,12 @@ function runChild(file: string, mode: string, hours: number): FleetBenchResult {
 export async function bench(argv: string[]): Promise<void> {
   const hours = Number(arg(argv, '--sim-hours') ?? 24);
   const modes = (arg(argv, '--sim-mode') ?? 'simple,fast').split(',') as ('simple' | 'fast')[];
-  const inTsx = argv.includes('--sim-tsx');
-  const file = inTsx ? '' : await compileSimBench();
+  const inProcess = argv.includes('--sim-in-process');
+  const file = inProcess ? '' : await compileSimBench();
   for (const mode of modes) {
-    if (inTsx && global.gc) global.gc();
-    const r = inTsx ? runFleetBench(SCENARIO, mode, hours) : runChild(file, mode, hours);
-    const how = inTsx ? 'in-process under tsx' : `child process, esbuild bundle without keepNames, node ${SIM_CHILD_NODE_FLAGS.join(' ')}`;
+    if (inProcess && global.gc) global.gc();
+    const r = inProcess ? runFleetBench(SCENARIO, mode, hours) : runChild(file, mode, hours);
+    const how = inProcess ? 'in-process, sources through Node type stripping' : `child process, esbuild bundle without keepNames, node ${SIM_CHILD_NODE_FLAGS.join(' ')}`;
     console.log(
       `sim ${mode.padEnd(6)} ${r.nodes} nodes × ${hours} h: ${r.sent} uplinks (${((100 * r.delivered) / r.sent).toFixed(1)} % delivered, ${r.collided} lost to collisions)` +
         ` in ${r.wallS.toFixed(1)} s wall (setup ${r.setupS.toFixed(1)} s), ${r.cpuS.toFixed(1)} s CPU → ${Math.round(r.sent / r.wallS)} uplinks/s wall, ${Math.round(r.sent / r.cpuS)} uplinks/s CPU;` +

@@ -1,5 +1,5 @@
 // kerb payload formatter for The Things Stack / ChirpStack v4 (generated, do not edit).
-// Source: shared/payload/formatter.ts; rebuild: npx tsx firmware/build/formatter.ts
+// Source: shared/payload/formatter.ts; rebuild: npm run build:formatter
 // Decodes kerb readings (FPort 1), status (FPort 2), alerts (FPort 3) and Cayenne LPP on other
 // ports. Layouts: docs/protocol.md section 2. Paste the whole file as a custom JavaScript uplink
 // formatter.

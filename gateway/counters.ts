@@ -54,7 +54,10 @@ export class CounterStore {
   private logSize = 0;
   private closed = false;
 
-  constructor(private readonly opts: CounterStoreOptions) {}
+  private readonly opts: CounterStoreOptions;
+  constructor(opts: CounterStoreOptions) {
+    this.opts = opts;
+  }
 
   private get snapshotPath(): string { return path.join(this.opts.dir, SNAPSHOT); }
   private get logPath(): string { return path.join(this.opts.dir, LOG); }

@@ -109,7 +109,9 @@ export class DownlinkQueue {
   private readonly now: () => number;
   private readonly claimed = new Set<Stored>();
 
-  constructor(private readonly o: DownlinkQueueOptions) {
+  private readonly o: DownlinkQueueOptions;
+  constructor(o: DownlinkQueueOptions) {
+    this.o = o;
     this.file = path.join(o.stateDir, 'downlinks.json');
     this.now = o.now ?? Date.now;
     // Tx ids only need to be unique among in-flight requests; start at a random point so a radio

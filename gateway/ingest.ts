@@ -77,7 +77,9 @@ export class Ingest {
   private started = false;
   private stopping = false;
 
-  constructor(private readonly opts: IngestOptions) {
+  private readonly opts: IngestOptions;
+  constructor(opts: IngestOptions) {
+    this.opts = opts;
     const { log, metrics } = opts;
     this.rateLog = new RateLog(log, opts.logSummaryMs ?? 60_000);
     this.registry = new Registry({ path: opts.registryPath, log, metrics, pollMs: opts.registryPollMs });

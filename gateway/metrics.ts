@@ -54,11 +54,15 @@ export class PromMetrics implements Metrics {
   // (in the metric's declared label order), so a hot-path call is two Map lookups.
   private readonly children = new Map<string, Map<string, Child>>();
 
+  private readonly log: Logger | undefined;
+  readonly prefix: string;
   constructor(
-    private readonly log?: Logger,
-    readonly prefix = 'kerb_',
+    log?: Logger,
+    prefix = 'kerb_',
     defaultMetrics = true,
   ) {
+    this.log = log;
+    this.prefix = prefix;
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix });
     for (const [name, d] of Object.entries(KNOWN_METRICS)) this.declare(name, d);
   }

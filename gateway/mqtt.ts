@@ -64,11 +64,18 @@ export class MqttLink {
   private stopped = false;
   connected = false;
 
+  private readonly opts: MqttLinkOptions;
+  private readonly log: Logger;
+  private readonly metrics: Metrics;
   constructor(
-    private readonly opts: MqttLinkOptions,
-    private readonly log: Logger,
-    private readonly metrics: Metrics,
-  ) {}
+    opts: MqttLinkOptions,
+    log: Logger,
+    metrics: Metrics,
+  ) {
+    this.opts = opts;
+    this.log = log;
+    this.metrics = metrics;
+  }
 
   onConnect(cb: () => void): void {
     this.connectCbs.push(cb);
@@ -243,13 +250,24 @@ export class OutboxPump {
   private scheduled = false;
   private stopped = false;
 
+  private readonly outbox: Outbox;
+  private readonly link: MqttLink;
+  private readonly window: number;
+  private readonly log: Logger;
+  private readonly metrics: Metrics;
   constructor(
-    private readonly outbox: Outbox,
-    private readonly link: MqttLink,
-    private readonly window: number,
-    private readonly log: Logger,
-    private readonly metrics: Metrics,
-  ) {}
+    outbox: Outbox,
+    link: MqttLink,
+    window: number,
+    log: Logger,
+    metrics: Metrics,
+  ) {
+    this.outbox = outbox;
+    this.link = link;
+    this.window = window;
+    this.log = log;
+    this.metrics = metrics;
+  }
 
   start(): void {
     this.outbox.onReadable(() => this.kick());

@@ -156,7 +156,9 @@ export class Outbox {
   private readonly segMessages: number;
   dropped = 0;
 
-  constructor(private readonly opts: OutboxOptions) {
+  private readonly opts: OutboxOptions;
+  constructor(opts: OutboxOptions) {
+    this.opts = opts;
     if (!(opts.maxBytes > 0) || !(opts.maxMessages > 0)) throw new KerbError('outbox_limits', 'outbox limits must be positive');
     this.segBytes = Math.max(4096, Math.min(4 * 1024 * 1024, Math.floor(opts.maxBytes / 8)));
     this.segMessages = Math.max(1, Math.ceil(opts.maxMessages / 8));

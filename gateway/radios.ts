@@ -47,7 +47,9 @@ export class RadioLink {
   private firstMessageCbs: (() => void)[] = [];
   private lastSeq = -1;
 
-  constructor(readonly transport: LinkTransport, deps: { log: Logger; metrics: Metrics; rateLog: RateLog }, handlers: RadioLinkHandlers) {
+  readonly transport: LinkTransport;
+  constructor(transport: LinkTransport, deps: { log: Logger; metrics: Metrics; rateLog: RateLog }, handlers: RadioLinkHandlers) {
+    this.transport = transport;
     this.id = transport.name;
     this.deframer = createDeframer(
       (m) => {
@@ -143,7 +145,12 @@ class SerialRadio {
   private upSince = 0;
   private downSince = performance.now();
 
-  constructor(private readonly cfg: RadioConfig, private readonly o: RadioManagerOptions) {}
+  private readonly cfg: RadioConfig;
+  private readonly o: RadioManagerOptions;
+  constructor(cfg: RadioConfig, o: RadioManagerOptions) {
+    this.cfg = cfg;
+    this.o = o;
+  }
 
   get id(): string { return this.cfg.path; }
 

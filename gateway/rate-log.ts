@@ -11,7 +11,12 @@ export class RateLog {
   private slots = new Map<string, Slot>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly log: Logger, private readonly periodMs = 60_000) {}
+  private readonly log: Logger;
+  private readonly periodMs: number;
+  constructor(log: Logger, periodMs = 60_000) {
+    this.log = log;
+    this.periodMs = periodMs;
+  }
 
   note(key: string, level: Level, msg: string, fields?: Record<string, unknown>): void {
     const s = this.slots.get(key);

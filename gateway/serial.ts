@@ -29,7 +29,13 @@ export class SerialTransport implements LinkTransport {
   private closeCbs: ((err?: Error) => void)[] = [];
   private closed = false;
 
-  private constructor(readonly name: string, readonly device: string, private readonly port: SerialPort) {
+  readonly name: string;
+  readonly device: string;
+  private readonly port: SerialPort;
+  private constructor(name: string, device: string, port: SerialPort) {
+    this.name = name;
+    this.device = device;
+    this.port = port;
     port.on('data', (b: Buffer) => {
       const u = new Uint8Array(b.buffer, b.byteOffset, b.length);
       for (const cb of this.dataCbs) cb(u);

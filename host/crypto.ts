@@ -2,7 +2,7 @@
 // cipher per key, reused for every block: with padding off, each update() of 16 bytes returns
 // exactly that block's ciphertext and keeps no state between calls (ECB has no chaining).
 import { createCipheriv } from 'node:crypto';
-import type { Cipher } from 'node:crypto';
+import type { Cipheriv } from 'node:crypto';
 import type { Aes, AesFactory } from '../shared/lorawan/aes.ts';
 
 // Ciphers by key (hex), so per-frame nodeAes(key) calls do not redo the OpenSSL key schedule.
@@ -11,7 +11,7 @@ const CACHE_MAX = 4096;
 const cache = new Map<string, Aes>();
 
 function make(key: Uint8Array): Aes {
-  const c: Cipher = createCipheriv('aes-128-ecb', key, null);
+  const c: Cipheriv = createCipheriv('aes-128-ecb', key, null);
   c.setAutoPadding(false);
   return {
     encryptBlock(src, srcOff, dst, dstOff) {

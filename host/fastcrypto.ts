@@ -10,15 +10,15 @@
 //   the first block, which cancels the chaining and makes this call start from a zero IV.
 // - FRMPayload encryption (§4.3.3.1) = data XOR AES(A_1) | AES(A_2) | ...: all A_i blocks go
 //   through ONE aes-128-ecb update(), the XOR happens here.
-import { createCipheriv, type Cipher } from 'node:crypto';
+import { createCipheriv, type Cipheriv } from 'node:crypto';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 import { ERR_FCNT_MISMATCH, ERR_MIC } from '../shared/lorawan/constants.ts';
 
 export interface FastKey {
   /** Copy of the key, to detect a caller that mutated the array it was looked up by. */
   readonly key: Uint8Array;
-  readonly ecb: Cipher;
-  cbc: Cipher;
+  readonly ecb: Cipheriv;
+  cbc: Cipheriv;
   /** The CBC cipher's current chaining value (last ciphertext block it produced; zero when new). */
   readonly chain: Uint8Array;
   readonly k1: Uint8Array;
@@ -40,7 +40,7 @@ function dbl(src: Uint8Array): Uint8Array {
   return k;
 }
 
-function newCbc(key: Uint8Array): Cipher {
+function newCbc(key: Uint8Array): Cipheriv {
   const c = createCipheriv('aes-128-cbc', key, ZERO_IV);
   c.setAutoPadding(false);
   return c;

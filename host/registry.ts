@@ -250,7 +250,10 @@ export class Registry {
   private debounce: NodeJS.Timeout | undefined;
   private listeners: ((devices: DeviceInfo[]) => void)[] = [];
 
-  constructor(private readonly opts: RegistryOptions) {}
+  private readonly opts: RegistryOptions;
+  constructor(opts: RegistryOptions) {
+    this.opts = opts;
+  }
 
   list(): DeviceInfo[] { return this.devices; }
   get(id: string): DeviceInfo | undefined { return this.byId.get(id); }

@@ -50,10 +50,14 @@ export class SimRadio {
   /** Called with the target node of each TxRequest (lockstep releases its hold). */
   onTxRequest: ((node: number) => void) | null = null;
 
+  private readonly fleet: Fleet;
+  readonly gw: number;
   constructor(
-    private readonly fleet: Fleet,
-    readonly gw: number,
+    fleet: Fleet,
+    gw: number,
   ) {
+    this.fleet = fleet;
+    this.gw = gw;
     this.deframer = createDeframer(
       (m: LinkMessage) => this.fromGateway(m),
       () => {},
@@ -141,10 +145,14 @@ export class SimLinkTransport implements LinkTransport {
   private dataCb: ((chunk: Uint8Array) => void) | null = null;
   private closeCbs: ((err?: Error) => void)[] = [];
   private closed = false;
+  readonly name: string;
+  private readonly radio: SimRadio;
   constructor(
-    readonly name: string,
-    private readonly radio: SimRadio,
+    name: string,
+    radio: SimRadio,
   ) {
+    this.name = name;
+    this.radio = radio;
     radio.connect((bytes) => this.dataCb?.(bytes));
   }
   write(bytes: Uint8Array): void {

@@ -1,7 +1,7 @@
 // One measured fleet run for bench/sim.bench.ts: builds the scenario, runs it synchronously and
 // returns the figures. The bench runs this in a child process from an esbuild bundle compiled
-// without keepNames (see compileSimBench): under tsx every closure the node application creates
-// is wrapped in a name-setting call, which roughly doubles fast mode's CPU time and memory.
+// without keepNames (see compileSimBench), so that peak RSS is that run's alone; `--sim-in-process`
+// runs it in the bench process, from the sources as `kerb sim` loads them.
 import { loadScenario } from './scenario.ts';
 import { Fleet } from './fleet.ts';
 

@@ -100,7 +100,9 @@ export class FastNode implements FleetNode {
   private session: Session | null;
   private firstReportMs: number;
 
-  constructor(private readonly o: FastNodeOptions) {
+  private readonly o: FastNodeOptions;
+  constructor(o: FastNodeOptions) {
+    this.o = o;
     this.session = o.decrypt ? { nwkSKey: simAes(o.nwkSKey), appSKey: simAes(o.appSKey) } : null;
     this.firstReportMs = o.firstReportMs;
     const intervalMs = o.intervalS * 1000;

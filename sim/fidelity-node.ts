@@ -66,7 +66,9 @@ export class FidelityNode implements FleetNode {
   private started = false;
   noiseAbsent = false;
 
-  constructor(private readonly o: FidelityNodeOptions) {
+  private readonly o: FidelityNodeOptions;
+  constructor(o: FidelityNodeOptions) {
+    this.o = o;
     const model = BOARD_MODELS[FIDELITY_BOARD]!;
     this.session = { nwkSKey: simAes(o.nwkSKey), appSKey: simAes(o.appSKey) };
     this.flash = new FlashModel(model.storageBytes);

@@ -185,10 +185,14 @@ export class Fleet {
   /** FCnt of each node's frame on the air (a node has at most one). */
   private lastFcnt: number[] = [];
 
+  readonly scenario: Scenario;
+  private readonly opts: FleetOptions;
   constructor(
-    readonly scenario: Scenario,
-    private readonly opts: FleetOptions = {},
+    scenario: Scenario,
+    opts: FleetOptions = {},
   ) {
+    this.scenario = scenario;
+    this.opts = opts;
     const s = scenario;
     this.rng = new Prng(s.seed);
     this.sinks = opts.sinks ?? [];

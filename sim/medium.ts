@@ -186,11 +186,13 @@ export class Medium {
   private rng: Prng;
   observer: MediumObserver = {};
 
+  readonly clock: VirtualClock;
   constructor(
-    readonly clock: VirtualClock,
+    clock: VirtualClock,
     opts: Partial<MediumOptions>,
     rng: Prng,
   ) {
+    this.clock = clock;
     this.opts = { pathLoss: BOR_2016, capture: true, shadowing: true, ...opts };
     this.rng = rng.fork('shadowing');
   }

@@ -3,10 +3,15 @@ export class Progress {
   private last = 0;
   private shown = false;
   private readonly t0 = Date.now();
+  private readonly out: NodeJS.WriteStream;
+  private readonly label: string;
   constructor(
-    private readonly out: NodeJS.WriteStream,
-    private readonly label: string,
-  ) {}
+    out: NodeJS.WriteStream,
+    label: string,
+  ) {
+    this.out = out;
+    this.label = label;
+  }
 
   update(frac: number): void {
     if (!this.out.isTTY) return;

@@ -100,8 +100,10 @@ export const DEFAULT_SCENARIO: Scenario = {
 };
 
 export class ScenarioError extends Error {
-  constructor(readonly key: string, msg: string) {
+  readonly key: string;
+  constructor(key: string, msg: string) {
     super(`scenario: ${key}: ${msg}`);
+    this.key = key;
     this.name = 'ScenarioError';
   }
 }

@@ -74,15 +74,29 @@ export class SimpleNode {
   private timer = 0;
   private running = false;
 
+  readonly index: number;
+  private readonly clock: Clock;
+  private readonly radio: Radio;
+  readonly cfg: SimpleNodeConfig;
+  private readonly rng: Prng;
+  private readonly sample: (tMs: number) => Readings;
+  private readonly hooks: NodeHooks;
   constructor(
-    readonly index: number,
-    private readonly clock: Clock,
-    private readonly radio: Radio,
-    readonly cfg: SimpleNodeConfig,
-    private readonly rng: Prng,
-    private readonly sample: (tMs: number) => Readings,
-    private readonly hooks: NodeHooks,
+    index: number,
+    clock: Clock,
+    radio: Radio,
+    cfg: SimpleNodeConfig,
+    rng: Prng,
+    sample: (tMs: number) => Readings,
+    hooks: NodeHooks,
   ) {
+    this.index = index;
+    this.clock = clock;
+    this.radio = radio;
+    this.cfg = cfg;
+    this.rng = rng;
+    this.sample = sample;
+    this.hooks = hooks;
     this.fcnt = cfg.fcntStart;
     this.dc = cfg.dutyCycle ? createDutyCycle() : null;
   }

@@ -44,7 +44,11 @@ export class Stats {
     else if (collided) H.collided[h]!++;
   }
 
-  constructor(readonly nodes: number, readonly gateways: number) {
+  readonly nodes: number;
+  readonly gateways: number;
+  constructor(nodes: number, gateways: number) {
+    this.nodes = nodes;
+    this.gateways = gateways;
     this.sent = new Uint32Array(nodes);
     this.delivered = new Uint32Array(nodes);
     this.collided = new Uint32Array(nodes);

@@ -69,7 +69,10 @@ export class JsonlTrace implements TraceSink {
 
 /** Calls back with each line (tests hash these). */
 export class LineTrace implements TraceSink {
-  constructor(private readonly cb: (line: string) => void) {}
+  private readonly cb: (line: string) => void;
+  constructor(cb: (line: string) => void) {
+    this.cb = cb;
+  }
   event(e: TraceEvent): void {
     this.cb(traceLine(e));
   }
@@ -110,7 +113,9 @@ export function loratapHeader(freqHz: number, bwHz: number, sf: number, rssiDbm:
  */
 export class PcapTrace implements TraceSink {
   private out: FileOut;
-  constructor(path: string, private readonly startEpochMs: number) {
+  private readonly startEpochMs: number;
+  constructor(path: string, startEpochMs: number) {
+    this.startEpochMs = startEpochMs;
     this.out = new FileOut(path);
     const g = new DataView(new ArrayBuffer(24));
     g.setUint32(0, 0xa1b2c3d4, true);

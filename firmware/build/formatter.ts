@@ -2,12 +2,12 @@
 // The Things Stack ("JavaScript payload formatters ... executed using an ECMAScript 5.1 runtime",
 // max 40 960 bytes, no modules) and ChirpStack v4 codecs. Two steps:
 //   1. esbuild bundles the TypeScript into an IIFE assigned to one global (tree-shaken, readable);
-//   2. TypeScript 5.9's transpiler lowers ES2015 syntax (let/const, arrows) to ES5 — esbuild
+//   2. TypeScript's transpiler lowers ES2015 syntax (let/const, arrows) to ES5 — esbuild
 //      refuses to lower const/let to ES5 itself.
 // A top-level `function decodeUplink(input)` is appended, because both platforms evaluate the file
 // and then call that global. Output is deterministic: test/payload/formatter.test.ts rebuilds it
 // and compares with the checked-in file.
-// Usage: npx tsx firmware/build/formatter.ts [--check] [--out file]
+// Usage: node firmware/build/formatter.ts [--check] [--out file]   (npm run build:formatter)
 import * as esbuild from 'esbuild';
 import ts from 'typescript';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ export const FORMATTER_ENTRY = join(ROOT, 'shared/payload/formatter.ts');
 export const FORMATTER_OUT = join(ROOT, 'docs/kerb-formatter.js');
 
 const HEADER = `// kerb payload formatter for The Things Stack / ChirpStack v4 (generated, do not edit).
-// Source: shared/payload/formatter.ts; rebuild: npx tsx firmware/build/formatter.ts
+// Source: shared/payload/formatter.ts; rebuild: npm run build:formatter
 // Decodes kerb readings (FPort 1), status (FPort 2), alerts (FPort 3) and Cayenne LPP on other
 // ports. Layouts: docs/protocol.md section 2. Paste the whole file as a custom JavaScript uplink
 // formatter.
@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     let cur = '';
     try { cur = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
     if (cur !== code) {
-      console.error(`${out} is stale: run npx tsx firmware/build/formatter.ts`);
+      console.error(`${out} is stale: run npm run build:formatter`);
       return 1;
     }
     console.log(`${out} up to date (${bytes} bytes)`);

@@ -65,7 +65,9 @@ export class Sx127xTwin implements SpiBus {
   /** Packets whose preamble is still on the air: a receiver entering RX in time can lock on. */
   private inAir: { pkt: AirPacket; startMs: number; lockByMs: number }[] = [];
 
-  constructor(private readonly clock: Clock) {
+  private readonly clock: Clock;
+  constructor(clock: Clock) {
+    this.clock = clock;
     this.reset();
   }
 

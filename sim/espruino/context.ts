@@ -225,7 +225,10 @@ export class EspruinoContext {
 
     // ---- pins ----
     class Pin {
-      constructor(readonly name: string) {}
+      readonly name: string;
+      constructor(name: string) {
+        this.name = name;
+      }
       read(): boolean { return self.pinLevel[this.name] ?? false; }
       write(v: unknown): void { self.setPinFromFirmware(this.name, !!v); }
       set(): void { this.write(true); }
@@ -536,7 +539,10 @@ export class EspruinoBoard {
   readonly history: { atMs: number; reason: string }[] = [];
   private program = '';
 
-  constructor(readonly o: BoardHarnessOptions) {}
+  readonly o: BoardHarnessOptions;
+  constructor(o: BoardHarnessOptions) {
+    this.o = o;
+  }
 
   /** Power on running `code` (written to .bootcde first, as SAVE_ON_SEND does). */
   flashAndBoot(code: string): EspruinoContext {

@@ -43,7 +43,10 @@ export class FlashModel {
   /** In-place writes that tried to set a 0 bit back to 1 (real flash cannot). */
   bitViolations = 0;
 
-  constructor(readonly capacity: number) {}
+  readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
 
   private cost(size: number): number {
     return HEADER_BYTES + ((size + 3) & ~3);

@@ -122,7 +122,7 @@ describe('kerb decode', () => {
     expect(fresh.stderr).toContain('it verifies with FCnt32 70000');
   });
 
-  // Seven processes started together: the cases are independent and tsx start-up dominates.
+  // Seven processes started together: the cases are independent and process start-up dominates.
   it('rejects bad frames with the reason on stderr and exit status 1', async () => {
     const cases: [string, string[], string][] = [
       ['a short frame', [readme.hex.slice(0, 18)], 'frame too short: 9 bytes, a data frame needs at least 12'],

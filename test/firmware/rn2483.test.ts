@@ -15,7 +15,11 @@ class VirtualRn2483 {
   dead = false;
   private rxPending: ((hex: string | null) => void) | null = null;
   private buf = '';
-  constructor(private clock: VirtualClock, private uart: VirtualUart) {
+  private clock: VirtualClock;
+  private uart: VirtualUart;
+  constructor(clock: VirtualClock, uart: VirtualUart) {
+    this.clock = clock;
+    this.uart = uart;
     uart.onDeviceData((d) => {
       for (const c of d) {
         if (c === 10) { this.command(this.buf.replace(/\r$/, '')); this.buf = ''; } else this.buf += String.fromCharCode(c);

@@ -43,7 +43,14 @@ export class GatewayProcess {
   httpPort: number | undefined;
   private exitP: Promise<number | null> = Promise.resolve(null);
 
-  constructor(readonly args: string[], readonly env: Record<string, string> = {}, readonly nodeArgs: string[] = []) {}
+  readonly args: string[];
+  readonly env: Record<string, string>;
+  readonly nodeArgs: string[];
+  constructor(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+    this.args = args;
+    this.env = env;
+    this.nodeArgs = nodeArgs;
+  }
 
   start(): void {
     const p = spawn(process.execPath, [...this.nodeArgs, KERB, 'gateway', ...this.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,7 +107,14 @@ export class Consumer {
   readonly unique = new Set<string>();
   duplicates = 0;
 
-  constructor(readonly url: string, readonly topics: string[], readonly opts: IClientOptions = {}) {}
+  readonly url: string;
+  readonly topics: string[];
+  readonly opts: IClientOptions;
+  constructor(url: string, topics: string[], opts: IClientOptions = {}) {
+    this.url = url;
+    this.topics = topics;
+    this.opts = opts;
+  }
 
   async connect(): Promise<void> {
     const c = mqtt.connect(this.url, { reconnectPeriod: 200, ...this.opts });

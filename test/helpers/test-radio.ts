@@ -34,7 +34,9 @@ export class TestRadio {
   /** Per-request answer (overrides txStatus): TxResult status, or undefined for no answer. */
   answer: ((tx: TxRequest) => number | undefined) | undefined;
 
-  constructor(private readonly o: TestRadioOptions) {
+  private readonly o: TestRadioOptions;
+  constructor(o: TestRadioOptions) {
+    this.o = o;
     this.txStatus = 'txStatus' in o ? o.txStatus : LINK_TX_OK;
   }
 

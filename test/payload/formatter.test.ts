@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 describe('built formatter file', () => {
-  it('docs/kerb-formatter.js equals a fresh build (run npx tsx firmware/build/formatter.ts)', () => {
+  it('docs/kerb-formatter.js equals a fresh build (run npm run build:formatter)', () => {
     expect(readFileSync(FORMATTER_OUT, 'utf8')).toBe(fresh);
   });
   it('is ES5.1 syntax, within the TTS size limit, with a top-level function decodeUplink', () => {
