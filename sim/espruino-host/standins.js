@@ -281,8 +281,7 @@ var KH = { pk: 0, ps: 0, buf: '', t0: 0 };
   // and returns to sleep. The ADC counts come from the host (KH.thp), computed from an environment
   // by inverting the datasheet's compensation; each measurement adds the part's LSB noise.
   var bme = { r: new Uint8Array(256), ptr: 0, adc: C.adc, absent: 0, n: 0, lcg: 12345, pub: 0 };
-  bme.r.set(C.cal.slice(0, 26), 0x88);
-  bme.r.set(C.cal.slice(26, 33), 0xe1);
+  for (var ci = 0; ci < 33; ci++) bme.r[ci < 26 ? 0x88 + ci : 0xe1 + ci - 26] = C.cal[ci];
   bme.r[0xd0] = 0x60;
   bme.r.set([0x80, 0, 0, 0x80, 0, 0, 0x80, 0], 0xf7);
   function noise() {
@@ -468,6 +467,8 @@ var KH = { pk: 0, ps: 0, buf: '', t0: 0 };
   KH.iv = setInterval(pk, 50);
   KH.t0 = now();
 })();
+// The configuration is copied where it is needed: free it so it does not count as the firmware's.
+delete KH_CFG;
 KH.base = process.memory().usage;
 KH.pk = KH.base;
 KH.out('K boot ' + KH.t0 + ' ' + KH.base + ' ' + process.memory().total);
