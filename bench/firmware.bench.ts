@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { buildOne } from '../firmware/build/build.ts';
 import { BUDGETS } from '../firmware/build/budgets.ts';
 import { BOARD_MODELS } from '../sim/espruino/context.ts';
+import { findInterpreter, BOARD_VARS } from '../sim/espruino-host/interpreter.ts';
+import { measureImage } from '../sim/espruino-host/measure.ts';
 
 export async function bench(_argv: string[]): Promise<void> {
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,4 +30,20 @@ export async function bench(_argv: string[]): Promise<void> {
   for (const [f, b] of Object.entries(puckNode).sort((a, b) => b[1] - a[1]).slice(0, 15)) {
     console.log(`  ${f.padEnd(40)} ${String(b).padStart(6)}  ${((100 * b) / puckNodeRawTotal).toFixed(1).padStart(5)}%`);
   }
+
+  // Heap on the real interpreter (host build with the board's JsVar count; KERB_ESPRUINO_DIR).
+  const runS = Number(process.env.KERB_BENCH_RUN_S ?? 20);
+  console.log(`\nheap on the real Espruino interpreter (JsVars of 13 bytes; ${runS} s run each, node: 5 s interval at SF7):`);
+  const why = findInterpreter(BOARD_VARS.puck!);
+  if (typeof why === 'string') {
+    console.log(`  skipped: ${why}`);
+    return;
+  }
+  console.log('image          bytes  vars  stand-ins  after boot  peak   uplinks');
+  const jobs = Object.keys(BOARD_VARS).flatMap((b) => ['node', 'bridge'].map((e) => measureImage(root, b, e, runS)));
+  for (const m of await Promise.all(jobs)) {
+    const v = (x: number | null): string => (x === null ? '?' : String(x));
+    console.log(`${`${m.board}-${m.entry}`.padEnd(13)} ${String(m.bundleBytes).padStart(6)} ${String(m.total).padStart(5)} ${String(m.base).padStart(10)} ${v(m.afterBoot).padStart(11)} ${v(m.peak).padStart(5)} ${String(m.uplinks).padStart(9)}${m.outOfMemory ? '  OUT OF MEMORY (image + stand-ins)' : ''}`);
+  }
+  console.log('after boot / peak: usage minus the stand-ins\' own (measured after .boot0, before .bootcde).');
 }
