@@ -80,7 +80,12 @@ export class EspruinoDevice {
   private ownDir: boolean;
   private airId = 0;
 
-  constructor(readonly interp: Interpreter, dir?: string, private readonly log: (l: string) => void = () => {}) {
+  readonly interp: Interpreter;
+  private readonly log: (l: string) => void;
+
+  constructor(interp: Interpreter, dir?: string, log: (l: string) => void = () => {}) {
+    this.interp = interp;
+    this.log = log;
     this.ownDir = !dir;
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'kerb-espruino-'));
   }
