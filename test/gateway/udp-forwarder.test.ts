@@ -14,6 +14,19 @@ import { loraUplink, lp, newDevice, writeRegistry } from '../helpers/ingest.ts';
 import { waitUntil } from '../helpers/gateway.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { ForwarderEmulator } from '../helpers/semtech-forwarder.ts';
+import { encodeLinkMessage, LINK_RX } from '../../shared/link/link.ts';
+import type { LinkTransport } from '../../gateway/types.ts';
+
+/** An in-process kerb-link radio (as the simulator attaches one), beside the UDP forwarder. */
+class MemRadio implements LinkTransport {
+  readonly name = 'mem-radio';
+  private data: ((c: Uint8Array) => void)[] = [];
+  write(): void {}
+  onData(cb: (chunk: Uint8Array) => void): void { this.data.push(cb); }
+  onClose(): void {}
+  close(): void {}
+  feed(b: Uint8Array): void { for (const d of this.data) d(b); }
+}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -119,6 +132,49 @@ describe('Semtech UDP packet forwarder radio', () => {
       expect(gw.ingest.radioStates()).toEqual([]);
     } finally {
       await fwd.close();
+      await gw.stop();
+    }
+  });
+  it('publishes a frame heard by a link radio and the forwarder once, and falls back to RX2 on TX_ACK TOO_LATE', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-udp-dedup-'));
+    dirs.push(stateDir);
+    const dev = newDevice('both-1');
+    writeRegistry(path.join(stateDir, 'devices.json'), [dev]);
+    const gw = await startGateway(
+      { gateway: { id: 'gw-both', stateDir }, http: { enabled: false }, homeassistant: { enabled: false }, broker: { port: 0 }, radios: [{ type: 'udp', port: 0 }] },
+      { log: createLogger({ level: 'error', sink: { write: () => true } }) },
+    );
+    const app = await mqtt.connectAsync(gw.mqttUrl);
+    const fwd = new ForwarderEmulator('aa555a0000000103', gw.udpPorts[0]!);
+    await fwd.bind();
+    try {
+      const ups: Buffer[] = [];
+      app.on('message', (_t, p) => ups.push(p));
+      await app.subscribeAsync('kerb/device/both-1/up', { qos: 1 });
+      await waitUntil(() => gw.mqttConnected(), 10_000, 'gateway connected');
+      const mem = new MemRadio();
+      gw.ingest.attachTransport(mem);
+      const pt = fwd.pull();
+      await waitUntil(() => fwd.pullAcks.includes(pt), 5000, 'PULL_ACK');
+      fwd.txAckError = 'TOO_LATE';
+      // Confirmed, so the gateway answers with an ACK downlink through the radio that heard it best.
+      const phy = loraUplink(dev, 3, encodeReadings({ tempDeciC: 180 }), { confirmed: true });
+      mem.feed(encodeLinkMessage({ type: LINK_RX, payload: phy, rssiDbm: -110, snrDb: -5, freqHz: 868100000, sf: 7, bwHz: 125000, cr: 1, tsUs: 42 }));
+      fwd.push({ rxpk: [ForwarderEmulator.rxpk(phy, { tmst: 1000, freq: 868.1, datr: 'SF7BW125', rssi: -70 })] });
+      await waitUntil(() => ups.length === 1, 10_000, 'uplink');
+      expect(await gw.metrics.value('frames_duplicate_total')).toBe(1);
+      // RX1 refused by the forwarder → the same frame for RX2, one second later.
+      const [rx1, rx2] = await waitUntil(() => (fwd.txpks.length >= 2 ? fwd.txpks : undefined), 5000, 'RX1 and RX2 txpk');
+      expect(rx1!.txpk).toMatchObject({ tmst: 1000 + 1_000_000, freq: 868.1, datr: 'SF7BW125' });
+      expect(rx2!.txpk).toMatchObject({ tmst: 1000 + 2_000_000, freq: 869.525, datr: 'SF12BW125' });
+      expect(rx2!.txpk.data).toBe(rx1!.txpk.data);
+      const ack = lp.fromWire(Buffer.from(rx2!.txpk.data as string, 'base64'));
+      expect(ack.getFCtrlACK()).toBe(true);
+      expect(lp.verifyMIC(ack, Buffer.from(dev.nwkSKey, 'hex'))).toBe(true);
+      expect(ups.length).toBe(1);
+    } finally {
+      await fwd.close();
+      await app.endAsync();
       await gw.stop();
     }
   });
