@@ -6,6 +6,9 @@ import { KerbError } from './types.ts';
 import { readConfigFile, type ConfigInput } from '../host/config-file.ts';
 import { resolvePaths } from '../host/paths.ts';
 import { validBaseTopic } from './topics.ts';
+import { parseUdpRadio, type UdpRadioConfig } from './udp-config.ts';
+
+export type { UdpRadioConfig };
 
 export interface RadioConfig {
   path: string;
@@ -15,6 +18,8 @@ export interface RadioConfig {
 export interface GatewayConfig {
   gateway: { id: string; stateDir: string; registry: string };
   radios: RadioConfig[];
+  /** `radios` entries with `type: udp` (Semtech UDP packet forwarders), gateway/udp-config.ts. */
+  udpRadios: UdpRadioConfig[];
   mqtt: {
     url: string; // '' = none configured: use the embedded broker
     protocolVersion: 4 | 5;
@@ -170,7 +175,7 @@ function flatten(obj: unknown, prefix: string, out: Map<string, unknown>, errors
   }
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (key === 'radios') {
+    if (key === 'radios' || key === 'udpRadios') {
       out.set(key, v);
       continue;
     }
@@ -185,7 +190,7 @@ function flatten(obj: unknown, prefix: string, out: Map<string, unknown>, errors
   }
 }
 
-function parseRadios(v: unknown, where: string, errors: string[]): RadioConfig[] {
+function parseRadios(v: unknown, where: string, errors: string[], udp: UdpRadioConfig[] = []): RadioConfig[] {
   if (typeof v === 'string') v = v.split(',').map((s) => s.trim()).filter(Boolean);
   if (!Array.isArray(v)) {
     errors.push(`${where}: must be a list of radios, got ${show(v)}`);
@@ -208,6 +213,11 @@ function parseRadios(v: unknown, where: string, errors: string[]): RadioConfig[]
       return;
     }
     const o = r as Record<string, unknown>;
+    if (o.type === 'udp') {
+      const u = parseUdpRadio(o, key, errors);
+      if (u) udp.push(u);
+      return;
+    }
     for (const k of Object.keys(o)) if (k !== 'path' && k !== 'baudRate') errors.push(`${key}.${k}: unknown key`);
     if (typeof o.path !== 'string' || !o.path) errors.push(`${key}.path: must be a device path like /dev/ttyUSB0, got ${show(o.path)}`);
     const baud = o.baudRate === undefined ? 115200 : typeof o.baudRate === 'string' ? Number(o.baudRate) : o.baudRate;
@@ -268,7 +278,10 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
     if (r.ok) flat[key] = r.value;
     else errors.push(`${origin.get(key)}: ${r.error}`);
   }
-  const radios = values.has('radios') ? parseRadios(values.get('radios'), origin.get('radios') ?? 'radios', errors) : [];
+  const udpRadios: UdpRadioConfig[] = [];
+  const radios = values.has('radios') ? parseRadios(values.get('radios'), origin.get('radios') ?? 'radios', errors, udpRadios) : [];
+  // A resolved config passed back in (startGateway(config)) carries its udp radios here.
+  if (values.has('udpRadios')) parseRadios(values.get('udpRadios'), 'udpRadios', errors, udpRadios);
   if (typeof flat['mqtt.reconnectMaxMs'] === 'number' && typeof flat['mqtt.reconnectMinMs'] === 'number' && flat['mqtt.reconnectMaxMs'] < flat['mqtt.reconnectMinMs'])
     errors.push(`mqtt.reconnectMaxMs: must be ≥ mqtt.reconnectMinMs (${flat['mqtt.reconnectMinMs']}), got ${flat['mqtt.reconnectMaxMs']}`);
   if ((flat['mqtt.cert'] === '') !== (flat['mqtt.key'] === ''))
@@ -283,7 +296,7 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
     const [sec, k] = key.split('.') as [string, string];
     (cfg[sec] ??= {})[k] = v;
   }
-  const out = { ...cfg, radios } as unknown as GatewayConfig;
+  const out = { ...cfg, radios, udpRadios } as unknown as GatewayConfig;
   if (!out.gateway.id) out.gateway.id = defaultGatewayId();
   if (!out.mqtt.clientId) out.mqtt.clientId = `kerb-${out.gateway.id}`;
   const fileGateway = (src.file?.gateway ?? {}) as Record<string, unknown>;

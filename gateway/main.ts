@@ -25,6 +25,7 @@ import { DownlinkCommandsFeature } from './features/downlink-commands.ts';
 import { HealthFeature } from './features/health.ts';
 import { RequestsFeature } from './features/requests.ts';
 import { IngestFeature } from './features/ingest.ts';
+import { UdpRadiosFeature } from './features/udp-radios.ts';
 
 export type { IngestOptions, IngestLike };
 
@@ -41,6 +42,8 @@ export interface GatewayHandle {
   ingest: IngestLike;
   mqttUrl: string;
   httpPort: number | undefined;
+  /** Bound port of each `type: udp` radio, in config order (0 in the config picks a free one). */
+  udpPorts: number[];
   topics: Topics;
   outbox: Outbox;
   metrics: PromMetrics;
@@ -138,10 +141,11 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       new HomeAssistantFeature(ctx),
       new DownlinkCommandsFeature(ctx, deps.namedCommands ?? encodeNamedCommand),
     ];
-    features.push(new RequestsFeature(ctx, [...features, ingestFeature]), ingestFeature);
+    const udpRadios = new UdpRadiosFeature(ctx);
+    features.push(new RequestsFeature(ctx, [...features, ingestFeature]), ingestFeature, udpRadios);
     await composition.start(features);
     composition.live();
-    log.info('gateway started', { gateway: config.gateway.id, mqtt: redactUrl(mqttUrl), radios: config.radios.map((r) => r.path), stateDir: config.gateway.stateDir, outboxDepth: publisher.outbox.depth });
+    log.info('gateway started', { gateway: config.gateway.id, mqtt: redactUrl(mqttUrl), radios: [...config.radios.map((r) => r.path), ...config.udpRadios.map((u) => `udp://${u.host}:${u.port}`)], stateDir: config.gateway.stateDir, outboxDepth: publisher.outbox.depth });
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> =>
@@ -153,6 +157,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     return {
       config, ingest, mqttUrl, topics, metrics, log, stop,
       httpPort: health.httpPort,
+      udpPorts: udpRadios.radios.map((r) => r.port),
       outbox: publisher.outbox,
       mqttConnected: () => mqtt.connected,
       health: () => health.health(),

@@ -59,7 +59,7 @@ export class HealthFeature implements Feature {
   async health(): Promise<HealthReport> {
     const { config, mqtt } = this.ctx;
     const radios = this.radios();
-    const radiosOk = config.radios.length === 0 || radios.some((r) => r.up);
+    const radiosOk = config.radios.length + (config.udpRadios?.length ?? 0) === 0 || radios.some((r) => r.up);
     return {
       status: mqtt.connected && radiosOk ? 'ok' : 'degraded',
       gateway: config.gateway.id,
