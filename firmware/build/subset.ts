@@ -85,6 +85,14 @@ function regexProblems(pattern: string, flags: string): string[] {
   return out;
 }
 
+/**
+ * Names standard JavaScript allows as bindings (in sloppy scripts) but Espruino 2v29's lexer
+ * treats as keywords, so `var of = 1` is a syntax error there ("Got of expected EOF"). Found by
+ * declaring each candidate on the interpreter itself; `get`, `set`, `async`, `await`, `yield`,
+ * `undefined`, `NaN`, `Infinity`, `arguments`, `eval` were accepted.
+ */
+export const ESPRUINO_RESERVED = ['of', 'let', 'static'];
+
 export function checkSubset(code: string): Violation[] {
   const out: Violation[] = [];
   let ast: N;
@@ -203,7 +211,7 @@ export function checkSubset(code: string): Violation[] {
       }
       case 'Identifier': {
         const name = n.name as string;
-        if (name === 'of' && isBinding(n, parent)) report(n, "identifier 'of'", "a variable named 'of' is rejected by Espruino's parser (minifier artefact)");
+        if (ESPRUINO_RESERVED.includes(name) && isBinding(n, parent)) report(n, `identifier '${name}'`, `a variable or parameter named '${name}' is rejected by Espruino's parser (a minifier could pick it)`);
         if (MISSING_GLOBALS.includes(name) && !declared.has(name) && isReference(n, parent)) report(n, name, `${name} does not exist on Espruino`);
         break;
       }

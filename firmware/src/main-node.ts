@@ -32,6 +32,12 @@ const WATCHDOG_S = 60;
 /** Microphone calibration: ADC envelope fraction at 94 dB SPL (docs/firmware.md). */
 const SOUND_CAL_FRAC_94 = 0.25;
 
+/** Module level, not a closure in main(): a closure would keep main()'s whole scope (the parsed
+ * kerb.cfg, the board profile) alive for as long as the node runs. */
+function logLine(m: string): void {
+  print('kerb: ' + m);
+}
+
 function main(): SensorNode | null {
   const b = boardProfile();
   const config = readNodeConfig();
@@ -76,7 +82,7 @@ function main(): SensorNode | null {
   const node = createNode({
     clock: clock, radio: radio, store: createStorageStore(), power: power, sensors: sensors,
     aesFactory: aes,
-    log: function (m: string) { print('kerb: ' + m); },
+    log: logLine,
   }, config);
   // §7.2.2: 5 ms after reset before the first SPI access.
   clock.setTimeout(function () {

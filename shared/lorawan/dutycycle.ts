@@ -15,16 +15,20 @@ export const EU868_UPLINK_FREQS = [868100000, 868300000, 868500000];
 /** EU868 RX2 default frequency (RP002 EU863-870 RX2 defaults: 869.525 MHz, DR0). */
 export const EU868_RX2_FREQ = 869525000;
 
-/** Sub-band index: lower edge (Hz), upper edge (Hz), duty cycle as 1/denominator. */
-export const EU868_SUBBANDS = [
-  // [loHz, hiHz, dcDenominator, loInclusive]
-  [863000000, 864999999, 1000, 1], // upper edge exclusive: 865.0 MHz belongs to the 1 % band
-  [865000000, 868000000, 100, 1],
-  [868000000, 868600000, 100, 0],
-  [868700000, 869200000, 1000, 1],
-  [869400000, 869650000, 10, 1],
-  [869700000, 870000000, 100, 1],
-];
+/**
+ * Sub-bands, four numbers each: lower edge (Hz), upper edge (Hz), duty cycle as 1/denominator,
+ * lower edge inclusive (1) or not (0). One flat typed array rather than nested arrays: on Espruino
+ * it is about 10 JsVars instead of 51 (docs/firmware.md "Heap on the real interpreter").
+ */
+export const EU868_SUBBANDS = new Int32Array([
+  863000000, 864999999, 1000, 1, // upper edge exclusive: 865.0 MHz belongs to the 1 % band
+  865000000, 868000000, 100, 1,
+  868000000, 868600000, 100, 0,
+  868700000, 869200000, 1000, 1,
+  869400000, 869650000, 10, 1,
+  869700000, 870000000, 100, 1,
+]);
+const SUBBAND_COUNT = 6;
 export const SUBBAND_NONE = -1;
 
 export interface DutyCycle {
@@ -40,17 +44,18 @@ export interface DutyCycle {
 }
 
 export function eu868SubBand(freqHz: number): number {
-  for (let i = 0; i < EU868_SUBBANDS.length; i++) {
-    const b = EU868_SUBBANDS[i];
-    const aboveLo = b[3] ? freqHz >= b[0] : freqHz > b[0];
-    if (aboveLo && freqHz <= b[1]) return i;
+  const b = EU868_SUBBANDS;
+  for (let i = 0; i < SUBBAND_COUNT; i++) {
+    const lo = b[i * 4];
+    const aboveLo = b[i * 4 + 3] ? freqHz >= lo : freqHz > lo;
+    if (aboveLo && freqHz <= b[i * 4 + 1]) return i;
   }
   return SUBBAND_NONE;
 }
 
 export function createDutyCycle(): DutyCycle {
   // readyAt[i]: earliest start time allowed in sub-band i.
-  const readyAt = [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity];
+  const readyAt = new Float64Array([-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
   return {
     subBand: eu868SubBand,
     nextFreeMs: function (freqHz: number, nowMs: number): number {
@@ -62,12 +67,12 @@ export function createDutyCycle(): DutyCycle {
       const b = eu868SubBand(freqHz);
       if (b < 0) return SUBBAND_NONE;
       // start + T + T·(1/dc − 1) = start + T/dc
-      const next = nowMs + toaMs * EU868_SUBBANDS[b][2];
+      const next = nowMs + toaMs * EU868_SUBBANDS[b * 4 + 2];
       if (next > readyAt[b]) readyAt[b] = next;
       return b;
     },
     dutyCycle: function (band: number): number {
-      return band >= 0 && band < EU868_SUBBANDS.length ? 1 / EU868_SUBBANDS[band][2] : 0;
+      return band >= 0 && band < SUBBAND_COUNT ? 1 / EU868_SUBBANDS[band * 4 + 2] : 0;
     },
   };
 }

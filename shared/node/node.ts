@@ -192,6 +192,13 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     warm[i] = sensors[i].warmupMs;
     poweredAt[i] = -1;
   }
+  const resetCause = num(config.resetCause, RESET_UNKNOWN);
+  const firstReportMs = config.firstReportMs;
+  // Every closure below keeps this whole scope alive on Espruino, parameters included: let go of
+  // the provisioning object (key arrays, JSON fields) and the deps object once they are read
+  // (docs/firmware.md "Heap on the real interpreter").
+  config = null as unknown as NodeConfig;
+  deps = null as unknown as NodeDeps;
 
   function effectiveIntervalMs(): number {
     return settings[S_INTERVAL] * 1000 * (lowBattery ? lowFactor : 1);
@@ -344,7 +351,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     return encodeStatusFrame({
       fwMajor: fw[0], fwMinor: fw[1], fwPatch: fw[2],
       uptimeS: Math.floor((now - startAt) / 1000),
-      resetCause: num(config.resetCause, RESET_UNKNOWN),
+      resetCause: resetCause,
       status: flags() | faults,
       reportIntervalS: Math.round(effectiveIntervalMs() / 1000),
       pm25AlertDeciUgm3: settings[S_PM25],
@@ -624,7 +631,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
         }
       }
       updateBattery();
-      reportAt = now + num(config.firstReportMs, effectiveIntervalMs());
+      reportAt = now + num(firstReportMs, effectiveIntervalMs());
       planCycle(now);
       loop();
     },

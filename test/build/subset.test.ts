@@ -117,6 +117,13 @@ describe('Espruino-subset enforcement (esbuild target + post-bundle checker)', (
     expect(checkSubset('for (var x of [1]) print(x);')).toEqual([]);
   });
 
+  it("rejects the other names Espruino's lexer reserves as bindings: 'let', 'static'", () => {
+    expect(checkSubset('var let = 1; print(let);').map((v) => v.construct)).toContain("identifier 'let'");
+    expect(checkSubset('function f(static) { return static; } print(f(1));').map((v) => v.construct)).toContain("identifier 'static'");
+    // Only bindings: the names as property keys are fine on Espruino.
+    expect(checkSubset('var o = { of: 1, static: 2 }; print(o.of + o.static);')).toEqual([]);
+  });
+
   it('does not flag a for-let loop whose closures do not read the loop variable', () => {
     expect(checkSubset('for (let i = 0; i < 3; i++) { var k = i; setTimeout(function () { print(1); }, 0); }')).toEqual([]);
     expect(checkSubset('for (var i = 0; i < 3; i++) { setTimeout(function () { print(i); }, 0); }')).toEqual([]);
