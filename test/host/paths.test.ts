@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { resolvePaths, defaultStateDir, commandPaths, flagValue, type PathInputs } from '../../host/paths.ts';
 import { findConfigFile, DEFAULT_CONFIG_FILE } from '../../host/config-file.ts';
 
-const base = (o: Partial<PathInputs> = {}): PathInputs => ({ flags: {}, env: {}, cwd: '/work/here', home: '/home/u', ...o });
+const base = (o: Partial<PathInputs> = {}): PathInputs => ({ flags: {}, env: {}, cwd: '/srv/here', home: '/home/u', ...o });
 
 describe('resolvePaths', () => {
   it('defaults to ~/.local/state/kerb, or $XDG_STATE_HOME/kerb when that is absolute', () => {
@@ -28,16 +28,16 @@ describe('resolvePaths', () => {
   it('takes the environment over the config file, relative to the current directory', () => {
     const cfg = { file: '/etc/kerb/gateway.yaml', stateDir: '/srv/kerb', registry: 'reg.json' };
     const r = resolvePaths(base({ env: { KERB_STATE_DIR: 'st' }, config: cfg }));
-    expect(r.stateDir).toEqual({ path: '/work/here/st', from: 'KERB_STATE_DIR' });
+    expect(r.stateDir).toEqual({ path: '/srv/here/st', from: 'KERB_STATE_DIR' });
     // The file's registry is still the file's (a name inside the state directory, now the env's).
-    expect(r.registry.path).toBe('/work/here/st/reg.json');
-    expect(resolvePaths(base({ env: { KERB_REGISTRY: 'r.json' }, config: cfg })).registry).toEqual({ path: '/work/here/r.json', from: 'KERB_REGISTRY' });
+    expect(r.registry.path).toBe('/srv/here/st/reg.json');
+    expect(resolvePaths(base({ env: { KERB_REGISTRY: 'r.json' }, config: cfg })).registry).toEqual({ path: '/srv/here/r.json', from: 'KERB_REGISTRY' });
   });
 
   it('takes flags over everything; a relative --registry is relative to the current directory', () => {
     const r = resolvePaths(base({ flags: { registry: 'a/devices.json', stateDir: 's' }, env: { KERB_REGISTRY: '/env.json', KERB_STATE_DIR: '/env' }, config: { stateDir: '/cfg', registry: 'x.json' } }));
-    expect(r.registry).toEqual({ path: '/work/here/a/devices.json', from: 'flag --registry' });
-    expect(r.stateDir).toEqual({ path: '/work/here/s', from: 'flag --state-dir' });
+    expect(r.registry).toEqual({ path: '/srv/here/a/devices.json', from: 'flag --registry' });
+    expect(r.stateDir).toEqual({ path: '/srv/here/s', from: 'flag --state-dir' });
   });
 
   it('reads KERB_GATEWAY_STATE_DIR and KERB_GATEWAY_REGISTRY as deprecated aliases, with a warning, below the new names', () => {

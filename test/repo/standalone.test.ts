@@ -27,7 +27,7 @@ const RULES: { name: string; re: RegExp }[] = [
 ];
 
 /**
- * `../shared/…` is legitimate when it names the repo's own `shared/` folder from inside the repo
+ * A relative path up into a folder named `shared` is legitimate when it names the repo's own `shared/` folder from inside the repo
  * (an import). It is a citation of something the reader lacks when it resolves outside the
  * repository or to a file that does not exist. Returns `file:line: …` entries.
  */
@@ -89,7 +89,7 @@ describe('the repository stands alone', () => {
       ['test/x.test.ts', "// anchors from " + 'field' + '.md: SF7'],
       ['test/vectors/v.json', '{ "src": "/' + 'work/shared/notes" }'],
       ['sim/env.ts', '// Virtual street (iss' + 'ue 5 "signals")'],
-      ['README.md', 'as Iss' + 'ue #12 asks'],
+      ['README.md', 'as Iss' + 'ue #' + '12 asks'],
       ['docs/node.md', 'fixed in (' + '#7)'],
       ['eslint.config.js', '// subset from ..' + '/shared/notes.txt'],
       ['bench/x.bench.ts', "import { a } from '.." + "/shared/lorawan/nope.ts';"],
