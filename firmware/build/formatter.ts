@@ -5,7 +5,7 @@
 //   2. TypeScript's transpiler lowers ES2015 syntax (let/const, arrows) to ES5 — esbuild
 //      refuses to lower const/let to ES5 itself.
 // A top-level `function decodeUplink(input)` is appended, because both platforms evaluate the file
-// and then call that global. Output is deterministic: test/payload/formatter.test.ts rebuilds it
+// and then call that global. Output is deterministic: test/shared/payload/formatter.test.ts rebuilds it
 // and compares with the checked-in file.
 // Usage: node firmware/build/formatter.ts [--check] [--out file]   (npm run build:formatter)
 import * as esbuild from 'esbuild';

@@ -7,7 +7,7 @@
 //
 // Plain data in device-portable syntax (the formatter bundles it into an ES5.1 script), but the node
 // firmware never imports it: its strings would cost Espruino RAM for nothing the node prints. The
-// codec keeps its own compact per-slot arrays; test/payload/readings.test.ts checks the two agree.
+// codec keeps its own compact per-slot arrays; test/shared/payload/readings.test.ts checks the two agree.
 
 import {
   KIND_PM25, KIND_PM10, KIND_TEMP, KIND_RH, KIND_PRESSURE, KIND_NOISE, KIND_BATTERY,

@@ -1,5 +1,5 @@
 // host/fastcrypto.ts must agree bit for bit with shared/lorawan/session.ts (the device code,
-// itself checked against RFC 4493 and lora-packet in test/lorawan) on arbitrary inputs, including
+// itself checked against RFC 4493 and lora-packet in test/shared/lorawan) on arbitrary inputs, including
 // after many calls on the same key (the CBC chaining value is carried between calls).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

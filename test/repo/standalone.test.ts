@@ -27,7 +27,7 @@ const RULES: { name: string; re: RegExp }[] = [
 ];
 
 /**
- * A relative path up to a folder named shared is legitimate when it names the repo's own `shared/` folder from inside the repo
+ * A relative path up into a folder named `shared` is legitimate when it names the repo's own `shared/` folder from inside the repo
  * (an import). It is a citation of something the reader lacks when it resolves outside the
  * repository or to a file that does not exist. Returns `file:line: …` entries.
  */
