@@ -11,6 +11,7 @@
 // could lose an accepted uplink.
 import * as path from 'node:path';
 import type { Downlink, DownlinkResult, LinkTransport, Logger, Metrics, RxMeta, Uplink } from './types.ts';
+import { KerbError } from './types.ts';
 import { Registry } from '../host/registry.ts';
 import type { DeviceInfo } from '../host/registry.ts';
 import { CounterStore } from './counters.ts';
@@ -345,9 +346,15 @@ export class Ingest {
     }
     const p = handed.then(() => this.counters.commitUp(dev.sessionId, dev.id, u.fcnt));
     this.pendingCommits.add(p);
-    p.catch((e) => {
+    p.catch((e: unknown) => {
+      if (e instanceof KerbError && e.code === 'outbox_unwritable') {
+        // The outbox logs the state once when it starts and once when it ends; each refusal is counted.
+        this.opts.metrics.inc('uplinks_refused_total', { reason: 'outbox_unwritable' });
+        this.rateLog.note('refused', 'debug', 'uplink refused: the outbox cannot store it; frame counter not committed', { device: dev.id, fcnt: u.fcnt });
+        return;
+      }
       this.opts.metrics.inc('uplink_delivery_failures_total');
-      this.opts.log.error('uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
+      this.rateLog.note('delivery', 'error', 'uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
     }).finally(() => this.pendingCommits.delete(p));
     return p;
   }
