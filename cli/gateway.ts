@@ -25,6 +25,7 @@ options:
   --json-mirror         also publish SenML-JSON on <base>/device/<id>/up/json
   --log-level LEVEL     debug, info, warn or error
   --set KEY=VALUE       any config key, e.g. --set outbox.maxBytes=1048576 (repeatable)
+  --accept-counter-loss start although the frame-counter files fail their check (see the log first)
   --check-config        validate the configuration, print it (secrets hidden) and exit
   -h, --help            this text
 
@@ -51,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         set: { type: 'string', multiple: true },
         'check-config': { type: 'boolean' },
+        'accept-counter-loss': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -76,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const [flag, key] of map) if (typeof v[flag] === 'string') flags[key] = v[flag] as string;
   if (v['no-http']) flags['http.enabled'] = 'false';
   if (v['json-mirror']) flags['mqtt.jsonMirror'] = 'true';
+  if (v['accept-counter-loss']) flags['gateway.acceptCounterLoss'] = 'true';
   if (v.radio?.length) flags.radios = v.radio;
   for (const s of v.set ?? []) {
     const eq = s.indexOf('=');

@@ -14,7 +14,7 @@ export interface RadioConfig {
 }
 
 export interface GatewayConfig {
-  gateway: { id: string; stateDir: string; registry: string };
+  gateway: { id: string; stateDir: string; registry: string; acceptCounterLoss: boolean };
   radios: RadioConfig[];
   mqtt: {
     url: string; // '' = none configured: use the embedded broker
@@ -63,6 +63,7 @@ export const SCHEMA: Record<string, Leaf> = {
   'gateway.id': { type: 'string', default: '', check: (s) => (ID_RE.test(s) ? undefined : 'must be 1..64 of [a-z0-9_-]') },
   'gateway.stateDir': { type: 'string', default: '/var/lib/kerb', check: nonEmpty },
   'gateway.registry': { type: 'string', default: 'devices.json', check: nonEmpty },
+  'gateway.acceptCounterLoss': { type: 'bool', default: false },
   'mqtt.url': {
     type: 'string',
     default: '',

@@ -48,6 +48,8 @@ export interface IngestOptions {
   registryPollMs?: number;
   /** Summary period of rate-limited reject logs. Default 60 s. */
   logSummaryMs?: number;
+  /** Start although the frame-counter files fail their integrity check (counters.ts). */
+  acceptCounterLoss?: boolean;
 }
 
 interface Pending {
@@ -82,7 +84,11 @@ export class Ingest {
     const { log, metrics } = opts;
     this.rateLog = new RateLog(log, opts.logSummaryMs ?? 60_000);
     this.registry = new Registry({ path: opts.registryPath, log, metrics, pollMs: opts.registryPollMs });
-    this.counters = new CounterStore({ dir: opts.stateDir, log });
+    this.counters = new CounterStore({
+      dir: opts.stateDir, log, acceptLoss: opts.acceptCounterLoss,
+      // Written only by a gateway that ran here: beside them a missing counter snapshot is a loss.
+      evidence: [path.join(opts.stateDir, 'outbox', 'ack'), path.join(opts.stateDir, 'downlinks.json'), path.join(opts.stateDir, 'downlinks.log')],
+    });
     this.downlinks = new DownlinkQueue({
       stateDir: opts.stateDir, log, metrics, counters: this.counters, aes: nodeAes,
       lookup: (id) => this.registry.get(id),

@@ -117,6 +117,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       metrics,
       rx1DelayMs: cfg.downlinks.rx1DelayMs,
       downlinkExpiryMs: cfg.downlinks.expiryS * 1000,
+      acceptCounterLoss: cfg.gateway.acceptCounterLoss,
     });
     const named = deps.namedCommands ?? encodeNamedCommand;
 
