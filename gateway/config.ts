@@ -40,7 +40,7 @@ export interface GatewayConfig {
   homeassistant: { enabled: boolean; prefix: string; statusTopic: string };
   outbox: { maxBytes: number; maxMessages: number; fsync: boolean };
   availability: { offlineAfterS: number; checkIntervalS: number };
-  downlinks: { expiryS: number; rx1DelayMs: number };
+  downlinks: { expiryS: number; rx1DelayMs: number; maxPerDevice: number; maxQueued: number };
   http: { enabled: boolean; host: string; port: number };
   stats: { intervalS: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
@@ -108,6 +108,8 @@ export const SCHEMA: Record<string, Leaf> = {
   'availability.checkIntervalS': { type: 'int', default: 30, min: 1, max: 3600 },
   'downlinks.expiryS': { type: 'int', default: 86400, min: 1, max: 30 * 86400 },
   'downlinks.rx1DelayMs': { type: 'int', default: 1000, min: 1000, max: 15000 },
+  'downlinks.maxPerDevice': { type: 'int', default: 16, min: 1, max: 1000 },
+  'downlinks.maxQueued': { type: 'int', default: 1000, min: 1, max: 100_000 },
   'http.enabled': { type: 'bool', default: true },
   'http.host': { type: 'string', default: '0.0.0.0', check: nonEmpty },
   'http.port': { type: 'int', default: 9110, min: 0, max: 65535 },

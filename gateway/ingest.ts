@@ -48,6 +48,9 @@ export interface IngestOptions {
   registryPollMs?: number;
   /** Summary period of rate-limited reject logs. Default 60 s. */
   logSummaryMs?: number;
+  /** Downlink queue bounds (downlinks.ts). */
+  downlinkMaxPerDevice?: number;
+  downlinkMaxQueued?: number;
   /** Start although the frame-counter files fail their integrity check (counters.ts). */
   acceptCounterLoss?: boolean;
 }
@@ -97,6 +100,8 @@ export class Ingest {
         for (const cb of this.resultCbs) cb(r);
       },
       rx1DelayMs: opts.rx1DelayMs,
+      maxPerDevice: opts.downlinkMaxPerDevice,
+      maxTotal: opts.downlinkMaxQueued,
     });
     this.radios = new RadioManager({
       radios: opts.radios, log, metrics,

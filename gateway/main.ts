@@ -17,7 +17,7 @@ import { RateLog } from './rate-log.ts';
 import { discoveryMessages, haState, HA_SENSORS, type HaSensor } from './discovery.ts';
 import { startHttp, type HealthReport, type HttpServer } from './http.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
-import { decodeCommandPayload, encodeNamedCommand, encodeReply, parseDownCommand, transactionId, type NamedEncoder, type WireFormat } from './commands.ts';
+import { decodeCommandPayload, encodeNamedCommand, encodeReply, parseDownCommand, transactionId, badTransactionId, type NamedEncoder, type WireFormat } from './commands.ts';
 import { PROFILES, type DeviceInfo } from '../host/registry.ts';
 import { Ingest, type IngestOptions } from './ingest.ts';
 
@@ -118,6 +118,8 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       rx1DelayMs: cfg.downlinks.rx1DelayMs,
       downlinkExpiryMs: cfg.downlinks.expiryS * 1000,
       acceptCounterLoss: cfg.gateway.acceptCounterLoss,
+      downlinkMaxPerDevice: cfg.downlinks.maxPerDevice,
+      downlinkMaxQueued: cfg.downlinks.maxQueued,
     });
     const named = deps.namedCommands ?? encodeNamedCommand;
 
@@ -148,7 +150,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     // --- per-device state ----------------------------------------------------------------------
     const lastSeen = new Map<string, number>();
     const availability = new Map<string, 'online' | 'offline'>();
-    const resultFormat = new Map<string, WireFormat>(); // transaction id → reply format (bounded)
+    const resultFormat = new Map<string, WireFormat>(); // (device, transaction id) → reply format (bounded)
     let uplinks = 0;
 
     const fire = (topic: string, payload: Uint8Array | string, retain = false, qos: 0 | 1 = 1): void => {
@@ -188,8 +190,9 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     });
 
     const publishResult = (r: DownlinkResult): void => {
-      const format = resultFormat.get(r.id) ?? 'json';
-      if (r.state !== 'queued' && r.state !== 'sent') resultFormat.delete(r.id);
+      const fkey = `${r.deviceId}\u0000${r.id}`; // transaction ids are scoped per device
+      const format = resultFormat.get(fkey) ?? 'json';
+      if (r.state !== 'queued' && r.state !== 'sent') resultFormat.delete(fkey);
       const body: Record<string, unknown> = { id: r.id, device: r.deviceId, state: r.state, at: new Date(r.at).toISOString() };
       if (r.reason !== undefined) body.reason = r.reason;
       if (r.fcntDown !== undefined) body.fcntDown = r.fcntDown;
@@ -291,6 +294,8 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
         const reply = (format: WireFormat, body: Record<string, unknown>) =>
           link.publishCb(to, encodeReply(format, body), props.correlationData ? { qos: 0, correlationData: props.correlationData } : { qos: 0 }, () => undefined);
         if ('error' in d) return reply('json', { ok: false, error: d.error });
+        const badId = badTransactionId(d.value);
+        if (badId) return reply(d.format, { id: null, ok: false, error: badId });
         const id = transactionId(d.value);
         handleRequest(d.value).then(
           (r) => reply(d.format, { id: id ?? null, ...r }),
@@ -311,7 +316,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       const p = parseDownCommand(deviceId, d.value, Date.now(), cfg.downlinks.expiryS, named);
       if ('error' in p) return fail(p.id, p.error, d.format);
       if (!ingest.registry.get(deviceId)) return fail(p.downlink.id, `unknown device ${deviceId}`, d.format);
-      resultFormat.set(p.downlink.id, d.format);
+      resultFormat.set(`${deviceId}\u0000${p.downlink.id}`, d.format);
       if (resultFormat.size > 10000) resultFormat.delete(resultFormat.keys().next().value!);
       ingest.queueDownlink(p.downlink).then(
         () => metrics.inc('downlink_commands_total', { result: 'queued' }),
