@@ -63,6 +63,22 @@ interface Pending {
   done: boolean;
 }
 
+/**
+ * Why a reception's radio metadata cannot be real, or undefined. LoRa spreading factors 5..12 and
+ * bandwidths 125/250/500 kHz (SX126x/SX127x datasheets); EU868 channels lie in 863..870 MHz
+ * (RP002-1.0.x §2.2); RSSI between -174 dBm (thermal noise floor over 125 kHz and more) and +20 dBm,
+ * SNR between -30 and +30 dB, coding rate 4/5..4/8 (1..4).
+ */
+export function rxMetaProblem(rx: { sf: number; bwHz: number; freqHz: number; rssiDbm: number; snrDb: number; cr: number }): string | undefined {
+  if (!Number.isInteger(rx.sf) || rx.sf < 5 || rx.sf > 12) return `spreading factor ${rx.sf} (want 5..12)`;
+  if (rx.bwHz !== 125000 && rx.bwHz !== 250000 && rx.bwHz !== 500000) return `bandwidth ${rx.bwHz} Hz (want 125, 250 or 500 kHz)`;
+  if (!(rx.freqHz >= 863_000_000 && rx.freqHz <= 870_000_000)) return `frequency ${rx.freqHz} Hz (want 863..870 MHz)`;
+  if (!(rx.rssiDbm >= -174 && rx.rssiDbm <= 20)) return `RSSI ${rx.rssiDbm} dBm (want -174..20)`;
+  if (!(rx.snrDb >= -30 && rx.snrDb <= 30)) return `SNR ${rx.snrDb} dB (want -30..30)`;
+  if (!Number.isInteger(rx.cr) || rx.cr < 1 || rx.cr > 4) return `coding rate ${rx.cr} (want 1..4 for 4/5..4/8)`;
+  return undefined;
+}
+
 export class Ingest {
   readonly registry: Registry;
   private readonly counters: CounterStore;
@@ -218,6 +234,13 @@ export class Ingest {
   private onRx(link: RadioLink, rx: RxPacket): void {
     this.opts.metrics.inc('frames_received_total', { radio: link.id });
     if (!this.started || this.stopping) return;
+    const bad = rxMetaProblem(rx);
+    if (bad) {
+      // Published metadata and the RX1 downlink (same SF, BW and frequency) would carry it.
+      this.opts.metrics.inc('frames_rejected_total', { reason: 'bad_meta' });
+      this.rateLog.note(`reject:bad_meta:${link.id}`, 'warn', 'frame rejected: radio metadata outside physical ranges', { radio: link.id, problem: bad });
+      return;
+    }
     // De-duplicate receptions of the same PHYPayload by several radios (identical bytes, MIC
     // included): the first one opens a window, the others join it; the best RSSI wins.
     // latin1: one character per byte, the cheapest exact string form of the bytes.
