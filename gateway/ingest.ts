@@ -1,6 +1,6 @@
 // The gateway's ingest side: radios (serial or in-process) → link messages → dedup → verify →
 // Uplink handed to the publishing side → frame counter committed; and the durable class A
-// downlink queue. gateway/main.ts composes it with the publisher (docs/architecture.md).
+// downlink queue. gateway/features/ingest.ts joins it to the publisher (docs/gateway.md "Internals: features").
 //
 // Order of durability for an uplink: verify (the FCnt is reserved in memory, so an in-flight
 // replay is rejected) → onUplink handler (resolves once the uplink is in the outbox) → FCnt
@@ -363,7 +363,7 @@ export class Ingest {
   /**
    * Hands u to the publisher at once, in reception order, then commits its FCnt once the handler
    * has resolved (the uplink is durable in the outbox). The handler fixes the uplink's place in the
-   * per-device order synchronously, before its first await (main.ts: outbox.append assigns the
+   * per-device order synchronously, before its first await (gateway/features/ingest.ts: outbox.append assigns the
    * sequence number and queues the record when called, and the outbox writes and fsyncs in that
    * order), so the next uplink of a device does not wait for this one's fsync: consecutive uplinks
    * of one device share a group commit instead of taking one fsync round each, which bounded a
