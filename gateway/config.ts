@@ -36,7 +36,7 @@ export interface GatewayConfig {
     jsonMirror: boolean;
     inflight: number;
   };
-  broker: { embedded: 'auto' | 'always' | 'never'; host: string; port: number };
+  broker: { embedded: 'auto' | 'always' | 'never'; host: string; port: number; allowAnonymous: boolean; credentialsFile: string };
   homeassistant: { enabled: boolean; prefix: string; statusTopic: string };
   outbox: { maxBytes: number; maxMessages: number; fsync: boolean };
   availability: { offlineAfterS: number; checkIntervalS: number };
@@ -98,6 +98,8 @@ export const SCHEMA: Record<string, Leaf> = {
   'broker.embedded': { type: 'enum', default: 'auto', values: ['auto', 'always', 'never'] },
   'broker.host': { type: 'string', default: '127.0.0.1', check: nonEmpty },
   'broker.port': { type: 'int', default: 1883, min: 0, max: 65535 },
+  'broker.allowAnonymous': { type: 'bool', default: true },
+  'broker.credentialsFile': { type: 'string', default: 'broker-credentials', check: nonEmpty },
   'homeassistant.enabled': { type: 'bool', default: true },
   'homeassistant.prefix': { type: 'string', default: 'homeassistant', check: (s) => (validBaseTopic(s) ? undefined : 'must be a topic without wildcards') },
   'homeassistant.statusTopic': { type: 'string', default: 'homeassistant/status', check: (s) => (validBaseTopic(s) ? undefined : 'must be a topic without wildcards') },
@@ -111,11 +113,16 @@ export const SCHEMA: Record<string, Leaf> = {
   'downlinks.maxPerDevice': { type: 'int', default: 16, min: 1, max: 1000 },
   'downlinks.maxQueued': { type: 'int', default: 1000, min: 1, max: 100_000 },
   'http.enabled': { type: 'bool', default: true },
-  'http.host': { type: 'string', default: '0.0.0.0', check: nonEmpty },
+  'http.host': { type: 'string', default: '127.0.0.1', check: nonEmpty },
   'http.port': { type: 'int', default: 9110, min: 0, max: 65535 },
   'stats.intervalS': { type: 'int', default: 60, min: 0, max: 86400 },
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
 };
+
+/** Addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function nonEmpty(s: string): string | undefined {
   return s.length ? undefined : 'must not be empty';
@@ -276,6 +283,8 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   if ((flat['mqtt.cert'] === '') !== (flat['mqtt.key'] === ''))
     errors.push(`${flat['mqtt.cert'] === '' ? 'mqtt.cert' : 'mqtt.key'}: a client certificate needs both mqtt.cert and mqtt.key`);
   if (flat['broker.embedded'] === 'never' && flat['mqtt.url'] === '') errors.push('mqtt.url: required when broker.embedded is "never"');
+  if (flat['broker.embedded'] !== 'never' && typeof flat['broker.host'] === 'string' && !isLoopback(flat['broker.host']) && flat['broker.allowAnonymous'] !== false)
+    errors.push(`broker.host: the embedded broker bound to ${JSON.stringify(flat['broker.host'])} is reachable from the network; set broker.allowAnonymous=false so every client must log in (the gateway generates the password in <stateDir>/broker-credentials), or bind it to 127.0.0.1`);
   if (errors.length) {
     const where = src.fileName ? ` (${src.fileName})` : '';
     throw new KerbError('config', `invalid configuration${where}:\n  ${errors.join('\n  ')}`);
@@ -289,6 +298,7 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   if (!out.gateway.id) out.gateway.id = defaultGatewayId();
   if (!out.mqtt.clientId) out.mqtt.clientId = `kerb-${out.gateway.id}`;
   out.gateway.registry = path.resolve(out.gateway.stateDir, out.gateway.registry);
+  out.broker.credentialsFile = path.resolve(out.gateway.stateDir, out.broker.credentialsFile);
   return out;
 }
 

@@ -66,15 +66,16 @@ interface Pending {
 /**
  * Why a reception's radio metadata cannot be real, or undefined. LoRa spreading factors 5..12 and
  * bandwidths 125/250/500 kHz (SX126x/SX127x datasheets); EU868 channels lie in 863..870 MHz
- * (RP002-1.0.x §2.2); RSSI between -174 dBm (thermal noise floor over 125 kHz and more) and +20 dBm,
- * SNR between -30 and +30 dB, coding rate 4/5..4/8 (1..4).
+ * (RP002-1.0.x §2.2); RSSI between -174 dBm (the thermal noise density, below any LoRa reception)
+ * and +20 dBm, SNR within what the SX127x reports (RegPktSnrValue, -32..+31.75 dB), coding rate
+ * 4/5..4/8 (1..4).
  */
 export function rxMetaProblem(rx: { sf: number; bwHz: number; freqHz: number; rssiDbm: number; snrDb: number; cr: number }): string | undefined {
   if (!Number.isInteger(rx.sf) || rx.sf < 5 || rx.sf > 12) return `spreading factor ${rx.sf} (want 5..12)`;
   if (rx.bwHz !== 125000 && rx.bwHz !== 250000 && rx.bwHz !== 500000) return `bandwidth ${rx.bwHz} Hz (want 125, 250 or 500 kHz)`;
   if (!(rx.freqHz >= 863_000_000 && rx.freqHz <= 870_000_000)) return `frequency ${rx.freqHz} Hz (want 863..870 MHz)`;
   if (!(rx.rssiDbm >= -174 && rx.rssiDbm <= 20)) return `RSSI ${rx.rssiDbm} dBm (want -174..20)`;
-  if (!(rx.snrDb >= -30 && rx.snrDb <= 30)) return `SNR ${rx.snrDb} dB (want -30..30)`;
+  if (!(rx.snrDb >= -32 && rx.snrDb <= 32)) return `SNR ${rx.snrDb} dB (want -32..32)`;
   if (!Number.isInteger(rx.cr) || rx.cr < 1 || rx.cr > 4) return `coding rate ${rx.cr} (want 1..4 for 4/5..4/8)`;
   return undefined;
 }

@@ -118,7 +118,9 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     await composition.start([broker]); // the MQTT link needs the embedded broker's URL
     const mqttUrl = broker.url;
     const mlog = log.child({ component: 'mqtt' });
-    const mqtt = new MqttLink({ ...linkOptions, url: mqttUrl }, mlog, metrics);
+    // On the embedded broker the gateway logs in with the broker's own credentials.
+    const login = !config.mqtt.username && broker.credentials && !config.mqtt.url ? broker.credentials : {};
+    const mqtt = new MqttLink({ ...linkOptions, ...login, url: mqttUrl }, mlog, metrics);
     composition.route(mqtt);
     const ctx: GatewayContext = {
       config, log, metrics, topics, startedAt, mqtt, mqttUrl, ingest, registry: ingest.registry, events: composition,
