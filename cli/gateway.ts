@@ -32,6 +32,14 @@ options:
 environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'gateway.stateDir', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, ...
 (every key: KERB_<SECTION>_<KEY>, e.g. ${envName('outbox.maxBytes')})`;
 
+/**
+ * A gateway that failed to start, or has stopped, must not linger as a process that looks alive to
+ * systemd: whatever handle a library left open, the process exits with `code` shortly after.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
 export async function run(argv: string[]): Promise<number> {
   let a;
   try {
@@ -118,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     gw = await startGateway(cfg);
   } catch (e) {
     console.error(`kerb gateway: cannot start: ${(e as Error).message}`);
+    exitSoon(1);
     return 1;
   }
   return await new Promise<number>((resolve) => {
@@ -125,16 +134,19 @@ export async function run(argv: string[]): Promise<number> {
       gw.log.info('signal received; shutting down', { signal: sig });
       const force = setTimeout(() => {
         gw.log.error('shutdown took too long; exiting');
+        exitSoon(1);
         resolve(1);
       }, 15_000);
       force.unref();
       gw.stop().then(
         () => {
           clearTimeout(force);
+          exitSoon(0);
           resolve(0);
         },
         (e: unknown) => {
           gw.log.error('shutdown failed', { err: e });
+          exitSoon(1);
           resolve(1);
         },
       );
