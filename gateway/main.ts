@@ -4,6 +4,7 @@
 // ingest (radios → verify → outbox). `kerb gateway` (cli/gateway.ts) and the simulator both call
 // startGateway(); the simulator then attaches its in-process radio with handle.ingest.attachTransport().
 import fs from 'node:fs';
+import path from 'node:path';
 import type { GatewayConfig, ConfigInput } from './config.ts';
 import { configFromObject } from './config.ts';
 import { createLogger, type KerbLogger } from './log.ts';
@@ -50,6 +51,18 @@ export interface GatewayHandle {
   /** Re-reads the device registry (SIGHUP) and re-publishes discovery. */
   reload(): Promise<boolean>;
   stop(): Promise<void>;
+}
+
+/** A read-only or full state folder fails here with a message saying so, not deep inside a feature. */
+function assertWritable(dir: string): void {
+  const probe = path.join(dir, `.kerb-write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, 'ok');
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`state folder ${dir} is not writable (${code}): the gateway keeps its outbox, frame counters and downlink queue there; fix the mount or permissions (gateway.stateDir)`);
+  }
 }
 
 function readSecret(file: string, what: string): Buffer {
@@ -108,6 +121,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
   const log = deps.log ?? createLogger({ level: config.log.level });
   const startedAt = Date.now();
   fs.mkdirSync(config.gateway.stateDir, { recursive: true });
+  assertWritable(config.gateway.stateDir);
   const metrics = new PromMetrics(log.child({ component: 'metrics' }));
   const topics = makeTopics(config.mqtt.baseTopic, config.gateway.id);
   const linkOptions = mqttLinkOptions(config, topics);
