@@ -1,5 +1,5 @@
 // ESLint flat config. Device code (shared/**, firmware/src/**) runs on Espruino: the rules below
-// encode the subset from ../shared/espruino.md so a violation is caught in the editor, before
+// encode the subset in docs/device-subset.md so a violation is caught in the editor, before
 // esbuild's refusal or the post-bundle checker (firmware/build/subset.ts) would catch it.
 // Everything else is Node code: typescript-eslint's recommended rules, kept lenient.
 import tseslint from 'typescript-eslint';
@@ -29,7 +29,7 @@ const deviceSyntax = [
   { selector: 'MetaProperty', message: 'Espruino: no new.target / import.meta.' },
   { selector: "ClassDeclaration[superClass.name=/Error$/]", message: 'Espruino: class extends Error does not work; use numeric status codes.' },
   { selector: "ClassDeclaration[superClass.type!='Identifier'][superClass]", message: 'Espruino: extends must name a plain class.' },
-  { selector: 'TSEnumDeclaration', message: 'Use plain `export const` constants (style.md §6), not enums.' },
+  { selector: 'TSEnumDeclaration', message: 'Use plain `export const` constants (esbuild inlines them), not enums.' },
   { selector: "ImportDeclaration[source.value=/^node:/]", message: 'Device code cannot import Node modules.' },
   { selector: "MemberExpression[object.name='Array'][property.name=/^(from|of)$/]", message: 'Espruino: no Array.from/of.' },
   { selector: "MemberExpression[object.name='Object'][property.name=/^(freeze|seal|is)$/]", message: 'Espruino: no Object.freeze/seal/is.' },
@@ -64,7 +64,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': ['error', ...deviceSyntax],
       'no-restricted-globals': ['error', ...deviceGlobals],
-      // Espruino does not hoist function declarations (espruino.md): functions too.
+      // Espruino does not hoist function declarations (docs/device-subset.md): functions too.
       'no-use-before-define': 'off',
       '@typescript-eslint/no-use-before-define': ['error', { functions: true, classes: true, variables: true, typedefs: false, ignoreTypeReferences: true }],
       'no-var': 'error',

@@ -1,4 +1,4 @@
-// Simulator throughput (issue 5 "Bench"): simulated uplinks per wall-clock second for the
+// Simulator throughput: simulated uplinks per wall-clock second for the
 // 10,000-node, 24-hour scenario (sim/scenarios/city-10000-day.yaml) with collisions and capture on,
 // and peak RSS. Runs the scenario in both node modes: `fast` (the shared node application with its
 // real drivers on virtual chips, sim/fast-node.ts) and `simple` (the simulator's built-in node model

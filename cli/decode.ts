@@ -1,7 +1,7 @@
 // `kerb decode <hex>`: decode a LoRaWAN 1.0.x data-frame PHYPayload, check its MIC, decrypt it and
-// decode the kerb payload, printing JSON. Exit status: 0 decoded (and verified when keys were given),
+// decode the kerb payload, printing JSON (raw codec integers, and the same in human units). Exit status: 0 decoded (and verified when keys were given),
 // 1 the frame was rejected (reason on stderr), 2 usage error or unreadable registry.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { decodeFrame } from '../shared/lorawan/frame.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 import { openFrame } from '../shared/lorawan/session.ts';
@@ -14,9 +14,12 @@ import {
 import { decodeReadings, decodeStatusFrame, decodeAlert, FPORT_READINGS, FPORT_STATUS, FPORT_ALERT } from '../shared/payload/kerb.ts';
 import { decodeLpp, lppTypeName } from '../shared/payload/lpp.ts';
 import * as payloadConstants from '../shared/payload/constants.ts';
-import { errorText as payloadErrorText } from '../shared/payload/formatter.ts';
+import { errorText as payloadErrorText, RESET_NAMES } from '../shared/payload/formatter.ts';
+import { READINGS, STATUS_FLAGS, type ReadingKind, type StatusFlag } from '../shared/payload/readings.ts';
+import { flagNames, humanText, kindByKey, kindBySlot } from '../shared/payload/human.ts';
 import { nodeAes } from '../host/crypto.ts';
 import { parseRegistry, PROFILES } from '../host/registry.ts';
+import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
 
 const USAGE = `usage: kerb decode <hex | -> [options]
 
@@ -25,12 +28,17 @@ decrypts FRMPayload and decodes kerb readings (FPort 1), status (2) and alerts (
 
 options:
   --nwkskey HEX --appskey HEX   session keys (32 hex digits each)
-  --registry FILE               look the keys up by DevAddr in a device registry (devices.json)
+  --registry FILE               look the keys up by DevAddr in this device registry (relative: to
+                                the current directory). Without keys or --registry, the registry
+                                the rule below names is used when it exists.
   --last-fcnt N                 last accepted 32-bit uplink/downlink counter; the 16 bits on air are
                                 extended to the next value above it (default: fresh session)
   --base64                      the frame is base64 (as The Things Stack and packet forwarders log it)
   --lpp                         decode the payload as Cayenne LPP whatever the port
   --json                        one line of JSON (default: indented)
+
+Decoded payloads appear twice: raw codec integers (readings, status, alert) and the same in human
+units with names and status flags by name (human).
 
 exit status: 0 decoded, 1 frame rejected (reason on stderr), 2 usage error`;
 
@@ -122,30 +130,61 @@ function payloadErr(what: string, code: number): string {
   return `${what}: ${payloadErrorText(code)} (code ${code}${name ? `, ${name}` : ''})`;
 }
 
-/** kerb / LPP payload decoding by port and registry profile; adds fields to out. */
-function decodePayloadInto(out: Record<string, unknown>, fport: number, plain: Uint8Array, profile: string | undefined, forceLpp: boolean): void {
-  if (fport <= 0) return;
+/**
+ * kerb / LPP payload decoding by port and registry profile: the decoded fields (`readings`,
+ * `status`, `alert`: raw integers as the codec returns them) plus `human`, the same in human units
+ * with names from the reading-kind table (`"pm25": "12.3 µg/m³"`, flags by name).
+ */
+export function decodePayload(fport: number, plain: Uint8Array, profile: string | undefined, forceLpp: boolean, table: ReadingKind[] = READINGS, flags: StatusFlag[] = STATUS_FLAGS): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (fport <= 0) return out;
   const decoder = forceLpp ? 'lpp' : profile ? PROFILES[profile]?.decoder ?? 'kerb' : 'kerb';
   if (decoder === 'lpp') {
     const r = decodeLpp(plain);
     if (typeof r === 'number') out.lppError = payloadErr('Cayenne LPP', r);
     else out.lpp = r.map((v) => ({ channel: v.channel, type: v.type, name: lppTypeName(v.type), values: v.values }));
-    return;
+    return out;
   }
-  if (decoder !== 'kerb') return;
+  if (decoder !== 'kerb') return out;
   if (fport === FPORT_READINGS) {
     const r = decodeReadings(plain);
     if (typeof r === 'number') out.readingsError = payloadErr('kerb readings', r);
-    else out.readings = r;
+    else {
+      out.readings = r;
+      const raw = r as Record<string, number | undefined>;
+      const human: Record<string, unknown> = {};
+      for (const k of table) {
+        const v = raw[k.key];
+        if (typeof v === 'number') human[k.name] = humanText(k, v);
+      }
+      human.flags = flagNames(r.status ?? 0, flags);
+      out.human = human;
+    }
   } else if (fport === FPORT_STATUS) {
     const r = decodeStatusFrame(plain);
     if (typeof r === 'number') out.statusError = payloadErr('kerb status', r);
-    else out.status = r;
+    else {
+      out.status = r;
+      const pm25 = kindByKey(table, 'pm25DeciUgm3');
+      out.human = {
+        firmware: `${r.fwMajor}.${r.fwMinor}.${r.fwPatch}`,
+        resetCause: RESET_NAMES[r.resetCause] ?? `code ${r.resetCause}`,
+        flags: flagNames(r.status, flags),
+        pm25AlertThreshold: r.pm25AlertDeciUgm3 === 0 ? 'off' : pm25 ? humanText(pm25, r.pm25AlertDeciUgm3) : r.pm25AlertDeciUgm3,
+      };
+    }
   } else if (fport === FPORT_ALERT) {
     const r = decodeAlert(plain);
     if (typeof r === 'number') out.alertError = payloadErr('kerb alert', r);
-    else out.alert = r;
+    else {
+      out.alert = r;
+      const k = kindBySlot(table, r.kind);
+      out.human = k
+        ? { reading: k.name, rising: r.rising, value: humanText(k, r.value), threshold: humanText(k, r.threshold) }
+        : { reading: `kind ${r.kind} (unknown to this kerb)`, rising: r.rising };
+    }
   }
+  return out;
 }
 
 function frameJson(f: DataFrame): Record<string, unknown> {
@@ -183,7 +222,7 @@ async function readStdin(): Promise<string> {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
+    console.log(`${USAGE}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
     return 0;
   }
   let o: Opts;
@@ -211,6 +250,19 @@ export async function run(argv: string[]): Promise<number> {
   const out = frameJson(f);
   const emit = (): void => console.log(o.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 
+  if (o.nwkSKey === undefined) {
+    // The registry every command shares (host/paths.ts). One named by a flag, the environment or
+    // the config file must exist; the default one is used only if it does.
+    let p;
+    try {
+      p = commandPaths({ registry: o.registry });
+    } catch (e) {
+      console.error(`kerb decode: ${(e as Error).message}`);
+      return 2;
+    }
+    for (const w of p.warnings) console.error(`kerb decode: ${w}`);
+    o.registry = p.registry.from.startsWith('default') && !existsSync(p.registry.path) ? undefined : p.registry.path;
+  }
   if (o.registry !== undefined) {
     let doc: string;
     try {
@@ -260,7 +312,7 @@ export async function run(argv: string[]): Promise<number> {
       out.payload = hexOf(plain);
       const txt = printable(plain);
       if (txt !== undefined) out.payloadText = txt;
-      decodePayloadInto(out, f.fport, plain, c.profile, o.lpp);
+      Object.assign(out, decodePayload(f.fport, plain, c.profile, o.lpp));
     }
     emit();
     return 0;

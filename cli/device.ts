@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { validateRegistry, PROFILES, DEFAULT_PROFILE } from '../host/registry.ts';
 import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
 import { KerbError } from '../host/errors.ts';
+import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
 
 const HELP = `usage: kerb device <add|list|remove> ...
@@ -24,19 +25,17 @@ const HELP = `usage: kerb device <add|list|remove> ...
       Lists the registered devices (no keys).
   kerb device remove <id> [--registry FILE]
 
-Registry file: --registry, else $KERB_GATEWAY_REGISTRY, else devices.json in
-$KERB_GATEWAY_STATE_DIR (default /var/lib/kerb) — the gateway's own default.
 Profiles: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE}).`;
 
 function usageError(msg: string): KerbError {
   return new KerbError('usage', msg);
 }
 
-export function defaultRegistryPath(): string {
-  const env = process.env;
-  const stateDir = env.KERB_GATEWAY_STATE_DIR || '/var/lib/kerb';
-  const reg = env.KERB_GATEWAY_REGISTRY || 'devices.json';
-  return path.resolve(stateDir, reg);
+/** The registry by the rule every command shares (host/paths.ts); deprecation warnings to stderr. */
+function registryPath(flag: string | undefined): string {
+  const p = commandPaths({ registry: flag });
+  for (const w of p.warnings) console.error(`kerb device: ${w}`);
+  return p.registry.path;
 }
 
 interface RegistryDoc { devices: Record<string, unknown>[]; [k: string]: unknown }
@@ -93,7 +92,7 @@ async function add(argv: string[]): Promise<number> {
   const given = [v.devaddr, v.nwkskey, v.appskey].filter((x) => x !== undefined).length;
   if (given !== 0 && given !== 3) throw usageError('--devaddr, --nwkskey and --appskey go together (existing session) or not at all');
   const netId = v.netid !== undefined ? parseNetId(v.netid) : DEFAULT_NETID;
-  const file = path.resolve(v.registry ?? defaultRegistryPath());
+  const file = registryPath(v.registry);
 
   let prov: { id: string; devAddr: string; nwkSKey: string; appSKey: string } | undefined;
   await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -121,7 +120,7 @@ async function add(argv: string[]): Promise<number> {
 
 async function list(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, strict: true, options: { registry: { type: 'string' }, json: { type: 'boolean' } } });
-  const file = path.resolve(v.registry ?? defaultRegistryPath());
+  const file = registryPath(v.registry);
   if (!fs.existsSync(file)) {
     console.error(`kerb device: ${file} does not exist (no devices yet)`);
     return v.json ? (console.log('[]'), 0) : 0;
@@ -137,7 +136,7 @@ async function remove(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { registry: { type: 'string' } } });
   if (positionals.length !== 1) throw usageError('device remove: give exactly one device id');
   const id = positionals[0];
-  const file = path.resolve(v.registry ?? defaultRegistryPath());
+  const file = registryPath(v.registry);
   await withLockFile(file + '.lock', async () => {
     const doc = await readDoc(file);
     const n = doc.devices.length;
@@ -151,8 +150,8 @@ async function remove(argv: string[]): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   const sub = argv[0];
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    console.log(HELP);
+  if (!sub || sub === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    console.log(`${HELP}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
     return sub ? 0 : 2;
   }
   try {

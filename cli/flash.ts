@@ -1,13 +1,17 @@
-// `kerb flash --board <board> (--port <port> | --dry-run out.js) [--device <id>] [--registry devices.json]
+// `kerb flash --board <board> (--port <port> | --dry-run out.js) [--device <id>] [--registry FILE]
 //   [--entry node|bridge|selftest] [--set key=value]... [--baud n]`
 // Writes the firmware bundle to the board's Storage (.bootcde) and the device's kerb.cfg, through
 // the espruino CLI, offline (firmware/build/flash.ts).
 import { fileURLToPath } from 'node:url';
 import { flash } from '../firmware/build/flash.ts';
+import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
 
 const USAGE = `usage: kerb flash --board puck|pico|esp32 (--port /dev/ttyACM0|tcp://host:port | --dry-run out.js)
-                  [--device <id>] [--registry devices.json] [--entry node|bridge|selftest]
-                  [--set intervalS=300]... [--baud 115200]`;
+                  [--device <id>] [--registry FILE] [--entry node|bridge|selftest]
+                  [--set intervalS=300]... [--baud 115200]
+
+--device takes the node's DevAddr and session keys from the registry (relative --registry: to the
+current directory).`;
 
 export async function run(argv: string[]): Promise<number> {
   let board = '';
@@ -38,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
         if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error('--set takes key=number');
         settings[k] = Number(v);
       } else if (a === '--help' || a === '-h') {
-        console.log(USAGE);
+        console.log(`${USAGE}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
         return 0;
       } else throw new Error(`unknown option '${a}'`);
     } catch (e) {
@@ -52,6 +56,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const root = fileURLToPath(new URL('..', import.meta.url));
   try {
+    if (entry === 'node') {
+      const paths = commandPaths({ registry: registryPath });
+      for (const w of paths.warnings) console.error(`kerb flash: ${w}`);
+      registryPath = paths.registry.path;
+    }
     const r = await flash({ root, board, entry, port, deviceId, registryPath, dryRunOut, settings, baud });
     if (r.code !== 0) {
       console.error(`kerb flash: espruino CLI exited with ${r.code}`);

@@ -1,23 +1,22 @@
 // `kerb gateway`: runs the gateway until SIGTERM/SIGINT (SIGHUP re-reads the device registry).
 // Configuration: defaults < --config file (or $KERB_CONFIG, or /etc/kerb/gateway.yaml if present)
 // < KERB_* environment variables < flags. See docs/gateway.md.
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readConfigFile, resolveConfig, envName, type ConfigInput } from '../gateway/config.ts';
 import { KerbError } from '../host/errors.ts';
-
-const DEFAULT_CONFIG = '/etc/kerb/gateway.yaml';
+import { DEFAULT_CONFIG_FILE, findConfigFile } from '../host/config-file.ts';
+import { commandPaths, describePaths } from '../host/paths.ts';
 
 const HELP = `usage: kerb gateway [options]
 
 Runs the gateway: serial LoRa radio(s) in, SenML-CBOR over MQTT out (docs/gateway.md).
 
 options:
-  -c, --config FILE     YAML/JSON config file (default $KERB_CONFIG or ${DEFAULT_CONFIG} if present)
+  -c, --config FILE     YAML/JSON config file (default $KERB_CONFIG or ${DEFAULT_CONFIG_FILE} if present)
   --mqtt-url URL        broker, e.g. mqtt://host:1883 or mqtts://host:8883 (none: embedded broker)
   --radio PATH[@BAUD]   serial radio; repeat for several (e.g. /dev/serial/by-id/usb-...@115200)
   --state-dir DIR       data directory (outbox, frame counters, downlink queue)
-  --registry FILE       device registry (default <state-dir>/devices.json)
+  --registry FILE       device registry (relative: to the current directory)
   --gateway-id ID       gateway id used in topics (default: host name)
   --base-topic TOPIC    MQTT base topic (default kerb)
   --http-port PORT      /metrics and /health port (0 = any free port)
@@ -29,7 +28,7 @@ options:
   --check-config        validate the configuration, print it (secrets hidden) and exit
   -h, --help            this text
 
-environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'gateway.stateDir', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, ...
+environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, KERB_STATE_DIR, KERB_REGISTRY, ...
 (every key: KERB_<SECTION>_<KEY>, e.g. ${envName('outbox.maxBytes')})`;
 
 /**
@@ -70,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const v = a.values;
   if (v.help) {
-    console.log(HELP);
+    console.log(`${HELP}\n\n${describePaths({ stateDir: v['state-dir'], registry: v.registry, config: v.config })}`);
     return 0;
   }
   const flags: Record<string, string | string[]> = {};
@@ -97,9 +96,10 @@ export async function run(argv: string[]): Promise<number> {
     flags[s.slice(0, eq)] = s.slice(eq + 1);
   }
 
-  const file = v.config ?? process.env.KERB_CONFIG ?? (fs.existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  const file = findConfigFile(v.config, process.env).file;
   let cfg;
   try {
+    for (const w of commandPaths({ stateDir: v['state-dir'], registry: v.registry, config: v.config }).warnings) console.error(`kerb gateway: ${w}`);
     const src: { file?: ConfigInput; fileName?: string; env: NodeJS.ProcessEnv; flags: typeof flags } = { env: process.env, flags };
     if (file) {
       src.file = readConfigFile(file);

@@ -4,7 +4,10 @@
 // DevAddr layout per NetID type (LoRaWAN Backend Interfaces TS002-1.0.0 §13, Table 3): a prefix of
 // `type` one-bits and a zero, then NwkID (the NetID's low bits), then the node's NwkAddr.
 import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseRegistry } from '../host/registry.ts';
+import { commandPaths, describePaths } from '../host/paths.ts';
 
 const NETID_TYPES: { nwkIdBits: number; addrBits: number }[] = [
   { nwkIdBits: 6, addrBits: 25 },  // type 0: prefix 0
@@ -69,12 +72,14 @@ export function parseNetId(s: string): number {
   return parseInt(t, 16);
 }
 
-const HELP = `usage: kerb keys [--netid HEX] [--json]
+const HELP = `usage: kerb keys [--netid HEX] [--registry FILE] [--json]
 
-Prints a fresh random ABP session for one node: DevAddr, NwkSKey, AppSKey.
+Prints a fresh random ABP session for one node: DevAddr, NwkSKey, AppSKey. The DevAddr is one not
+yet used in the device registry (when the registry exists).
 
   --netid HEX   NetID whose DevAddr block to use (default 000013: DevAddr 26xxxxxx/27xxxxxx;
                 000000 or 000001 are the experimental NetIDs for private networks)
+  --registry FILE  registry whose DevAddrs to avoid (relative: to the current directory)
   --json        print JSON {"devAddr","nwkSKey","appSKey"} instead of text
 
 To create the keys and register the device in one step, use \`kerb device add\`.`;
@@ -82,23 +87,32 @@ To create the keys and register the device in one step, use \`kerb device add\`.
 export async function run(argv: string[]): Promise<number> {
   let v;
   try {
-    v = parseArgs({ args: argv, options: { netid: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+    v = parseArgs({ args: argv, options: { netid: { type: 'string' }, registry: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
   } catch (e) {
     console.error(`kerb keys: ${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
   if (v.help) {
-    console.log(HELP);
+    console.log(`${HELP}\n\n${describePaths({ registry: v.registry })}`);
     return 0;
   }
   let netId = DEFAULT_NETID;
+  const taken = new Set<number>();
   try {
     if (v.netid !== undefined) netId = parseNetId(v.netid);
+    const p = commandPaths({ registry: v.registry });
+    for (const w of p.warnings) console.error(`kerb keys: ${w}`);
+    // A registry named by a flag, the environment or the config file must exist; the default need not.
+    if (existsSync(p.registry.path) || !p.registry.from.startsWith('default')) {
+      const reg = parseRegistry(readFileSync(p.registry.path, 'utf8'));
+      if (reg.errors.length) throw new Error(`invalid registry ${p.registry.path}:\n  ${reg.errors.join('\n  ')}`);
+      for (const d of reg.devices) taken.add(d.devAddr);
+    }
   } catch (e) {
     console.error(`kerb keys: ${(e as Error).message}`);
     return 2;
   }
-  const k = newSessionKeys(netId);
+  const k = newSessionKeys(netId, taken);
   if (v.json) console.log(JSON.stringify(k));
   else console.log(`DevAddr  ${k.devAddr}\nNwkSKey  ${k.nwkSKey}\nAppSKey  ${k.appSKey}`);
   return 0;

@@ -1,10 +1,13 @@
 // `kerb watch`: subscribes to the gateway's topics and prints one readable line per message:
 // uplinks (SenML-CBOR decoded and resolved per RFC 8428 §4.6), downlink results, availability,
-// gateway state, responses. For humans; tools should read the CBOR (or the JSON mirror).
+// gateway state, responses. Readings in human units and status flags by name, from the reading-kind
+// table (shared/payload/readings.ts). For humans; tools should read the CBOR (or the JSON mirror).
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { decodeSenmlCbor, resolveSenml, type ResolvedRecord } from '../gateway/senml.ts';
 import { decodeCommandPayload } from '../gateway/commands.ts';
+import { READINGS, STATUS_FLAGS, type ReadingKind, type StatusFlag } from '../shared/payload/readings.ts';
+import { flagNames, humanTextFromSenml, kindBySenmlName } from '../shared/payload/human.ts';
 
 const HELP = `usage: kerb watch [--mqtt-url URL] [--base kerb] [--device ID] [--raw] [--count N]
 
@@ -26,8 +29,21 @@ function fmtValue(r: ResolvedRecord): string {
   return '';
 }
 
-/** One line for an uplink pack, e.g. `12:00:01 lamp-0001 fcnt=42 temperature=21.5 Cel ... rssi=-97 dBm`. */
-export function formatUplink(deviceId: string, payload: Uint8Array): string {
+/**
+ * A record in human units when the reading-kind table knows it (and it came in the table's SenML
+ * unit): `pm2.5=12.3 µg/m³`, `pressure=1013.2 hPa`; status flags by name; anything else as sent.
+ */
+function fmtRecord(name: string, r: ResolvedRecord, table: ReadingKind[], flags: StatusFlag[]): string {
+  if (r.value !== undefined) {
+    if (name === 'status' && r.unit === undefined) return flagNames(r.value, flags).join(',') || 'none';
+    const k = kindBySenmlName(table, name);
+    if (k && r.unit === k.senmlUnit) return humanTextFromSenml(k, r.value);
+  }
+  return fmtValue(r);
+}
+
+/** One line for an uplink pack, e.g. `12:00:01 lamp-0001 fcnt=42 temperature=21.5 °C ... rssi=-97 dBm`. */
+export function formatUplink(deviceId: string, payload: Uint8Array, table: ReadingKind[] = READINGS, flags: StatusFlag[] = STATUS_FLAGS): string {
   const recs = resolveSenml(decodeSenmlCbor(payload));
   const time = recs[0] ? new Date(recs[0].time * 1000).toISOString().slice(11, 23) : '--';
   const short = (name: string) => name.slice(name.lastIndexOf(':') + 1);
@@ -35,7 +51,7 @@ export function formatUplink(deviceId: string, payload: Uint8Array): string {
   const fcnt = get('fcnt');
   const parts = recs
     .filter((r) => !['fcnt', 'gateway', 'radio', 'devaddr', 'bw', 'confirmed', 'fport'].includes(short(r.name)))
-    .map((r) => `${short(r.name)}=${fmtValue(r)}`);
+    .map((r) => `${short(r.name)}=${fmtRecord(short(r.name), r, table, flags)}`);
   return `${time} up    ${deviceId} fcnt=${fcnt?.value ?? '?'} port=${get('fport')?.value ?? '?'} ${parts.join(' ')} via=${get('gateway')?.stringValue ?? '?'}`;
 }
 

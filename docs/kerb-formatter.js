@@ -30,11 +30,9 @@ var kerbFormatter = (function () {
     // shared/payload/formatter.ts
     var formatter_exports = {};
     __export(formatter_exports, {
-        HUMAN_DIV: function () { return HUMAN_DIV; },
-        HUMAN_NAMES: function () { return HUMAN_NAMES; },
         RESET_NAMES: function () { return RESET_NAMES; },
-        STATUS_NAMES: function () { return STATUS_NAMES; },
         decodeUplink: function () { return decodeUplink; },
+        decodeUplinkWith: function () { return decodeUplinkWith; },
         errorText: function () { return errorText; },
         statusFlagNames: function () { return statusFlagNames; }
     });
@@ -43,8 +41,24 @@ var kerbFormatter = (function () {
     var FPORT_STATUS = 2;
     var FPORT_ALERT = 3;
     var KERB_VERSION = 1;
+    var KIND_PM25 = 0;
+    var KIND_PM10 = 1;
+    var KIND_TEMP = 2;
+    var KIND_RH = 3;
+    var KIND_PRESSURE = 4;
+    var KIND_NOISE = 5;
+    var KIND_BATTERY = 6;
     var KIND_COUNT = 7;
+    var STATUS_PM_FAULT = 1;
+    var STATUS_THP_FAULT = 2;
+    var STATUS_NOISE_FAULT = 4;
+    var STATUS_BATTERY_LOW = 8;
     var STATUS_CLAMPED = 16;
+    var STATUS_REBOOTED = 32;
+    var STATUS_PM_WARMUP = 64;
+    var STATUS_SETTINGS_DEFAULT = 128;
+    var STATUS_RADIO_FAULT = 256;
+    var STATUS_STORE_FAULT = 512;
     var STATUS_FRAME_VERSION = 1;
     var STATUS_FRAME_LEN = 17;
     var ALERT_FRAME_VERSION = 1;
@@ -302,10 +316,184 @@ var kerbFormatter = (function () {
         }
         return out;
     }
+    // shared/payload/readings.ts
+    var READINGS = [
+        {
+            key: "pm25DeciUgm3",
+            slot: KIND_PM25,
+            name: "pm25",
+            label: "PM2.5",
+            // µg/m³ × 10 → kg/m³ (RFC 8798 registers kg/m3 "e.g., for particulate matter")
+            senmlName: "pm2.5",
+            senmlUnit: "kg/m3",
+            senmlScale: 1e-10,
+            unit: "\xB5g/m\xB3",
+            scale: 0.1,
+            decimals: 1,
+            haKey: "pm25",
+            haDeviceClass: "pm25",
+            haStateClass: "measurement",
+            haUnit: "\xB5g/m\xB3",
+            haDiagnostic: false
+        },
+        {
+            key: "pm10DeciUgm3",
+            slot: KIND_PM10,
+            name: "pm10",
+            label: "PM10",
+            senmlName: "pm10",
+            senmlUnit: "kg/m3",
+            senmlScale: 1e-10,
+            unit: "\xB5g/m\xB3",
+            scale: 0.1,
+            decimals: 1,
+            haKey: "pm10",
+            haDeviceClass: "pm10",
+            haStateClass: "measurement",
+            haUnit: "\xB5g/m\xB3",
+            haDiagnostic: false
+        },
+        {
+            key: "tempDeciC",
+            slot: KIND_TEMP,
+            name: "temperature",
+            label: "Temperature",
+            senmlName: "temperature",
+            senmlUnit: "Cel",
+            senmlScale: 0.1,
+            unit: "\xB0C",
+            scale: 0.1,
+            decimals: 1,
+            haKey: "temperature",
+            haDeviceClass: "temperature",
+            haStateClass: "measurement",
+            haUnit: "\xB0C",
+            haDiagnostic: false
+        },
+        {
+            key: "rhHalfPct",
+            slot: KIND_RH,
+            name: "relativeHumidity",
+            label: "Humidity",
+            senmlName: "humidity",
+            senmlUnit: "%RH",
+            senmlScale: 0.5,
+            unit: "%",
+            scale: 0.5,
+            decimals: 1,
+            haKey: "humidity",
+            haDeviceClass: "humidity",
+            haStateClass: "measurement",
+            haUnit: "%",
+            haDiagnostic: false
+        },
+        {
+            key: "pressureDeciHpa",
+            slot: KIND_PRESSURE,
+            name: "pressure",
+            label: "Pressure",
+            // hPa × 10 → Pa (the registry has Pa, not hPa)
+            senmlName: "pressure",
+            senmlUnit: "Pa",
+            senmlScale: 10,
+            unit: "hPa",
+            scale: 0.1,
+            decimals: 1,
+            haKey: "pressure",
+            haDeviceClass: "atmospheric_pressure",
+            haStateClass: "measurement",
+            haUnit: "hPa",
+            haDiagnostic: false
+        },
+        {
+            key: "noiseDeciDb",
+            slot: KIND_NOISE,
+            name: "noise",
+            label: "Noise",
+            senmlName: "noise",
+            senmlUnit: "dB",
+            senmlScale: 0.1,
+            unit: "dB(A)",
+            scale: 0.1,
+            decimals: 1,
+            haKey: "noise",
+            haDeviceClass: "sound_pressure",
+            haStateClass: "measurement",
+            haUnit: "dBA",
+            haDiagnostic: false
+        },
+        {
+            key: "batteryMv",
+            slot: KIND_BATTERY,
+            name: "battery",
+            label: "Battery",
+            senmlName: "battery",
+            senmlUnit: "V",
+            senmlScale: 1e-3,
+            unit: "V",
+            scale: 1e-3,
+            decimals: 2,
+            haKey: "battery",
+            haDeviceClass: "voltage",
+            haStateClass: "measurement",
+            haUnit: "V",
+            haDiagnostic: true
+        }
+    ];
+    var STATUS_FLAGS = [
+        { mask: STATUS_PM_FAULT, name: "PM_FAULT", text: "particulate sensor absent, checksum error or timeout" },
+        { mask: STATUS_THP_FAULT, name: "THP_FAULT", text: "temperature/humidity/pressure sensor fault" },
+        { mask: STATUS_NOISE_FAULT, name: "NOISE_FAULT", text: "sound-level input fault" },
+        { mask: STATUS_BATTERY_LOW, name: "BATTERY_LOW", text: "low-battery mode, interval stretched" },
+        { mask: STATUS_CLAMPED, name: "CLAMPED", text: "a value was outside its field range and saturated" },
+        { mask: STATUS_REBOOTED, name: "REBOOTED", text: "first frame since boot" },
+        { mask: STATUS_PM_WARMUP, name: "PM_WARMUP", text: "PM reading taken before the fan warm-up completed" },
+        { mask: STATUS_SETTINGS_DEFAULT, name: "SETTINGS_DEFAULT", text: "stored settings unreadable, defaults in use" },
+        { mask: STATUS_RADIO_FAULT, name: "RADIO_FAULT", text: "radio reported a hardware error" },
+        { mask: STATUS_STORE_FAULT, name: "STORE_FAULT", text: "flash write failed" }
+    ];
+    // shared/payload/human.ts
+    function scaleValue(raw, scale) {
+        if (scale >= 1)
+            return raw * scale;
+        var d = Math.round(1 / scale);
+        if (Math.abs(1 / scale - d) < 1e-9 * d)
+            return raw / d;
+        return raw * scale;
+    }
+    function kindBySlot(table, slot) {
+        for (var i = 0; i < table.length; i++)
+            if (table[i].slot === slot)
+                return table[i];
+        return void 0;
+    }
+    function humanValue(k, raw) {
+        return scaleValue(raw, k.scale);
+    }
+    function flagNames(status, flags) {
+        var out = [];
+        for (var i = 0; i < 28; i++) {
+            var m = Math.pow(2, i);
+            if (Math.floor(status / m) % 2 !== 1)
+                continue;
+            var name = "BIT_" + i;
+            for (var j = 0; j < flags.length; j++)
+                if (flags[j].mask === m)
+                    name = flags[j].name;
+            out.push(name);
+        }
+        return out;
+    }
+    function humanReadings(r, table) {
+        var out = {};
+        for (var i = 0; i < table.length; i++) {
+            var v = r[table[i].key];
+            if (typeof v === "number")
+                out[table[i].name] = humanValue(table[i], v);
+        }
+        return out;
+    }
     // shared/payload/formatter.ts
-    var HUMAN_NAMES = ["pm25", "pm10", "temperature", "relativeHumidity", "pressure", "noise", "battery"];
-    var HUMAN_DIV = [10, 10, 10, 2, 10, 10, 1e3];
-    var STATUS_NAMES = ["PM_FAULT", "THP_FAULT", "NOISE_FAULT", "BATTERY_LOW", "CLAMPED", "REBOOTED", "PM_WARMUP", "SETTINGS_DEFAULT", "RADIO_FAULT", "STORE_FAULT"];
     var RESET_NAMES = ["unknown", "power-on", "watchdog", "software", "brown-out", "error", "pin"];
     function errorText(code) {
         switch (code) {
@@ -332,27 +520,17 @@ var kerbFormatter = (function () {
         }
     }
     function statusFlagNames(status) {
-        var out = [];
-        for (var i = 0; i < STATUS_NAMES.length; i++)
-            if (Math.floor(status / Math.pow(2, i)) % 2 === 1)
-                out.push(STATUS_NAMES[i]);
-        return out;
+        return flagNames(status, STATUS_FLAGS);
     }
     function fail(code) {
         return { data: {}, warnings: [], errors: [errorText(code)] };
     }
-    function readingsOut(bytes) {
+    function readingsOut(bytes, table) {
         var r = decodeReadings(bytes);
         if (typeof r === "number")
             return fail(r);
-        var rr = r;
-        var data = {};
+        var data = humanReadings(r, table);
         var warnings = [];
-        for (var k = 0; k < KIND_FIELDS.length; k++) {
-            var v = rr[KIND_FIELDS[k]];
-            if (v !== void 0)
-                data[HUMAN_NAMES[k]] = v / HUMAN_DIV[k];
-        }
         var status = r.status || 0;
         data.status = status;
         data.flags = statusFlagNames(status);
@@ -383,20 +561,19 @@ var kerbFormatter = (function () {
             errors: []
         };
     }
-    function alertOut(bytes) {
+    function alertOut(bytes, table) {
         var a = decodeAlert(bytes);
         if (typeof a === "number")
             return fail(a);
-        var known = a.kind < HUMAN_NAMES.length;
-        var div = known ? HUMAN_DIV[a.kind] : 1;
+        var k = kindBySlot(table, a.kind);
         return {
             data: {
-                alert: known ? HUMAN_NAMES[a.kind] : "kind " + a.kind,
+                alert: k ? k.name : "kind " + a.kind,
                 rising: a.rising,
-                value: a.value / div,
-                threshold: a.threshold / div
+                value: k ? humanValue(k, a.value) : a.value,
+                threshold: k ? humanValue(k, a.threshold) : a.threshold
             },
-            warnings: known ? [] : ["alert for a reading kind unknown to this formatter"],
+            warnings: k ? [] : ["alert for a reading kind unknown to this formatter"],
             errors: []
         };
     }
@@ -419,18 +596,21 @@ var kerbFormatter = (function () {
         }
         return { data: data, warnings: ["decoded as Cayenne LPP"], errors: [] };
     }
-    function decodeUplink(input) {
+    function decodeUplinkWith(input, table) {
         var bytes = input.bytes;
         var port = input.fPort;
         if (port === FPORT_READINGS)
-            return readingsOut(bytes);
+            return readingsOut(bytes, table);
         if (port === FPORT_STATUS)
             return statusOut(bytes);
         if (port === FPORT_ALERT)
-            return alertOut(bytes);
+            return alertOut(bytes, table);
         if (port > 0 && port < 224)
             return lppOut(bytes, port);
         return { data: {}, warnings: [], errors: ["fPort " + port + " carries no application data"] };
+    }
+    function decodeUplink(input) {
+        return decodeUplinkWith(input, READINGS);
     }
     return __toCommonJS(formatter_exports);
 })();

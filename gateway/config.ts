@@ -1,11 +1,11 @@
 // Gateway configuration: defaults < config file (YAML or JSON) < KERB_* environment variables <
 // command-line flags. Every key is validated and an error names the key and the problem, e.g.
 // `mqtt.port: must be an integer 1..65535, got "abc"`. docs/gateway.md documents each key.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { KerbError } from './types.ts';
+import { readConfigFile, type ConfigInput } from '../host/config-file.ts';
+import { resolvePaths } from '../host/paths.ts';
 import { validBaseTopic } from './topics.ts';
 
 export interface RadioConfig {
@@ -61,8 +61,9 @@ const ID_RE = /^[a-z0-9_-]{1,64}$/;
 /** Every scalar key, with its type, limits and default. `radios` is handled separately (a list). */
 export const SCHEMA: Record<string, Leaf> = {
   'gateway.id': { type: 'string', default: '', check: (s) => (ID_RE.test(s) ? undefined : 'must be 1..64 of [a-z0-9_-]') },
-  'gateway.stateDir': { type: 'string', default: '/var/lib/kerb', check: nonEmpty },
-  'gateway.registry': { type: 'string', default: 'devices.json', check: nonEmpty },
+  // '' = not given here: host/paths.ts resolves both (flag > environment > file > default).
+  'gateway.stateDir': { type: 'string', default: '' },
+  'gateway.registry': { type: 'string', default: '' },
   'gateway.acceptCounterLoss': { type: 'bool', default: false },
   'mqtt.url': {
     type: 'string',
@@ -128,7 +129,7 @@ function nonEmpty(s: string): string | undefined {
   return s.length ? undefined : 'must not be empty';
 }
 
-/** KERB_MQTT_URL ↔ mqtt.url, KERB_OUTBOX_MAX_BYTES ↔ outbox.maxBytes, KERB_GATEWAY_STATE_DIR ↔ gateway.stateDir. */
+/** KERB_MQTT_URL ↔ mqtt.url, KERB_OUTBOX_MAX_BYTES ↔ outbox.maxBytes (stateDir and registry: host/paths.ts). */
 export function envName(key: string): string {
   return 'KERB_' + key.split('.').map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 }
@@ -169,7 +170,8 @@ function coerce(leaf: Leaf, v: unknown): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-export type ConfigInput = Record<string, unknown>;
+export { readConfigFile };
+export type { ConfigInput };
 
 /** Flattens nested {mqtt: {url}} into {'mqtt.url': …}, reporting unknown keys. */
 function flatten(obj: unknown, prefix: string, out: Map<string, unknown>, errors: string[]): void {
@@ -297,25 +299,19 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   const out = { ...cfg, radios } as unknown as GatewayConfig;
   if (!out.gateway.id) out.gateway.id = defaultGatewayId();
   if (!out.mqtt.clientId) out.mqtt.clientId = `kerb-${out.gateway.id}`;
-  out.gateway.registry = path.resolve(out.gateway.stateDir, out.gateway.registry);
+  const fileGateway = (src.file?.gateway ?? {}) as Record<string, unknown>;
+  const flag = (k: string): string | undefined => (typeof src.flags?.[k] === 'string' ? (src.flags[k] as string) : undefined);
+  const paths = resolvePaths({
+    flags: { stateDir: flag('gateway.stateDir'), registry: flag('gateway.registry') },
+    env,
+    config: { file: src.fileName, stateDir: fileGateway.stateDir, registry: fileGateway.registry },
+    cwd: process.cwd(),
+    home: os.homedir(),
+  });
+  out.gateway.stateDir = paths.stateDir.path;
+  out.gateway.registry = paths.registry.path;
   out.broker.credentialsFile = path.resolve(out.gateway.stateDir, out.broker.credentialsFile);
   return out;
-}
-
-/** Reads a YAML (or JSON, a YAML subset) config file; errors name the file and line. */
-export function readConfigFile(file: string): ConfigInput {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new KerbError('config', `cannot read config file ${file}: ${(e as Error).message}`);
-  }
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) throw new KerbError('config', `config file ${file} is not valid YAML/JSON: ${doc.errors[0]!.message}`);
-  const v: unknown = doc.toJS();
-  if (v === null || v === undefined) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new KerbError('config', `config file ${file}: top level must be a mapping`);
-  return v as ConfigInput;
 }
 
 /** Accepts a full GatewayConfig or a nested partial (as the simulator passes) and validates it. */

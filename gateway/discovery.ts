@@ -3,7 +3,8 @@
 // `<prefix>/sensor/<device>_<reading>/config`, re-published whenever Home Assistant announces
 // `online` on its status topic (its birth message), so sensors appear with no YAML.
 // State comes from `<base>/device/<id>/state`, a flat JSON object in display units.
-import type { Readings } from '../shared/payload/kerb.ts';
+import { READINGS, type ReadingKind } from '../shared/payload/readings.ts';
+import { scaleValue } from '../shared/payload/human.ts';
 import type { Uplink } from './types.ts';
 import type { Topics } from './topics.ts';
 
@@ -15,22 +16,33 @@ export interface HaSensor {
   stateClass?: string;
   diagnostic?: boolean;
   precision?: number;
-  from?: { reading: keyof Readings; scale: number }; // from Readings
+  from?: { reading: string; scale: number }; // a Readings field and its factor to `unit`
 }
 
-/** Display units are Home Assistant's native ones (°C, %, hPa, µg/m³, dBA, V, dBm). */
-export const HA_SENSORS: HaSensor[] = [
-  { key: 'temperature', name: 'Temperature', unit: '°C', deviceClass: 'temperature', stateClass: 'measurement', precision: 1, from: { reading: 'tempDeciC', scale: 0.1 } },
-  { key: 'humidity', name: 'Humidity', unit: '%', deviceClass: 'humidity', stateClass: 'measurement', precision: 1, from: { reading: 'rhHalfPct', scale: 0.5 } },
-  { key: 'pressure', name: 'Pressure', unit: 'hPa', deviceClass: 'atmospheric_pressure', stateClass: 'measurement', precision: 1, from: { reading: 'pressureDeciHpa', scale: 0.1 } },
-  { key: 'pm25', name: 'PM2.5', unit: 'µg/m³', deviceClass: 'pm25', stateClass: 'measurement', precision: 1, from: { reading: 'pm25DeciUgm3', scale: 0.1 } },
-  { key: 'pm10', name: 'PM10', unit: 'µg/m³', deviceClass: 'pm10', stateClass: 'measurement', precision: 1, from: { reading: 'pm10DeciUgm3', scale: 0.1 } },
-  { key: 'noise', name: 'Noise', unit: 'dBA', deviceClass: 'sound_pressure', stateClass: 'measurement', precision: 1, from: { reading: 'noiseDeciDb', scale: 0.1 } },
-  { key: 'battery', name: 'Battery', unit: 'V', deviceClass: 'voltage', stateClass: 'measurement', precision: 2, diagnostic: true, from: { reading: 'batteryMv', scale: 0.001 } },
+/** Radio metadata sensors every device has, after its readings. */
+const META_SENSORS: HaSensor[] = [
   { key: 'rssi', name: 'RSSI', unit: 'dBm', deviceClass: 'signal_strength', stateClass: 'measurement', diagnostic: true },
   { key: 'snr', name: 'SNR', unit: 'dB', stateClass: 'measurement', diagnostic: true },
   { key: 'fcnt', name: 'Frame counter', stateClass: 'total_increasing', diagnostic: true },
 ];
+
+/**
+ * One sensor per reading kind of the table (shared/payload/readings.ts: HA key, device class, state
+ * class, unit in HA's spelling, e.g. dBA), then the radio metadata. Values are in the human unit.
+ */
+export function haSensors(table: ReadingKind[] = READINGS): HaSensor[] {
+  const readings = table.map((k): HaSensor => {
+    const s: HaSensor = {
+      key: k.haKey, name: k.label, unit: k.haUnit, deviceClass: k.haDeviceClass, stateClass: k.haStateClass,
+      precision: k.decimals, from: { reading: k.key, scale: k.scale },
+    };
+    if (k.haDiagnostic) s.diagnostic = true;
+    return s;
+  });
+  return [...readings, ...META_SENSORS];
+}
+
+export const HA_SENSORS: HaSensor[] = haSensors(READINGS);
 
 export interface HaDevice {
   id: string;
@@ -39,13 +51,13 @@ export interface HaDevice {
 }
 
 /** The flat state object published on `<base>/device/<id>/state` after each uplink. */
-export function haState(u: Uplink): Record<string, number | string> {
+export function haState(u: Uplink, sensors: HaSensor[] = HA_SENSORS): Record<string, number | string> {
   const s: Record<string, number | string> = {};
-  const r = u.readings;
-  for (const d of HA_SENSORS) {
+  const r = u.readings as Record<string, number | undefined> | null;
+  for (const d of sensors) {
     if (!d.from || !r) continue;
     const raw = r[d.from.reading];
-    if (typeof raw === 'number') s[d.key] = Number((raw * d.from.scale).toFixed(d.precision ?? 3));
+    if (typeof raw === 'number') s[d.key] = Number(scaleValue(raw, d.from.scale).toFixed(d.precision ?? 3));
   }
   s.rssi = u.meta.rssiDbm;
   s.snr = u.meta.snrDb;

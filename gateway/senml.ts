@@ -2,9 +2,10 @@
 // byte strings for vd) and, for the JSON mirror, the JSON one (§5). A consumer with only a CBOR
 // decoder and RFC 8428 can read every field: the pack is a CBOR array of maps keyed by the
 // integers of RFC 8428 Table 4; names, units and values follow §4 and the IANA SenML Units
-// registry (Cel, %RH, Pa, dB, V, kg/m3 [RFC 8798], dBm, Hz).
+// registry (Cel, %RH, Pa, dB, V, kg/m3 [RFC 8798], dBm, Hz); which reading gets which name, unit
+// and scale is the reading-kind table, shared/payload/readings.ts.
 import { Decoder, Encoder } from 'cbor-x';
-import type { Readings } from '../shared/payload/kerb.ts';
+import { READINGS, type ReadingKind } from '../shared/payload/readings.ts';
 import type { Uplink } from './types.ts';
 
 export interface SenmlRecord {
@@ -43,21 +44,19 @@ export function deviceBaseName(deviceId: string): string {
 
 /**
  * How each kerb reading becomes a SenML record: name, registry unit, and the factor from the
- * integer on the wire (units in the field name, architecture.md) to the SenML unit.
+ * integer on the wire (units in the field name, architecture.md) to the SenML unit. Built from the
+ * reading-kind table (shared/payload/readings.ts); the status flags follow the readings, unitless.
  */
-export const READING_RECORDS: { key: keyof Readings; n: string; u?: string; scale: number }[] = [
-  // µg/m³ × 10 → kg/m³ (RFC 8798 registers kg/m3 "e.g., for particulate matter"): ×1e-10
-  { key: 'pm25DeciUgm3', n: 'pm2.5', u: 'kg/m3', scale: 1e-10 },
-  { key: 'pm10DeciUgm3', n: 'pm10', u: 'kg/m3', scale: 1e-10 },
-  { key: 'tempDeciC', n: 'temperature', u: 'Cel', scale: 0.1 },
-  { key: 'rhHalfPct', n: 'humidity', u: '%RH', scale: 0.5 },
-  // hPa × 10 → Pa (registry unit; hPa is not registered)
-  { key: 'pressureDeciHpa', n: 'pressure', u: 'Pa', scale: 10 },
-  // A-weighted sound pressure level re 20 µPa; the registry's "dB" (Bspl is deprecated there)
-  { key: 'noiseDeciDb', n: 'noise', u: 'dB', scale: 0.1 },
-  { key: 'batteryMv', n: 'battery', u: 'V', scale: 0.001 },
-  { key: 'status', n: 'status', scale: 1 },
-];
+export interface ReadingRecord { key: string; n: string; u?: string; scale: number }
+
+export function readingRecords(table: ReadingKind[]): ReadingRecord[] {
+  return [
+    ...table.map((k) => ({ key: k.key, n: k.senmlName, u: k.senmlUnit, scale: k.senmlScale })),
+    { key: 'status', n: 'status', scale: 1 },
+  ];
+}
+
+export const READING_RECORDS: ReadingRecord[] = readingRecords(READINGS);
 
 /** Names of the radio-metadata records that follow the readings in every pack (docs/gateway.md). */
 export const META_NAMES = ['rssi', 'snr', 'sf', 'bw', 'freq', 'gateway', 'radio', 'fcnt', 'fport', 'devaddr', 'confirmed', 'payload'] as const;
@@ -92,11 +91,11 @@ export function devAddrHex(devAddr: number): string {
  * epoch, RFC 8428 §4.5.3); the readings follow, then the radio metadata, then (for ports that carry
  * no kerb readings) the raw FRMPayload as `payload` in vd.
  */
-export function uplinkToSenml(u: Uplink): SenmlRecord[] {
+export function uplinkToSenml(u: Uplink, table: ReadingKind[] = READINGS): SenmlRecord[] {
   const recs: SenmlRecord[] = [];
-  const r = u.readings;
+  const r = u.readings as Record<string, number | undefined> | null | undefined;
   if (r) {
-    for (const d of READING_RECORDS) {
+    for (const d of table === READINGS ? READING_RECORDS : readingRecords(table)) {
       const raw = r[d.key];
       if (typeof raw !== 'number') continue;
       const rec: SenmlRecord = { n: d.n, v: scaleReading(raw, d.scale) };

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Logger, Metrics } from './types.ts';
 import { KerbError } from './errors.ts';
-import type { Readings } from '../shared/payload/kerb.ts';
+import { READINGS, type ReadingKind } from '../shared/payload/readings.ts';
 
 export interface DeviceLocation { lat: number; lon: number; alt?: number }
 
@@ -39,29 +39,47 @@ export interface Profile {
   description: string;
   /** How FRMPayloads are decoded into Readings: kerb codec on FPort 1, Cayenne LPP on any port, or not at all. */
   decoder: 'kerb' | 'lpp' | 'none';
-  /** Readings the profile is expected to carry (for Home Assistant discovery and docs). */
-  readings: (keyof Readings)[];
+  /**
+   * Readings fields the profile is expected to carry (for Home Assistant discovery and docs); each
+   * must be a kind of the reading-kind table, which gives its units (checkProfile).
+   */
+  readings: string[];
 }
 
-const KERB_READINGS: (keyof Readings)[] = ['pm25DeciUgm3', 'pm10DeciUgm3', 'tempDeciC', 'rhHalfPct', 'pressureDeciHpa', 'noiseDeciDb', 'batteryMv'];
+/** The built-in profiles over a reading-kind table: the kerb profile carries every kind of it. */
+export function makeProfiles(table: ReadingKind[] = READINGS): Record<string, Profile> {
+  return {
+    'kerb-street-v1': {
+      description: `kerb street sensor: ${table.map((k) => k.label).join(', ')} (kerb codec, FPort 1)`,
+      decoder: 'kerb',
+      readings: table.map((k) => k.key),
+    },
+    'cayenne-lpp': {
+      description: 'third-party node sending Cayenne LPP on any FPort (temperature, humidity, pressure, voltage as battery)',
+      decoder: 'lpp',
+      readings: ['tempDeciC', 'rhHalfPct', 'pressureDeciHpa', 'batteryMv'],
+    },
+    raw: {
+      description: 'payload passed through undecoded',
+      decoder: 'none',
+      readings: [],
+    },
+  };
+}
 
-export const PROFILES: Record<string, Profile> = {
-  'kerb-street-v1': {
-    description: 'kerb street sensor: PM2.5, PM10, temperature, humidity, pressure, noise, battery (kerb codec, FPort 1)',
-    decoder: 'kerb',
-    readings: KERB_READINGS,
-  },
-  'cayenne-lpp': {
-    description: 'third-party node sending Cayenne LPP on any FPort (temperature, humidity, pressure, voltage as battery)',
-    decoder: 'lpp',
-    readings: ['tempDeciC', 'rhHalfPct', 'pressureDeciHpa', 'batteryMv'],
-  },
-  raw: {
-    description: 'payload passed through undecoded',
-    decoder: 'none',
-    readings: [],
-  },
-};
+export const PROFILES: Record<string, Profile> = makeProfiles(READINGS);
+
+/**
+ * Readings a profile expects that the table does not define (so they would have no SenML unit, no
+ * Home Assistant sensor, no human unit): one error text each, naming profile and field.
+ */
+export function checkProfile(name: string, p: Profile, table: ReadingKind[] = READINGS): string[] {
+  const known = new Set(table.map((k) => k.key));
+  return p.readings
+    .filter((r) => !known.has(r))
+    .map((r) => `profile ${JSON.stringify(name)} expects reading ${JSON.stringify(r)}, which the reading-kind table (shared/payload/readings.ts) does not define; add it there`);
+}
+
 export const DEFAULT_PROFILE = 'kerb-street-v1';
 
 const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile', 'settings']);
@@ -98,8 +116,17 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export interface RegistryTables {
+  /** Reading-kind table the profiles' readings are checked against (default: the shared one). */
+  readings?: ReadingKind[];
+  /** Profiles devices may name (default: makeProfiles(readings)). */
+  profiles?: Record<string, Profile>;
+}
+
 /** Validates a parsed registry document. Error texts name the device index/id, the key and the problem. */
-export function validateRegistry(doc: unknown): RegistryParse {
+export function validateRegistry(doc: unknown, tables: RegistryTables = {}): RegistryParse {
+  const table = tables.readings ?? READINGS;
+  const profiles = tables.profiles ?? (tables.readings ? makeProfiles(table) : PROFILES);
   const errors: string[] = [];
   const warnings: string[] = [];
   const devices: DeviceInfo[] = [];
@@ -153,8 +180,10 @@ export function validateRegistry(doc: unknown): RegistryParse {
       }
     }
     const profile = d.profile === undefined ? DEFAULT_PROFILE : d.profile;
-    if (typeof profile !== 'string' || !Object.hasOwn(PROFILES, profile)) {
-      errors.push(`${where('profile')}: unknown profile ${JSON.stringify(profile)} (known: ${Object.keys(PROFILES).join(', ')})`);
+    if (typeof profile !== 'string' || !Object.hasOwn(profiles, profile)) {
+      errors.push(`${where('profile')}: unknown profile ${JSON.stringify(profile)} (known: ${Object.keys(profiles).join(', ')})`);
+    } else {
+      for (const e of checkProfile(profile, profiles[profile]!, table)) errors.push(`${where('profile')}: ${e}`);
     }
     if (errors.length > n0) return;
     const devAddr = parseInt(d.devAddr as string, 16) >>> 0;

@@ -1,9 +1,8 @@
-// Connects a simulated fleet to the real, unmodified kerb gateway (issue 5 "Connect to the real
-// gateway"). Each simulated gateway site is one radio speaking the kerb serial link
-// (shared/link): in-process through ingest.attachTransport(), or over a socat pseudo-terminal that
-// the gateway opens like a USB radio. The gateway de-duplicates frames heard by several sites,
-// verifies, publishes to MQTT and answers with TxRequests, which the medium transmits into the
-// nodes' class A receive windows.
+// Connects a simulated fleet to the real, unmodified kerb gateway. Each simulated gateway site is
+// one radio speaking the kerb serial link (shared/link): in-process through
+// ingest.attachTransport(), or over a socat pseudo-terminal that the gateway opens like a USB
+// radio. The gateway de-duplicates frames heard by several sites, verifies, publishes to MQTT and
+// answers with TxRequests, which the medium transmits into the nodes' class A receive windows.
 //
 // Virtual vs wall time: the gateway schedules RX1 on the radio's µs clock (TxRequest.atUs =
 // RxPacket.tsUs + 1 s), and the sim's radio clock is virtual µs, so any pacing works as long as the

@@ -1,4 +1,4 @@
-// Discrete-event virtual clock (style.md §3, after matter.js MockTime): callbacks run in time order,
+// Discrete-event virtual clock (time is a dependency, after matter.js MockTime): callbacks run in time order,
 // ties in scheduling order, so a seeded run is reproducible to the byte. O(log n) per timer.
 // Hot path of every simulation (several events per uplink, millions per simulated fleet-day): a
 // binary heap of small entries with hole-based sifting (no per-swap allocations), and cancellation

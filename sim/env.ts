@@ -1,4 +1,4 @@
-// Virtual street environment (issue 5 "believable signals"): smooth, deterministic functions of
+// Virtual street environment (believable signals): smooth, deterministic functions of
 // (node, virtual time) so a node can sample at any instant in O(1) without per-tick state.
 //  - temperature: diurnal sinusoid, minimum near 05:00 and maximum near 15:00 local time (the usual
 //    shape of the urban diurnal cycle), plus a per-node microclimate offset and a slow city-wide

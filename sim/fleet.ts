@@ -1,5 +1,6 @@
 // The fleet runner: builds a city from a Scenario (positions, gateways, environment, nodes on the
-// medium) and runs it on one VirtualClock. Composition root of the simulator (style.md "shape").
+// medium) and runs it on one VirtualClock. Composition root of the simulator: the only place that
+// chooses implementations.
 import { readFileSync } from 'node:fs';
 import { VirtualClock } from './clock.ts';
 import { Prng } from './prng.ts';

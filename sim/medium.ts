@@ -1,4 +1,4 @@
-// The shared LoRa channel of a simulated city (issue 5 "Radio medium").
+// The shared LoRa channel of a simulated city.
 //
 // Models and their sources (see docs/simulator.md for the discussion):
 //  - Path loss: log-distance with log-normal shadowing, Bor et al., "Do LoRa Low-Power Wide-Area

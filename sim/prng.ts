@@ -1,4 +1,4 @@
-// Seeded PRNG for the model (issue 5: same seed → byte-identical trace; never Math.random).
+// Seeded PRNG for the model (same seed → byte-identical trace; never Math.random).
 // sfc32 (Chris Doty-Humphrey's PractRand "small fast counter"): 128-bit state, passes PractRand to
 // 2^46+ bytes, four 32-bit ops per draw. Seeds are expanded with splitmix32 so that nearby seeds give
 // unrelated streams, and `fork(label)` derives an independent stream per node/purpose so adding a

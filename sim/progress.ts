@@ -1,4 +1,4 @@
-// Progress bar on stderr, only when it is a terminal (issue 5), redrawn at most 10 times a second.
+// Progress bar on stderr, only when it is a terminal, redrawn at most 10 times a second.
 export class Progress {
   private last = 0;
   private shown = false;

@@ -1,4 +1,4 @@
-// Self-contained HTML report (issue 5 "Output"): inline SVG charts and a node map coloured by
+// Self-contained HTML report: inline SVG charts and a node map coloured by
 // delivery ratio; no scripts, fonts or images from anywhere else, so it can be mailed or archived.
 import type { Summary } from './summary.ts';
 

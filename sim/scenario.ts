@@ -1,4 +1,4 @@
-// Scenario files (issue 5): JSON or YAML, one seed, everything else defaulted. The format is
+// Scenario files: JSON or YAML, one seed, everything else defaulted. The format is
 // documented in docs/simulator.md; `loadScenario` validates and names the offending key on error.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -1,23 +1,25 @@
-// Environment time series of one node for the report (what its sensors saw, before faults).
+// Environment time series of one node for the report (what its sensors saw, before faults), with
+// labels and human units from the reading-kind table (shared/payload/readings.ts).
 import type { Fleet } from './fleet.ts';
 import type { Series } from './report.ts';
+import { READINGS } from '../shared/payload/readings.ts';
+import { humanValue, kindByKey } from '../shared/payload/human.ts';
+
+/** The kinds the report charts, in chart order. */
+const CHARTED = ['pm25DeciUgm3', 'tempDeciC', 'pressureDeciHpa', 'noiseDeciDb'];
 
 export function envSeries(f: Fleet, node: number, points = 96): Series[] {
   if (node >= f.devices.length) return [];
-  const out: Series[] = [
-    { label: 'PM2.5', unit: 'µg/m³', points: [] },
-    { label: 'Temperature', unit: '°C', points: [] },
-    { label: 'Pressure', unit: 'hPa', points: [] },
-    { label: 'Noise', unit: 'dB(A)', points: [] },
-  ];
-  for (let k = 0; k <= points; k++) {
-    const t = (f.durationMs * k) / points;
-    const r = f.sample(node, t);
+  const kinds = CHARTED.map((key) => kindByKey(READINGS, key)!);
+  const out: Series[] = kinds.map((k) => ({ label: k.label, unit: k.unit, points: [] }));
+  for (let s = 0; s <= points; s++) {
+    const t = (f.durationMs * s) / points;
+    const r = f.sample(node, t) as Record<string, number | undefined>;
     const h = Math.round((t / 3600_000) * 100) / 100;
-    if (r.pm25DeciUgm3 !== undefined) out[0]!.points.push([h, r.pm25DeciUgm3 / 10]);
-    if (r.tempDeciC !== undefined) out[1]!.points.push([h, r.tempDeciC / 10]);
-    if (r.pressureDeciHpa !== undefined) out[2]!.points.push([h, r.pressureDeciHpa / 10]);
-    if (r.noiseDeciDb !== undefined) out[3]!.points.push([h, r.noiseDeciDb / 10]);
+    kinds.forEach((k, i) => {
+      const v = r[k.key];
+      if (v !== undefined) out[i]!.points.push([h, humanValue(k, v)]);
+    });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // The simulator's built-in node model ("simple" mode): a deliberately small stand-in for the shared
-// node application (shared/node, issue 4) that drives the real shared LoRaWAN and payload code —
+// node application (shared/node) that drives the real shared LoRaWAN and payload code —
 // sealFrame (AES-CTR + CMAC MIC), encodeReadings, EU868 duty cycle, class A RX1/RX2 windows — on the
 // medium's hal Radio. It exists (a) because it predates the node application and (b) because it is
 // the cheapest model for 10,000-node validation runs. It does NOT model sensor warm-up, aggregation,

@@ -1,4 +1,4 @@
-// Run summary (issue 5 "Output"): delivered/sent per node, per SF and overall, collisions, airtime and
+// Run summary: delivered/sent per node, per SF and overall, collisions, airtime and
 // duty-cycle use, gateway-side counts, battery life. Plain JSON; report.ts renders it as HTML.
 import type { Fleet } from './fleet.ts';
 import { median } from './stats.ts';

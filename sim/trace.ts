@@ -1,4 +1,4 @@
-// Trace export (issue 5 "Output"): JSON lines for tools and diffing, pcap with the LoRaTap link
+// Trace export: JSON lines for tools and diffing, pcap with the LoRaTap link
 // type for Wireshark/tshark. Both are pure functions of the event stream, so the same seed gives
 // byte-identical files.
 import { openSync, writeSync, closeSync } from 'node:fs';

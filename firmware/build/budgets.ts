@@ -1,9 +1,9 @@
-// Bundle size budgets in bytes (style.md §13: size is an output that is measured and budgeted).
-// Puck.js sensor node ≤ 20 KB is the hard limit: half of its 40 KB Storage, leaving room
-// for the key file, settings, the frame-counter blocks and journalling trash; code saved to
-// .bootcde runs from flash, so the bundle costs Storage, not JsVars (docs/firmware.md).
-// Other boards have 48 KB (Pico) and 896 KB (ESP32) of Storage; their budgets leave the same
-// kind of headroom without being so loose that growth goes unnoticed.
+// Bundle size budgets in bytes: device code size is an output, measured on every build and held to
+// a budget so growth is noticed. Puck.js sensor node ≤ 20 KB is a hard requirement: half of its 40
+// KB Storage, leaving room for the key file, settings, the frame-counter blocks and journalling
+// trash; code saved to .bootcde runs from flash, so the bundle costs Storage, not JsVars
+// (docs/firmware.md). Other boards have 48 KB (Pico) and 896 KB (ESP32) of Storage; their budgets
+// leave the same kind of headroom without being so loose that growth goes unnoticed.
 
 export const ENTRIES = ['node', 'bridge', 'selftest'];
 

@@ -2,7 +2,7 @@
 // defines fold and dead branches drop), then replace esbuild's `__require` shim (it references
 // Proxy and costs ~300 bytes) by the device's own `require`, then whitespace-minify. Identifier
 // minification is optional: it once produced a variable named `of`, which Espruino rejects
-// (espruino.md), so the subset checker looks for that name in every output.
+// (docs/device-subset.md), so the subset checker looks for that name in every output.
 import * as esbuild from 'esbuild';
 import { BUILTIN_MODULES, ESBUILD_TARGET, SUPPORTED } from './target.ts';
 import { checkSubset, type Violation } from './subset.ts';

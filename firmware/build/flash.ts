@@ -99,8 +99,10 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
   let configJson: string | null = null;
   if (o.entry === 'node') {
     if (!o.deviceId) throw new Error('the sensor-node firmware needs --device <id> (keys from the registry)');
-    const regPath = resolve(o.registryPath ?? 'devices.json');
-    if (!existsSync(regPath)) throw new Error(`registry ${regPath} not found (use --registry)`);
+    // The caller resolves the path (cli/flash.ts applies host/paths.ts, the rule every command shares).
+    if (!o.registryPath) throw new Error('the sensor-node firmware needs a device registry (registryPath)');
+    const regPath = resolve(o.registryPath);
+    if (!existsSync(regPath)) throw new Error(`registry ${regPath} not found (give --registry FILE, or run \`kerb device add ${o.deviceId}\` first)`);
     configJson = deviceConfigJson(readFileSync(regPath, 'utf8'), o.deviceId, o.settings);
   }
 

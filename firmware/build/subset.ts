@@ -1,6 +1,6 @@
 // Post-bundle Espruino-subset checker: parses the exact text that would be sent to a board and
-// rejects syntax the interpreter cannot parse and built-ins it does not have (../../shared/
-// espruino.md, Espruino 2v29). esbuild's `supported` map already refuses or lowers most syntax;
+// rejects syntax the interpreter cannot parse and built-ins it does not have (docs/device-subset.md,
+// Espruino 2v29). esbuild's `supported` map already refuses or lowers most syntax;
 // this pass is the independent second line, so a lowering gap or a helper esbuild injects (object
 // spread → Object.getOwnPropertySymbols, #private → WeakMap) never reaches a device.
 import { parse } from 'acorn';
@@ -22,7 +22,7 @@ interface N {
   [k: string]: unknown;
 }
 
-/** Globals Espruino does not define at all (espruino.md "Built-ins that are missing"). */
+/** Globals Espruino does not define at all (docs/device-subset.md "Built-ins that are missing"). */
 const MISSING_GLOBALS = ['Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Symbol', 'Proxy', 'Reflect', 'BigInt', 'BigInt64Array', 'BigUint64Array', 'Intl', 'SharedArrayBuffer', 'Atomics'];
 
 /** Static members that are missing: `Object.freeze` etc. */
@@ -70,7 +70,8 @@ function walk(n: N, visit: (n: N, parent: N | null) => void, parent: N | null = 
   for (const c of children(n)) walk(c, visit, n);
 }
 
-/** Regex features Espruino's engine fails on, quietly (espruino.md "Semantics that differ"). */
+/** Regex features Espruino's engine fails on, quietly (docs/device-subset.md "Semantics that differ without an error"; src/jswrap_regexp.c in
+ * github.com/espruino/Espruino). */
 function regexProblems(pattern: string, flags: string): string[] {
   const out: string[] = [];
   for (const f of flags) if ('suyvd'.includes(f)) out.push(`flag '${f}'`);
@@ -266,7 +267,7 @@ function isBinding(n: N, parent: N | null): boolean {
 
 /**
  * Espruino does not hoist function declarations: calling one before its declaration statement has
- * run is a ReferenceError (espruino.md). For each statement list, a reference evaluated eagerly
+ * run is a ReferenceError (docs/device-subset.md). For each statement list, a reference evaluated eagerly
  * (outside any nested function body) in statement i to a function declared at statement j > i is
  * reported. References inside nested functions are assumed to run later (not provable statically).
  */
@@ -305,7 +306,7 @@ function eagerIdentifiers(s: N, visit: (id: N, parent: N | null) => void): void 
 }
 
 /**
- * Espruino gives `for (let …)` no per-iteration binding (espruino.md): a closure created in the
+ * Espruino gives `for (let …)` no per-iteration binding (docs/device-subset.md): a closure created in the
  * loop that reads the loop variable sees its last value, not the iteration's. Reported when a
  * function inside the loop (head or body) references a let/const declared in the loop head.
  * Name-based (shadowing inside the closure is not tracked): a false positive is renamed away.

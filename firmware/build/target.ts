@@ -1,4 +1,4 @@
-// What esbuild may emit for Espruino (checked against ../../shared/espruino.md, Espruino 2v29).
+// What esbuild may emit for Espruino (checked against docs/device-subset.md, Espruino 2v29).
 // `false` makes esbuild either lower the feature (`**` → Math.pow, `?.` → ternaries, `||=`) or
 // refuse it with a build error (destructuring, default/rest parameters, async, generators): both
 // keep syntax the interpreter cannot parse from reaching a board.
@@ -45,7 +45,7 @@ export const SUPPORTED: Record<string, boolean> = {
   'regexp-set-notation': false,
   'regexp-sticky-and-unicode-flags': false,
   'regexp-unicode-property-escapes': false,
-  // What Espruino does run (espruino.md "Language: what runs").
+  // What Espruino does run (docs/device-subset.md "Language: what runs").
   arrow: true,
   class: true,
   'const-and-let': true,

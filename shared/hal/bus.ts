@@ -1,5 +1,6 @@
-// Narrow bus interfaces (style.md §1, §10): drivers receive their bus in the constructor and touch
-// no globals, so the simulator can hand them a virtual bus with a virtual chip behind it.
+// Narrow bus interfaces, one per hardware boundary, passed in: drivers receive their bus in the
+// constructor and touch no globals, so the simulator can hand them a virtual bus with a virtual
+// chip behind it.
 
 export interface I2cBus {
   /** Write bytes to a 7-bit address. Returns 0 on ACK, non-zero status on NACK/bus error. */

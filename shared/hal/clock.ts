@@ -1,4 +1,4 @@
-// Time is a dependency (style.md §3): node logic never touches global timers, so the simulator can
+// Time is a dependency passed in: node logic never touches global timers, so the simulator can
 // run thousands of nodes on one virtual clock and the firmware can back this with Espruino timers.
 
 export type TimerHandle = number;

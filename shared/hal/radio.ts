@@ -1,5 +1,6 @@
 // One Radio interface for every LoRa transceiver kerb drives (SX127x over SPI, UART modules, the
-// simulator's virtual radio). Status codes, not exceptions (style.md §5): 0 is success.
+// simulator's virtual radio). Status codes, not exceptions (Error subclasses do not work on
+// Espruino): 0 is success.
 
 export const RADIO_OK = 0;
 export const RADIO_ERR_BUSY = 1;

@@ -1,6 +1,7 @@
-// The sensor boundary as the node application sees it (style.md §1): every driver (BME280, PMS,
-// sound, battery) is wrapped in this one shape, so the node schedules, powers and aggregates sensors
-// without knowing what they are, and a fault in one is a status code, never an exception.
+// The sensor boundary as the node application sees it, one narrow interface passed in: every driver
+// (BME280, PMS, sound, battery) is wrapped in this one shape, so the node schedules, powers and
+// aggregates sensors without knowing what they are, and a fault in one is a status code, never an
+// exception.
 
 /** Reading slots. Values are integers in the unit of the matching shared/payload Readings field. */
 export const SLOT_PM25 = 0;      // pm25DeciUgm3

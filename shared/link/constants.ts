@@ -1,4 +1,5 @@
-// Serial link constants (leaf file; style.md §6). Layout: docs/protocol.md §3.
+// Serial link constants (leaf file of plain `export const`, so esbuild inlines them). Layout:
+// docs/protocol.md §3.
 
 /** Link protocol version, carried in every Status message. */
 export const LINK_PROTO_VERSION = 1;

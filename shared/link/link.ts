@@ -1,6 +1,6 @@
 // kerb serial link between a LoRa radio (bridge board or simulator) and the gateway.
 // Wire: 0x00 | COBS( type(1) seq(1) body crc16(2, LE) ) | 0x00 — docs/protocol.md §3.
-// Codecs are pure; the deframer is the only state (style.md §4: zigbee-herdsman unpi split), it
+// Codecs are pure; the deframer is the only state (as in zigbee-herdsman's unpi frame/parser split), it
 // resynchronises at every 0x00 and reports problems through onError(code), never by throwing.
 // Device code: Espruino subset; one scratch buffer per deframer, no module state.
 

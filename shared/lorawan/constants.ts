@@ -1,5 +1,6 @@
 // LoRaWAN 1.0.x (ITU-T Y.4480) constants as kerb uses them. Leaf file of plain `export const` so
-// esbuild inlines them into the device bundle (style.md §6). Section numbers: LoRaWAN 1.0.4 spec.
+// esbuild inlines them into the device bundle (no enums, which it cannot inline). Section numbers:
+// LoRaWAN 1.0.4 spec.
 
 // §4.2.1 MHDR.MType (bits 7..5)
 export const MTYPE_JOIN_REQUEST = 0;

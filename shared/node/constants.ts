@@ -1,4 +1,4 @@
-// Sensor-node constants (leaf file of plain `export const`, style.md §6). Behaviour: docs/node.md;
+// Sensor-node constants (leaf file of plain `export const`, so esbuild inlines them). Behaviour: docs/node.md;
 // downlink command encoding: docs/protocol.md §4.
 
 /** Store record names (Espruino Storage names ≤ 28 chars). Two counter copies, written alternately. */

@@ -1,4 +1,4 @@
-// The kerb street-sensor application (issue 4), written only against shared/hal so the same code runs
+// The kerb street-sensor application, written only against shared/hal so the same code runs
 // on Espruino (firmware/src/main-node.ts) and thousands of times in one simulator process.
 // Behaviour and the frame-counter wear arithmetic: docs/node.md. Device code: Espruino subset, no
 // module state; all per-node state lives in this closure (a few typed arrays and scalars).
@@ -583,7 +583,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     // 2. One due sample at a time; its completion re-enters loop().
     for (let i = 0; i < ns; i++) {
       if (now >= sampleReadyAt(i)) {
-        // Stay awake through the read: STM32 deep sleep stops UART receive (espruino.md).
+        // Stay awake through the read: STM32 deep sleep stops UART receive (espruino.com/Power+Consumption).
         allowSleep(false);
         startSample(i);
         return;

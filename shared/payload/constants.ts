@@ -1,4 +1,4 @@
-// kerb payload constants (leaf file, plain `export const` so esbuild inlines them; style.md §6).
+// kerb payload constants (leaf file, plain `export const` so esbuild inlines them).
 // Layouts: docs/protocol.md §2.
 
 /** LoRaWAN FPorts used by kerb nodes (docs/architecture.md). */

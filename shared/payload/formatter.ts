@@ -5,24 +5,23 @@
 // ECMAScript 5.1 runtime) with a top-level `function decodeUplink(input)`.
 // input.bytes is a plain array there: the decoders below only index and read .length, so no typed
 // array is needed at run time (the build test deletes Uint8Array from the sandbox to prove it).
-// Output uses human units: µg/m³, °C, %RH, hPa, dB(A), V (docs/protocol.md §2.5).
+// Output uses the human units of the reading-kind table (readings.ts): µg/m³, °C, %, hPa, dB(A), V
+// (docs/protocol.md §2.5).
 
 import {
-  decodeReadings, decodeStatusFrame, decodeAlert, KIND_FIELDS,
+  decodeReadings, decodeStatusFrame, decodeAlert,
   FPORT_READINGS, FPORT_STATUS, FPORT_ALERT, STATUS_CLAMPED,
   PAYLOAD_ERR_TRUNCATED, PAYLOAD_ERR_VERSION, PAYLOAD_ERR_TRAILING, PAYLOAD_ERR_EMPTY,
   PAYLOAD_ERR_STATUS, PAYLOAD_ERR_LENGTH, PAYLOAD_ERR_VALUE, LPP_ERR_TRUNCATED, LPP_ERR_TYPE,
 } from './kerb.ts';
 import { decodeLpp, lppTypeName, LPP_GPS, LPP_COLOUR } from './lpp.ts';
+import { READINGS, STATUS_FLAGS, type ReadingKind } from './readings.ts';
+import { flagNames, humanReadings, humanValue, kindBySlot } from './human.ts';
 
 export interface UplinkInput { bytes: number[]; fPort: number }
 export interface UplinkOutput { data: { [k: string]: unknown }; warnings: string[]; errors: string[] }
 
-/** Output field name and divisor (Readings unit → human unit) per kind, in KIND_* order. */
-export const HUMAN_NAMES = ['pm25', 'pm10', 'temperature', 'relativeHumidity', 'pressure', 'noise', 'battery'];
-export const HUMAN_DIV = [10, 10, 10, 2, 10, 10, 1000];
-/** STATUS_* bit names, bit 0 first. */
-export const STATUS_NAMES = ['PM_FAULT', 'THP_FAULT', 'NOISE_FAULT', 'BATTERY_LOW', 'CLAMPED', 'REBOOTED', 'PM_WARMUP', 'SETTINGS_DEFAULT', 'RADIO_FAULT', 'STORE_FAULT'];
+// Output field names, human units and flag names come from the reading-kind table (readings.ts).
 export const RESET_NAMES = ['unknown', 'power-on', 'watchdog', 'software', 'brown-out', 'error', 'pin'];
 
 export function errorText(code: number): string {
@@ -41,25 +40,18 @@ export function errorText(code: number): string {
 }
 
 export function statusFlagNames(status: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < STATUS_NAMES.length; i++) if (Math.floor(status / Math.pow(2, i)) % 2 === 1) out.push(STATUS_NAMES[i]);
-  return out;
+  return flagNames(status, STATUS_FLAGS);
 }
 
 function fail(code: number): UplinkOutput {
   return { data: {}, warnings: [], errors: [errorText(code)] };
 }
 
-function readingsOut(bytes: Uint8Array): UplinkOutput {
+function readingsOut(bytes: Uint8Array, table: ReadingKind[]): UplinkOutput {
   const r = decodeReadings(bytes);
   if (typeof r === 'number') return fail(r);
-  const rr = r as { [k: string]: number | undefined };
-  const data: { [k: string]: unknown } = {};
+  const data: { [k: string]: unknown } = humanReadings(r as { [k: string]: number | undefined }, table);
   const warnings: string[] = [];
-  for (let k = 0; k < KIND_FIELDS.length; k++) {
-    const v = rr[KIND_FIELDS[k]];
-    if (v !== undefined) data[HUMAN_NAMES[k]] = v / HUMAN_DIV[k];
-  }
   const status = r.status || 0;
   data.status = status;
   data.flags = statusFlagNames(status);
@@ -90,19 +82,18 @@ function statusOut(bytes: Uint8Array): UplinkOutput {
   };
 }
 
-function alertOut(bytes: Uint8Array): UplinkOutput {
+function alertOut(bytes: Uint8Array, table: ReadingKind[]): UplinkOutput {
   const a = decodeAlert(bytes);
   if (typeof a === 'number') return fail(a);
-  const known = a.kind < HUMAN_NAMES.length;
-  const div = known ? HUMAN_DIV[a.kind] : 1;
+  const k = kindBySlot(table, a.kind);
   return {
     data: {
-      alert: known ? HUMAN_NAMES[a.kind] : 'kind ' + a.kind,
+      alert: k ? k.name : 'kind ' + a.kind,
       rising: a.rising,
-      value: a.value / div,
-      threshold: a.threshold / div,
+      value: k ? humanValue(k, a.value) : a.value,
+      threshold: k ? humanValue(k, a.threshold) : a.threshold,
     },
-    warnings: known ? [] : ['alert for a reading kind unknown to this formatter'],
+    warnings: k ? [] : ['alert for a reading kind unknown to this formatter'],
     errors: [],
   };
 }
@@ -124,12 +115,17 @@ function lppOut(bytes: Uint8Array, fPort: number): UplinkOutput {
   return { data: data, warnings: ['decoded as Cayenne LPP'], errors: [] };
 }
 
-export function decodeUplink(input: UplinkInput): UplinkOutput {
+/** decodeUplink over a given reading-kind table (tests pass a copy with an extra kind). */
+export function decodeUplinkWith(input: UplinkInput, table: ReadingKind[]): UplinkOutput {
   const bytes = input.bytes as unknown as Uint8Array;
   const port = input.fPort;
-  if (port === FPORT_READINGS) return readingsOut(bytes);
+  if (port === FPORT_READINGS) return readingsOut(bytes, table);
   if (port === FPORT_STATUS) return statusOut(bytes);
-  if (port === FPORT_ALERT) return alertOut(bytes);
+  if (port === FPORT_ALERT) return alertOut(bytes, table);
   if (port > 0 && port < 224) return lppOut(bytes, port);
   return { data: {}, warnings: [], errors: ['fPort ' + port + ' carries no application data'] };
+}
+
+export function decodeUplink(input: UplinkInput): UplinkOutput {
+  return decodeUplinkWith(input, READINGS);
 }

@@ -1,4 +1,4 @@
-// Virtual I2C bus (style.md §10: fake at the bus). Devices see raw transactions exactly as a driver
+// Virtual I2C bus (fake at the bus, never by module mocking). Devices see raw transactions exactly as a driver
 // issues them; the bus-wide `stuck` switch models SDA held low (every transaction fails).
 import type { I2cBus } from '../../shared/hal/bus.ts';
 

@@ -1,9 +1,10 @@
 // Virtual flash Store. Besides keeping records it models the wear of Espruino's journaling Storage
-// (espruino.md: rewriting a file appends a new copy; the old one is trash until compaction, which
-// erases pages): each write appends header + data to a log of `capacityBytes`; when the log is full,
-// compaction erases every page once and rewrites the live records. Counters expose writes, erases
-// and per-page erase cycles for the wear tests and docs/node.md's arithmetic.
-// snapshot()/restore give "the same flash after a reboot"; failWrites is the flash-full/fault switch.
+// (src/jswrap_storage.c in github.com/espruino/Espruino: rewriting a file appends a new copy; the
+// old one is trash until compaction, which erases pages): each write appends header + data to a log
+// of `capacityBytes`; when the log is full, compaction erases every page once and rewrites the live
+// records. Counters expose writes, erases and per-page erase cycles for the wear tests and
+// docs/node.md's arithmetic. snapshot()/restore give "the same flash after a reboot"; failWrites is
+// the flash-full/fault switch.
 import type { Store } from '../../shared/hal/store.ts';
 
 /** Espruino StorageFile header: 4-byte size + 28-byte name (2v00+), data rounded up to 4 bytes. */

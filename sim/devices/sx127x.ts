@@ -1,4 +1,4 @@
-// Virtual SX1276 answering SPI register access (style.md §10: fake at the bus). Modelled on the
+// Virtual SX1276 answering SPI register access (fake at the bus, never by module mocking). Modelled on the
 // SX1276/77/78/79 datasheet rev. 7: register map (§6.4), FIFO with FifoAddrPtr auto-increment
 // (§4.1.2.3), burst access with address auto-increment except on RegFifo (§4.3), LongRangeMode
 // writable only in SLEEP (RegOpMode), TX → TxDone after the time on air then STDBY (§4.1.6.2),

@@ -3,7 +3,7 @@
 //
 // Modelled after the Espruino 2v29 reference (espruino.com/Reference); where behaviour is a guess
 // the comment says "GUESS". Built-ins Espruino lacks (Map, Set, Symbol, Array.from...; see
-// ../../../shared/espruino.md) are deleted from the context, so a bundle that reaches for them
+// docs/device-subset.md) are deleted from the context, so a bundle that reaches for them
 // fails here as it would on the board.
 //
 // One EspruinoContext = one boot. Reboot (E.reboot(), watchdog) = the host drops the context and
@@ -43,7 +43,7 @@ export const BOARD_MODELS: Record<string, BoardModel> = {
   esp32: { name: 'esp32', board: 'ESP32', pins: range('D', 40), serials: ['Serial1', 'Serial2'], hasUsb: false, crypto: 'aes', nrf: false, storageBytes: 917504, jsVars: 16383, console: 'Serial1' },
 };
 
-/** Built-ins Espruino does not have (espruino.md); removed from the context. */
+/** Built-ins Espruino does not have (docs/device-subset.md); removed from the context. */
 const MISSING = {
   globals: ['Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Symbol', 'Proxy', 'Reflect', 'BigInt', 'BigInt64Array', 'BigUint64Array', 'Intl', 'SharedArrayBuffer', 'Atomics', 'globalThis', 'queueMicrotask', 'structuredClone'],
   statics: {

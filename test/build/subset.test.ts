@@ -1,5 +1,5 @@
-// "The build rejects an Espruino-incompatible construct" (issue 2): every construct that
-// ../shared/espruino.md lists as failing on the device is fed through the real pipeline
+// "The build rejects an Espruino-incompatible construct": every construct that
+// docs/device-subset.md lists as failing on the device is fed through the real pipeline
 // (esbuild with the Espruino target, then the post-bundle checker) and must be refused by one of
 // them; the real firmware bundles must pass.
 import { describe, it, expect } from 'vitest';
@@ -145,7 +145,7 @@ describe('real firmware bundles', () => {
     expect(res.code).toContain('radio tx ');
   });
 
-  // Issue 4 done-criterion: every board's bundles build within budget (Puck.js node ≤ 20 KB).
+  // Requirement: every board's bundles build within budget (Puck.js node ≤ 20 KB).
   for (const board of Object.keys(BUDGETS)) {
     for (const entry of Object.keys(BUDGETS[board]!)) {
       it(`${board}-${entry} bundle passes the checker and fits its ${BUDGETS[board]![entry]}-byte budget`, async () => {

@@ -77,6 +77,7 @@ describe('kerb decode', () => {
     expect(j.micOk).toBe(true);
     expect(j.payload).toBe(refReadings.hex.toUpperCase());
     expect(j.readings).toEqual(refReadings.readings);
+    expect(j.human).toMatchObject({ pm25: '12.3 µg/m³', pressure: '1013.2 hPa', noise: '62.5 dB(A)', battery: '3.71 V', flags: [] });
   });
 
   it('decodes Cayenne LPP for a cayenne-lpp registry profile, and with --lpp', async () => {

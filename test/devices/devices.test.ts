@@ -54,7 +54,7 @@ describe('VirtualRadio', () => {
     r.transmit(UP, new Uint8Array(3), (st) => { busy = st; });
     expect(busy).toBe(RADIO_ERR_BUSY);
     clock.advance(1000);
-    // field.md: SF7/125 kHz/14 bytes = 46.336 ms
+    // Semtech AN1200.13 / SX1276 datasheet §4.1.1.6: SF7/125 kHz/14 bytes = 46.336 ms
     expect(evs[0].toaMs).toBeCloseTo(46.336, 3);
     expect(doneAt).toBeCloseTo(1046.336, 3);
     r.txFail = true;

@@ -1,5 +1,5 @@
-// BME280 driver against the virtual BME280 on a virtual I2C bus (style.md §10), plus the published
-// worked example for the temperature/pressure compensation.
+// BME280 driver against the virtual BME280 on a virtual I2C bus (fake at the bus, not by module
+// mocking), plus the published worked example for the temperature/pressure compensation.
 import { describe, it, expect } from 'vitest';
 import { VirtualClock } from '../../sim/clock.ts';
 import { VirtualI2cBus } from '../../sim/devices/i2c.ts';

@@ -1,6 +1,7 @@
-// Contract suites (style.md §9): the same Store and Clock tests run against the simulator's
-// implementations and against the firmware's Espruino HALs — the latter bundled with the real
-// build pipeline and executed inside the Espruino context model over its Storage flash model.
+// Contract suites (every implementation of an interface passes one suite): the same Store and Clock
+// tests run against the simulator's implementations and against the firmware's Espruino HALs — the
+// latter bundled with the real build pipeline and executed inside the Espruino context model over
+// its Storage flash model.
 import { describe, it, expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { bundleSource } from '../../firmware/build/bundle.ts';

@@ -1,4 +1,4 @@
-// Radio contract (style.md §9): the same tests against the simulator's VirtualRadio
+// Radio contract (every implementation passes one suite): the same tests against the simulator's VirtualRadio
 // (sim/devices/radio.ts) and the firmware's SX127x driver on the register-level twin.
 import { describe, it, expect } from 'vitest';
 import { VirtualClock } from '../../sim/clock.ts';

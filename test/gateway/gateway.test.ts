@@ -172,6 +172,6 @@ describe('out of the box', () => {
     rig.send(rig.devices[0]!, { tempDeciC: -35, rhHalfPct: 180 });
     const code = await new Promise<number | null>((resolve) => watch.once('exit', resolve));
     expect(code).toBe(0);
-    expect(out).toMatch(/ up +dev-0 fcnt=1 port=1 temperature=-3\.5 Cel humidity=90 %RH .*rssi=-90 dBm .*via=gw-emb/);
+    expect(out).toMatch(/ up +dev-0 fcnt=1 port=1 temperature=-3\.5 °C humidity=90\.0 % .*rssi=-90 dBm .*via=gw-emb/);
   });
 });

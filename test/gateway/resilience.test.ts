@@ -1,7 +1,7 @@
 // Nothing lost: the real gateway process under load (a few hundred lora-packet frames at ~100/s
 // over a socat pty) while the broker is stopped and restarted, and while the gateway itself is
-// SIGKILLed and restarted. The consumer deduplicates by (device, frame counter), as the issue's
-// consumer does, and checks every accepted uplink arrived, in order per device.
+// SIGKILLed and restarted. The consumer deduplicates by (device, frame counter), as any
+// consumer of an at-least-once feed must, and checks every accepted uplink arrived, in order per device.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { Consumer, GatewayProcess, gatewayArgs, makeRig, sleep, waitUntil, type Rig } from '../helpers/gateway.ts';

@@ -92,7 +92,7 @@ export class GatewayProcess {
   }
 }
 
-/** Uplinks seen by a consumer, deduplicated by (device, fcnt) as the consumer does. */
+/** Uplinks seen by a consumer, deduplicated by (device, fcnt), as a consumer of an at-least-once feed must. */
 export class Consumer {
   client: MqttClient | undefined;
   readonly messages: { topic: string; payload: Buffer; retain: boolean }[] = [];

@@ -27,7 +27,7 @@ describe('EU868 duty cycle', () => {
     expect(EU868_UPLINK_FREQS).toEqual([868100000, 868300000, 868500000]);
     expect(EU868_RX2_FREQ).toBe(869525000);
   });
-  it('1 % band: 99·T silence after a frame of T (field.md), shared by the three default channels', () => {
+  it('1 % band: 99·T silence after a frame of T (ETSI EN 300 220-2, which RP002-1.0.x EU863-870 refers to), shared by the three default channels', () => {
     const d = createDutyCycle();
     const t = timeOnAirMs(7, 125000, 1, 25, 8, true, true); // 61.696 ms
     expect(d.nextFreeMs(868100000, 1000)).toBe(1000);

@@ -1,6 +1,6 @@
 // The payload codec, link framing, airtime and duty-cycle code as the device gets it: bundled by
 // the firmware pipeline (firmware/build/bundle.ts, Espruino target + post-bundle subset checker),
-// then run in a sandbox without the built-ins Espruino lacks (shared/espruino.md) and compared
+// then run in a sandbox without the built-ins Espruino lacks (docs/device-subset.md) and compared
 // with the same code run as TypeScript on V8.
 import { describe, it, expect, beforeAll } from 'vitest';
 import vm from 'node:vm';
@@ -33,7 +33,7 @@ let run: (expr: string) => unknown;
 beforeAll(async () => {
   built = await bundleSource(ENTRY, {}, ROOT);
   const ctx = vm.createContext({ kerbExports: {} });
-  // Built-ins missing on Espruino 2v29 (shared/espruino.md): a use would throw here.
+  // Built-ins missing on Espruino 2v29 (docs/device-subset.md): a use would throw here.
   vm.runInContext(`for (const k of ['Map','Set','WeakMap','Symbol','Proxy','Reflect','BigInt']) delete globalThis[k];
     delete Array.from; delete Array.of; delete Object.freeze; delete Number.isInteger; delete Math.trunc;`, ctx);
   vm.runInContext(built.code, ctx);

@@ -1,4 +1,4 @@
-// CI fleet (issue 5): ≥ 1,000 simulated nodes for a simulated day through the real, unmodified
+// CI fleet: ≥ 1,000 simulated nodes for a simulated day through the real, unmodified
 // gateway (in-process, over the kerb serial link) into a real mosquitto broker. Checks end to end
 // that every frame the medium delivered to at least one gateway reached MQTT exactly once (frames
 // heard by several simulated gateways are de-duplicated by the gateway) with the values the node
@@ -154,10 +154,11 @@ describe('fleet through the real gateway into mosquitto', () => {
         if (firstProblems.length < 5) firstProblems.push(`missing ${key}`);
         continue;
       }
-      // Exactly once, except that an MQTT QoS 1 publish in flight when the broker died is sent again
-      // after the restart (at-least-once; consumers de-duplicate by device and frame counter, as
-      // issue 3 specifies): such a copy is byte-identical and arrives after the restart. A copy
-      // with different bytes would be a second reception (another gateway) that de-dup missed.
+      // Exactly once, except that an MQTT QoS 1 publish in flight when the broker died is sent
+      // again after the restart (at-least-once; consumers de-duplicate by device and frame counter,
+      // as the gateway's delivery contract requires, docs/gateway.md): such a copy is
+      // byte-identical and arrives after the restart. A copy with different bytes would be a second
+      // reception (another gateway) that de-dup missed.
       dup += g.distinct + g.strayCopies;
       redelivered += g.redelivered;
       let ok = g.fport === d.fport;

@@ -1,4 +1,4 @@
-// The channel model against theory, not against itself (issue 5 "Validation").
+// The channel model against theory, not against itself.
 import { describe, it, expect } from 'vitest';
 import { Fleet } from '../../sim/fleet.ts';
 import { parseScenario, loadScenario } from '../../sim/scenario.ts';
@@ -63,8 +63,8 @@ describe('pure ALOHA (capture off)', () => {
 
 describe('time on air of frames on the medium', () => {
   // Published values (125 kHz, CR 4/5, 8-symbol preamble, explicit header, CRC on):
-  //  - Semtech SX1276 datasheet / LoRa calculator anchors from field.md: SF7 14 B → 46.336 ms,
-  //    SF8 25 B → 113.152 ms.
+  //  - Semtech AN1200.13 / SX1276 datasheet §4.1.1.6 formula, as public LoRa airtime calculators
+  //    evaluate it: SF7 14 B → 46.336 ms, SF8 25 B → 113.152 ms.
   //  - LoRaWAN EU868 DR0 maximum frame (51-byte application payload + 13 = 64 B) at SF12 with
   //    low-data-rate optimisation → 2793.472 ms (the figure in public airtime calculators).
   //  - SF9 25 B → 205.824 ms, SF10 25 B → 411.648 ms, SF11 25 B → 823.296 ms (LDRO on), SF12 25 B →

@@ -1,6 +1,6 @@
-// Thin wrappers from Espruino's I2C/SPI/Serial objects to shared/hal/bus.ts. Espruino throws on
-// I2C NACK/timeouts; here that becomes a status code / null (style.md §5), so a missing sensor is
-// data for the driver, not a crash.
+// Thin wrappers from Espruino's I2C/SPI/Serial objects to shared/hal/bus.ts. Espruino throws on I2C
+// NACK/timeouts; here that becomes a status code / null (Error subclasses do not work on Espruino),
+// so a missing sensor is data for the driver, not a crash.
 import type { AnalogIn, DigitalPin, I2cBus, SpiBus, UartPort } from '../../../shared/hal/bus.ts';
 import type { EspruinoI2C, EspruinoPin, EspruinoSerial, EspruinoSPI } from '../espruino.ts';
 

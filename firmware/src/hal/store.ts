@@ -1,6 +1,7 @@
 // Store over require("Storage") (Espruino flash filesystem). Every write() of a name appends a new
-// copy and turns the old one into trash until compact() (journalling, espruino.md): callers keep
-// rewrites rare (the frame counter is reserved in blocks by shared/node). Names ≤ 28 chars.
+// copy and turns the old one into trash until compact() (journalling to spread flash wear;
+// docs/device-subset.md, Storage): callers keep rewrites rare (the frame counter is reserved in
+// blocks by shared/node). Names ≤ 28 chars.
 import type { Store } from '../../../shared/hal/store.ts';
 import type { EspruinoStorage } from '../espruino.ts';
 

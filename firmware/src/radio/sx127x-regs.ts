@@ -1,5 +1,5 @@
 // SX1276/77/78/79 LoRa-mode register map and bit fields (Semtech SX1276/77/78/79 datasheet
-// rev. 7, §6.4 "LoRa Mode Register Map", Table 41). Leaf file of plain constants (style.md §6).
+// rev. 7, §6.4 "LoRa Mode Register Map", Table 41). Leaf file of plain constants, so esbuild inlines them.
 
 export const REG_FIFO = 0x00;
 export const REG_OP_MODE = 0x01;
