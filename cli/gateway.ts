@@ -24,11 +24,20 @@ options:
   --json-mirror         also publish SenML-JSON on <base>/device/<id>/up/json
   --log-level LEVEL     debug, info, warn or error
   --set KEY=VALUE       any config key, e.g. --set outbox.maxBytes=1048576 (repeatable)
+  --accept-counter-loss start although the frame-counter files fail their check (see the log first)
   --check-config        validate the configuration, print it (secrets hidden) and exit
   -h, --help            this text
 
 environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, KERB_STATE_DIR, KERB_REGISTRY, ...
 (every key: KERB_<SECTION>_<KEY>, e.g. ${envName('outbox.maxBytes')})`;
+
+/**
+ * A gateway that failed to start, or has stopped, must not linger as a process that looks alive to
+ * systemd: whatever handle a library left open, the process exits with `code` shortly after.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+}
 
 export async function run(argv: string[]): Promise<number> {
   let a;
@@ -50,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         set: { type: 'string', multiple: true },
         'check-config': { type: 'boolean' },
+        'accept-counter-loss': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -75,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const [flag, key] of map) if (typeof v[flag] === 'string') flags[key] = v[flag] as string;
   if (v['no-http']) flags['http.enabled'] = 'false';
   if (v['json-mirror']) flags['mqtt.jsonMirror'] = 'true';
+  if (v['accept-counter-loss']) flags['gateway.acceptCounterLoss'] = 'true';
   if (v.radio?.length) flags.radios = v.radio;
   for (const s of v.set ?? []) {
     const eq = s.indexOf('=');
@@ -115,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     gw = await startGateway(cfg);
   } catch (e) {
     console.error(`kerb gateway: cannot start: ${(e as Error).message}`);
+    exitSoon(1);
     return 1;
   }
   return await new Promise<number>((resolve) => {
@@ -122,16 +134,19 @@ export async function run(argv: string[]): Promise<number> {
       gw.log.info('signal received; shutting down', { signal: sig });
       const force = setTimeout(() => {
         gw.log.error('shutdown took too long; exiting');
+        exitSoon(1);
         resolve(1);
       }, 15_000);
       force.unref();
       gw.stop().then(
         () => {
           clearTimeout(force);
+          exitSoon(0);
           resolve(0);
         },
         (e: unknown) => {
           gw.log.error('shutdown failed', { err: e });
+          exitSoon(1);
           resolve(1);
         },
       );

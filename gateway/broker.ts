@@ -1,9 +1,52 @@
 // Embedded MQTT broker (aedes) so `kerb gateway` works out of the box with no broker configured.
 // It binds to loopback by default; if the port is taken (a real mosquitto already on 1883, say) it
 // falls back to a free port and the URL is logged. A real broker is one setting away (mqtt.url).
+//
+// Access: one username/password, generated on first start and kept (mode 0600) in the state
+// directory; the gateway itself logs in with it. Anonymous clients (only when allowed, which the
+// configuration permits only on loopback) may subscribe to anything but not publish on protected
+// topics: device commands (`<base>/device/+/down`), the request topic and every retained state the
+// gateway owns (all of `<base>/…`, Home Assistant discovery). Bound beyond loopback, every client
+// must log in.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from './types.ts';
+
+export interface BrokerAccess {
+  username: string;
+  password: string;
+  /** Anonymous clients may connect (and publish only where isProtected says no). */
+  allowAnonymous: boolean;
+  isProtected(topic: string): boolean;
+}
+
+/**
+ * The embedded broker's credentials: read from `file`, or generated and written there (0600) on
+ * first start. `created` tells the caller to show them once.
+ */
+export function brokerCredentials(file: string): { username: string; password: string; created: boolean } {
+  try {
+    const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { username?: unknown; password?: unknown };
+    if (typeof j.username === 'string' && j.username && typeof j.password === 'string' && j.password.length >= 16) return { username: j.username, password: j.password, created: false };
+    throw new Error('needs a username and a password of 16 characters or more');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: unusable broker credentials (${(e as Error).message}); fix the file or delete it to have new ones generated`);
+  }
+  const creds = { username: 'kerb', password: crypto.randomBytes(18).toString('base64url') };
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(creds) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return { ...creds, created: true };
+}
+
+function same(a: string, b: Buffer | undefined): boolean {
+  if (!b) return false;
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+}
 
 export interface EmbeddedBroker {
   url: string;
@@ -27,8 +70,27 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
   });
 }
 
-export async function startEmbeddedBroker(host: string, port: number, log: Logger): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker();
+export async function startEmbeddedBroker(host: string, port: number, log: Logger, access?: BrokerAccess): Promise<EmbeddedBroker> {
+  const authed = new WeakSet<object>();
+  const aedes = await Aedes.createBroker(access ? {
+    authenticate: (client, username, password, done) => {
+      if (username !== undefined && username !== '') {
+        if (username === access.username && same(access.password, password)) {
+          authed.add(client);
+          return done(null, true);
+        }
+        log.warn('embedded broker: login refused (wrong username or password)', { clientId: client.id });
+        return done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
+      }
+      if (access.allowAnonymous) return done(null, true);
+      return done(Object.assign(new Error('not authorized'), { returnCode: 5 }), false);
+    },
+    authorizePublish: (client, packet, done) => {
+      if (!client || authed.has(client) || !access.isProtected(packet.topic)) return done(null);
+      log.warn('embedded broker: anonymous publish refused on a protected topic (log in with the broker credentials)', { clientId: client.id, topic: packet.topic.slice(0, 200) });
+      return done(new Error('not authorized'));
+    },
+  } : {});
   const server = net.createServer(aedes.handle);
   let bound: number;
   try {

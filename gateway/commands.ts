@@ -48,11 +48,22 @@ export function encodeReply(format: WireFormat, value: Record<string, unknown>):
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
+export const MAX_TRANSACTION_ID = 128;
+
 export function transactionId(v: Record<string, unknown>): string | undefined {
   const t = v.id ?? v.transaction;
-  if (typeof t === 'string' && t.length > 0 && t.length <= 128) return t;
+  if (typeof t === 'string' && t.length > 0 && t.length <= MAX_TRANSACTION_ID) return t;
   if (typeof t === 'number' && Number.isFinite(t)) return String(t);
   return undefined;
+}
+
+/** Why the command's transaction id is unusable, or undefined when it is fine or absent. */
+export function badTransactionId(v: Record<string, unknown>): string | undefined {
+  const key = v.id !== undefined ? 'id' : 'transaction';
+  const t = v[key];
+  if (t === undefined || t === null || transactionId(v) !== undefined) return undefined;
+  if (typeof t === 'string') return `${key}: must be 1..${MAX_TRANSACTION_ID} characters, got ${t.length}`;
+  return `${key}: must be a string of 1..${MAX_TRANSACTION_ID} characters or a number, got ${Array.isArray(t) ? 'a list' : typeof t}`;
 }
 
 /**
@@ -79,6 +90,9 @@ export function parseDownCommand(
   defaultExpiryS: number,
   named?: NamedEncoder,
 ): { downlink: Downlink } | { error: string; id: string } {
+  const bad = badTransactionId(v);
+  // Refused rather than replaced by a made-up id the sender could never match to its command.
+  if (bad) return { id: '', error: bad };
   const id = transactionId(v) ?? randomUUID();
   let fport: number;
   let payload: Uint8Array;

@@ -2,6 +2,7 @@
 // command-line flags. Every key is validated and an error names the key and the problem, e.g.
 // `mqtt.port: must be an integer 1..65535, got "abc"`. docs/gateway.md documents each key.
 import os from 'node:os';
+import path from 'node:path';
 import { KerbError } from './types.ts';
 import { readConfigFile, type ConfigInput } from '../host/config-file.ts';
 import { resolvePaths } from '../host/paths.ts';
@@ -16,7 +17,7 @@ export interface RadioConfig {
 }
 
 export interface GatewayConfig {
-  gateway: { id: string; stateDir: string; registry: string };
+  gateway: { id: string; stateDir: string; registry: string; acceptCounterLoss: boolean };
   radios: RadioConfig[];
   /** `radios` entries with `type: udp` (Semtech UDP packet forwarders), gateway/udp-config.ts. */
   udpRadios: UdpRadioConfig[];
@@ -40,11 +41,11 @@ export interface GatewayConfig {
     jsonMirror: boolean;
     inflight: number;
   };
-  broker: { embedded: 'auto' | 'always' | 'never'; host: string; port: number };
+  broker: { embedded: 'auto' | 'always' | 'never'; host: string; port: number; allowAnonymous: boolean; credentialsFile: string };
   homeassistant: { enabled: boolean; prefix: string; statusTopic: string };
   outbox: { maxBytes: number; maxMessages: number; fsync: boolean };
   availability: { offlineAfterS: number; checkIntervalS: number };
-  downlinks: { expiryS: number; rx1DelayMs: number };
+  downlinks: { expiryS: number; rx1DelayMs: number; maxPerDevice: number; maxQueued: number };
   http: { enabled: boolean; host: string; port: number };
   stats: { intervalS: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
@@ -68,6 +69,7 @@ export const SCHEMA: Record<string, Leaf> = {
   // '' = not given here: host/paths.ts resolves both (flag > environment > file > default).
   'gateway.stateDir': { type: 'string', default: '' },
   'gateway.registry': { type: 'string', default: '' },
+  'gateway.acceptCounterLoss': { type: 'bool', default: false },
   'mqtt.url': {
     type: 'string',
     default: '',
@@ -102,6 +104,8 @@ export const SCHEMA: Record<string, Leaf> = {
   'broker.embedded': { type: 'enum', default: 'auto', values: ['auto', 'always', 'never'] },
   'broker.host': { type: 'string', default: '127.0.0.1', check: nonEmpty },
   'broker.port': { type: 'int', default: 1883, min: 0, max: 65535 },
+  'broker.allowAnonymous': { type: 'bool', default: true },
+  'broker.credentialsFile': { type: 'string', default: 'broker-credentials', check: nonEmpty },
   'homeassistant.enabled': { type: 'bool', default: true },
   'homeassistant.prefix': { type: 'string', default: 'homeassistant', check: (s) => (validBaseTopic(s) ? undefined : 'must be a topic without wildcards') },
   'homeassistant.statusTopic': { type: 'string', default: 'homeassistant/status', check: (s) => (validBaseTopic(s) ? undefined : 'must be a topic without wildcards') },
@@ -112,12 +116,19 @@ export const SCHEMA: Record<string, Leaf> = {
   'availability.checkIntervalS': { type: 'int', default: 30, min: 1, max: 3600 },
   'downlinks.expiryS': { type: 'int', default: 86400, min: 1, max: 30 * 86400 },
   'downlinks.rx1DelayMs': { type: 'int', default: 1000, min: 1000, max: 15000 },
+  'downlinks.maxPerDevice': { type: 'int', default: 16, min: 1, max: 1000 },
+  'downlinks.maxQueued': { type: 'int', default: 1000, min: 1, max: 100_000 },
   'http.enabled': { type: 'bool', default: true },
-  'http.host': { type: 'string', default: '0.0.0.0', check: nonEmpty },
+  'http.host': { type: 'string', default: '127.0.0.1', check: nonEmpty },
   'http.port': { type: 'int', default: 9110, min: 0, max: 65535 },
   'stats.intervalS': { type: 'int', default: 60, min: 0, max: 86400 },
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
 };
+
+/** Addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function nonEmpty(s: string): string | undefined {
   return s.length ? undefined : 'must not be empty';
@@ -287,6 +298,8 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   if ((flat['mqtt.cert'] === '') !== (flat['mqtt.key'] === ''))
     errors.push(`${flat['mqtt.cert'] === '' ? 'mqtt.cert' : 'mqtt.key'}: a client certificate needs both mqtt.cert and mqtt.key`);
   if (flat['broker.embedded'] === 'never' && flat['mqtt.url'] === '') errors.push('mqtt.url: required when broker.embedded is "never"');
+  if (flat['broker.embedded'] !== 'never' && typeof flat['broker.host'] === 'string' && !isLoopback(flat['broker.host']) && flat['broker.allowAnonymous'] !== false)
+    errors.push(`broker.host: the embedded broker bound to ${JSON.stringify(flat['broker.host'])} is reachable from the network; set broker.allowAnonymous=false so every client must log in (the gateway generates the password in <stateDir>/broker-credentials), or bind it to 127.0.0.1`);
   if (errors.length) {
     const where = src.fileName ? ` (${src.fileName})` : '';
     throw new KerbError('config', `invalid configuration${where}:\n  ${errors.join('\n  ')}`);
@@ -310,6 +323,7 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   });
   out.gateway.stateDir = paths.stateDir.path;
   out.gateway.registry = paths.registry.path;
+  out.broker.credentialsFile = path.resolve(out.gateway.stateDir, out.broker.credentialsFile);
   return out;
 }
 

@@ -8,6 +8,15 @@
 // than per frame. The log is folded into the snapshot at start-up (which also drops a line torn by
 // a power cut) and whenever it grows past compactEvery lines.
 //
+// Integrity: the snapshot carries a CRC32 of its sessions and every log line ends in a tab and the
+// CRC32 of its JSON, so a flipped byte that still parses cannot silently lower a counter (which would
+// reopen replays). A snapshot that fails its check, a whole log line that fails its check, or a
+// snapshot missing beside state that proves the gateway ran before, stops the start with a clear
+// error; `acceptLoss` (`kerb gateway --accept-counter-loss`) accepts it explicitly: the damaged file
+// is set aside and what is intact is used. A log line cut short by a power cut (no CRC at its end)
+// is still just dropped: its commit never resolved. Files of older versions (no CRC) are read and
+// rewritten in the new form.
+//
 // Counters are keyed by session (a fingerprint of DevAddr + NwkSKey, the MIC's inputs; registry.ts),
 // not by device id: a renamed device keeps its counters, a device with a new DevAddr or NwkSKey
 // starts a new session at 0, switching back finds the old counters again (no replay window), and
@@ -16,7 +25,9 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import type { Logger } from './types.ts';
+import { KerbError } from './types.ts';
 import { writeFileAtomic, fsyncDir } from '../host/state-file.ts';
 
 export interface SessionCounters {
@@ -38,6 +49,26 @@ export interface CounterStoreOptions {
   log: Logger;
   /** Fold the log into the snapshot after this many lines. Default 10000. */
   compactEvery?: number;
+  /** Start even though the counter files fail their integrity check (operator's explicit decision). */
+  acceptLoss?: boolean;
+  /** Files whose presence proves the gateway ran here before (a missing snapshot is then a loss). */
+  evidence?: string[];
+}
+
+function crcHex(text: string): string {
+  return (zlib.crc32(Buffer.from(text, 'utf8')) >>> 0).toString(16).padStart(8, '0');
+}
+
+/** One log line: JSON, a tab, CRC32 of the JSON in hex. */
+export function counterLine(rec: Record<string, unknown>): string {
+  const j = JSON.stringify(rec);
+  return `${j}\t${crcHex(j)}`;
+}
+
+/** The snapshot's text: the sessions' JSON is what the check covers. */
+export function counterSnapshot(sessions: Record<string, SessionCounters>): string {
+  const j = JSON.stringify(sessions);
+  return `{"version":2,"check":"${crcHex(j)}","sessions":${j}}\n`;
 }
 
 const SNAPSHOT = 'fcnt.json';
@@ -64,16 +95,29 @@ export class CounterStore {
 
   async open(): Promise<void> {
     await fsp.mkdir(this.opts.dir, { recursive: true });
+    const problems: string[] = [];
     let snap: Record<string, SessionCounters> = {};
+    let snapText: string | undefined;
     try {
-      const doc = JSON.parse(await fsp.readFile(this.snapshotPath, 'utf8')) as { sessions?: Record<string, SessionCounters> };
-      snap = doc.sessions ?? {};
+      snapText = await fsp.readFile(this.snapshotPath, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        // The snapshot is only ever replaced by rename, so this is not a torn write: refuse to
-        // start with counters we cannot trust rather than reopen every session to replays.
-        throw new Error(`${this.snapshotPath}: unreadable frame-counter snapshot (${String(e)}); fix or remove it deliberately`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (snapText !== undefined) {
+      try {
+        const doc = JSON.parse(snapText) as { version?: unknown; check?: unknown; sessions?: Record<string, SessionCounters> };
+        if (!doc || typeof doc !== 'object' || (doc.sessions !== undefined && (typeof doc.sessions !== 'object' || doc.sessions === null))) throw new Error('not a counter snapshot');
+        if (doc.version !== 1 || doc.check !== undefined) {
+          if (typeof doc.check !== 'string' || doc.check !== crcHex(JSON.stringify(doc.sessions ?? {}))) throw new Error('checksum mismatch');
+        }
+        snap = doc.sessions ?? {};
+      } catch (e) {
+        // The snapshot is only ever replaced by rename, so this is not a torn write.
+        problems.push(`${this.snapshotPath} is damaged (${(e as Error).message})`);
       }
+    } else {
+      const proof = [this.logPath, ...(this.opts.evidence ?? [])].filter((f) => fs.existsSync(f));
+      if (proof.length) problems.push(`${this.snapshotPath} is missing although ${proof.join(', ')} show${proof.length > 1 ? '' : 's'} the gateway ran here before`);
     }
     for (const [sid, c] of Object.entries(snap)) this.merge(sid, c);
     let logText = '';
@@ -83,16 +127,36 @@ export class CounterStore {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     let torn = 0;
+    let bad = 0;
     for (const line of logText.split('\n')) {
       if (!line) continue;
+      const m = /^(.*)\t([0-9a-f]{8})$/.exec(line);
+      let json = line;
+      if (m) {
+        if (crcHex(m[1]!) !== m[2]) {
+          bad++; // a whole line (its CRC is there) whose bytes changed
+          continue;
+        }
+        json = m[1]!;
+      }
       try {
-        const r = JSON.parse(line) as { s: string } & SessionCounters;
+        const r = JSON.parse(json) as { s: string } & SessionCounters;
         this.merge(r.s, r);
       } catch {
         torn++; // a line cut by a power failure mid-append: its commit never resolved
       }
     }
+    if (bad) problems.push(`${this.logPath} has ${bad} damaged line${bad > 1 ? 's' : ''}`);
     if (torn) this.opts.log.warn('frame-counter log had torn lines (power cut during a write); ignored', { lines: torn });
+    if (problems.length) {
+      const what = problems.join('; ');
+      if (!this.opts.acceptLoss) {
+        throw new KerbError('counters', `frame counters cannot be trusted: ${what}. Starting would reopen every affected session to replayed frames. Restore the files from a backup, or start once with --accept-counter-loss to continue with what is intact (a replay of an old frame may then be accepted once per device until it sends a newer one).`);
+      }
+      this.opts.log.error('frame counters damaged; continuing with what is intact because --accept-counter-loss was given', { problems });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      for (const f of [this.snapshotPath, this.logPath]) await fsp.rename(f, `${f}.damaged-${stamp}`).catch(() => undefined);
+    }
     await this.compact();
     this.logFh = await fsp.open(this.logPath, 'a', 0o600);
     this.logSize = (await this.logFh.stat()).size;
@@ -211,7 +275,7 @@ export class CounterStore {
           let text = '\n';
           for (const sid of sids) {
             const e = this.entries.get(sid)!;
-            text += JSON.stringify({ s: sid, id: e.id, up: e.up, down: e.down }) + '\n';
+            text += counterLine({ s: sid, id: e.id, up: e.up, down: e.down }) + '\n';
           }
           if (!this.logFh) throw new Error('counter store not open');
           // One write() of the whole batch (the file is opened for append); FileHandle.appendFile
@@ -262,7 +326,7 @@ export class CounterStore {
   private async compact(): Promise<void> {
     const sessions: Record<string, SessionCounters> = {};
     for (const [sid, e] of this.entries) sessions[sid] = { id: e.id, up: e.up, down: e.down };
-    await writeFileAtomic(this.snapshotPath, JSON.stringify({ version: 1, sessions }, null, 1) + '\n');
+    await writeFileAtomic(this.snapshotPath, counterSnapshot(sessions));
     // Crash between the rename and the truncate: the log replays onto the snapshot with max(), harmless.
     if (this.logFh) await this.logFh.truncate(0);
     else if (fs.existsSync(this.logPath)) await fsp.truncate(this.logPath, 0);

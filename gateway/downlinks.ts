@@ -1,7 +1,6 @@
 // Downlinks for LoRaWAN class A devices (LoRaWAN 1.0.4 §3.3): a command can only reach a node in
-// the receive windows that follow one of its uplinks. Commands wait in a durable queue
-// (downlinks.json in the state directory, replaced atomically on every change) until the device's
-// next uplink; then the frame is sealed with the session's persisted FCntDown and handed to the
+// the receive windows that follow one of its uplinks. Commands wait in a durable queue until the
+// device's next uplink; then the frame is sealed with the session's persisted FCntDown and handed to the
 // radio that heard the uplink, timed for RX1 (uplink end + RECEIVE_DELAY1 on the radio clock, same
 // frequency and data rate, inverted IQ — RP002-1.0.x EU868 RX1DROffset 0).
 //
@@ -10,11 +9,25 @@
 // command is sent again after later uplinks up to maxAttempts; 'expired' when expiresAt passes
 // before it could be sent; 'failed' with a reason (too large for the data rate, radio errors,
 // never acknowledged).
+//
+// Bounds: at most maxPerDevice commands wait per device and maxTotal in all; a command beyond
+// either is refused with a 'failed' result that says so (a flood for one device cannot crowd out
+// the others, nor grow the state without limit). Transaction ids are scoped per device.
+//
+// Storage: a snapshot (downlinks.json, {"version":2,"check":crc32,"downlinks":[...]}, replaced by
+// write-fsync-rename) plus an append-only journal (downlinks.log): one line per changed command,
+// `{"put": item}` or `{"del": [device, id]}`, a tab and the CRC32 of the JSON, fdatasync'ed with
+// group commit. A change costs one short line, not a rewrite of the whole queue; the journal is
+// folded into the snapshot at start-up and when it grows past a few times the queue. A line or
+// snapshot that fails its check is dropped and counted (downlink_state_corrupt_total): losing a
+// queued command costs a retry by its sender, never a wrong frame counter.
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import type { Downlink, DownlinkResult, Logger, Metrics, RxMeta } from './types.ts';
 import { KerbError } from './types.ts';
-import { writeFileAtomic } from '../host/state-file.ts';
+import { writeFileAtomic, fsyncDir } from '../host/state-file.ts';
 import type { CounterStore } from './counters.ts';
 import type { DeviceInfo } from '../host/registry.ts';
 import { sealFrame } from '../shared/lorawan/session.ts';
@@ -83,6 +96,10 @@ export interface DownlinkQueueOptions {
   maxAttempts?: number;
   /** Give up on a TxResult after the RX1 time plus this. Default 3000 ms. */
   txResultTimeoutMs?: number;
+  /** Commands waiting per device before new ones are refused. Default 16. */
+  maxPerDevice?: number;
+  /** Commands waiting in all before new ones are refused. Default 1000. */
+  maxTotal?: number;
   now?: () => number;
 }
 
@@ -97,8 +114,29 @@ interface InFlight {
   rx2: TxRequest | undefined;
 }
 
+function crcHex(text: string): string {
+  return (zlib.crc32(Buffer.from(text, 'utf8')) >>> 0).toString(16).padStart(8, '0');
+}
+
+function keyOf(deviceId: string, id: string): string {
+  return `${deviceId}\u0000${id}`;
+}
+
+function isStored(v: unknown): v is Stored {
+  const o = v as Stored;
+  return !!o && typeof o === 'object' && typeof o.id === 'string' && typeof o.deviceId === 'string' && typeof o.fport === 'number'
+    && typeof o.payload === 'string' && typeof o.expiresAt === 'number' && typeof o.attempts === 'number' && (o.state === 'queued' || o.state === 'wait_ack');
+}
+
 export class DownlinkQueue {
   private items: Stored[] = [];
+  private readonly byKey = new Map<string, Stored>();
+  private readonly perDevice = new Map<string, number>();
+  /** Changes not yet journaled: the item's current state, or null when it left the queue. */
+  private dirty = new Map<string, Stored | null>();
+  private logFh: fsp.FileHandle | undefined;
+  private logSize = 0;
+  private logLines = 0;
   private inflight = new Map<number, InFlight>();
   private nextTxId = 1;
   private saving: Promise<void> | undefined;
@@ -106,6 +144,7 @@ export class DownlinkQueue {
   private saveWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly file: string;
+  private readonly logFile: string;
   private readonly now: () => number;
   private readonly claimed = new Set<Stored>();
 
@@ -113,6 +152,7 @@ export class DownlinkQueue {
   constructor(o: DownlinkQueueOptions) {
     this.o = o;
     this.file = path.join(o.stateDir, 'downlinks.json');
+    this.logFile = path.join(o.stateDir, 'downlinks.log');
     this.now = o.now ?? Date.now;
     // Tx ids only need to be unique among in-flight requests; start at a random point so a radio
     // still holding a request from before a restart cannot match a new one.
@@ -121,16 +161,77 @@ export class DownlinkQueue {
 
   async open(): Promise<void> {
     await fsp.mkdir(this.o.stateDir, { recursive: true });
+    let corrupt = 0;
+    const found = new Map<string, Stored>();
     try {
-      const doc = JSON.parse(await fsp.readFile(this.file, 'utf8')) as { downlinks?: Stored[] };
-      this.items = Array.isArray(doc.downlinks) ? doc.downlinks : [];
+      const doc = JSON.parse(await fsp.readFile(this.file, 'utf8')) as { version?: unknown; check?: unknown; downlinks?: unknown };
+      const list = Array.isArray(doc.downlinks) ? doc.downlinks : [];
+      if (doc.version !== 1 && doc.check !== crcHex(JSON.stringify(list))) {
+        corrupt++;
+        this.o.log.error('downlink queue snapshot damaged (checksum mismatch); its commands are dropped', { file: this.file });
+      } else for (const i of list) if (isStored(i)) found.set(keyOf(i.deviceId, i.id), i);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${this.file}: unreadable downlink queue (${String(e)})`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        corrupt++;
+        this.o.log.error('downlink queue snapshot unreadable; its commands are dropped', { file: this.file, error: String(e) });
+      }
     }
+    let text = '';
+    try {
+      text = await fsp.readFile(this.logFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const m = /^(.*)\t([0-9a-f]{8})$/.exec(line);
+      if (!m || crcHex(m[1]!) !== m[2]) {
+        corrupt++; // torn by a power cut, or damaged: either way that change is not trusted
+        continue;
+      }
+      try {
+        const r = JSON.parse(m[1]!) as { put?: unknown; del?: unknown };
+        if (isStored(r.put)) found.set(keyOf(r.put.deviceId, r.put.id), r.put);
+        else if (Array.isArray(r.del)) found.delete(keyOf(String(r.del[0]), String(r.del[1])));
+      } catch {
+        corrupt++;
+      }
+    }
+    if (corrupt) {
+      this.o.metrics.inc('downlink_state_corrupt_total', undefined, corrupt);
+      this.o.log.warn('downlink queue state had damaged or torn entries; dropped', { entries: corrupt });
+    }
+    for (const i of found.values()) this.insert(i);
+    await this.compact();
+    this.logFh = await fsp.open(this.logFile, 'a', 0o600);
+    this.logSize = (await this.logFh.stat()).size;
     if (this.items.length) this.o.log.info('downlink queue restored', { queued: this.items.length });
     this.expiryTimer = setInterval(() => this.expire(), 1000);
     this.expiryTimer.unref?.();
     this.gauge();
+  }
+
+  /** Writes the snapshot and empties the journal. */
+  private async compact(): Promise<void> {
+    const list = JSON.stringify(this.items);
+    await writeFileAtomic(this.file, `{"version":2,"check":"${crcHex(list)}","downlinks":${list}}\n`);
+    // Crash between the rename and the truncate: the journal replays onto the snapshot, harmless.
+    if (this.logFh) await this.logFh.truncate(0);
+    else if (fs.existsSync(this.logFile)) await fsp.truncate(this.logFile, 0);
+    this.logSize = 0;
+    this.logLines = 0;
+    await fsyncDir(this.o.stateDir);
+  }
+
+  private insert(i: Stored): void {
+    this.items.push(i);
+    this.byKey.set(keyOf(i.deviceId, i.id), i);
+    this.perDevice.set(i.deviceId, (this.perDevice.get(i.deviceId) ?? 0) + 1);
+  }
+
+  /** Marks an item changed: its state goes into the next journal write. */
+  private touch(i: Stored): void {
+    this.dirty.set(keyOf(i.deviceId, i.id), i);
   }
 
   async close(): Promise<void> {
@@ -139,11 +240,14 @@ export class DownlinkQueue {
     for (const f of this.inflight.values()) clearTimeout(f.timer);
     this.inflight.clear();
     while (this.saving) await this.saving;
+    if (this.dirty.size) await this.save().catch((e: unknown) => this.o.log.error('downlink queue save failed', { error: String(e) }));
+    await this.logFh?.close();
+    this.logFh = undefined;
   }
 
   /** Number of commands waiting for a device (queued or awaiting ACK). */
   pending(deviceId: string): number {
-    return this.items.filter((i) => i.deviceId === deviceId).length;
+    return this.perDevice.get(deviceId) ?? 0;
   }
 
   list(deviceId?: string): Readonly<Stored>[] {
@@ -155,19 +259,36 @@ export class DownlinkQueue {
     if (!this.o.lookup(d.deviceId)) throw new KerbError('unknown_device', `downlink ${d.id}: no device '${d.deviceId}' in the registry`);
     if (!Number.isInteger(d.fport) || d.fport < 1 || d.fport > 223) throw new KerbError('invalid_fport', `downlink ${d.id}: fport must be 1..223 (got ${d.fport})`);
     if (d.payload.length > MAX_DOWNLINK_PAYLOAD) throw new KerbError('payload_too_large', `downlink ${d.id}: payload of ${d.payload.length} bytes exceeds ${MAX_DOWNLINK_PAYLOAD}`);
-    if (this.items.some((i) => i.id === d.id) || [...this.inflight.values()].some((f) => f.item?.id === d.id)) {
-      throw new KerbError('duplicate_id', `downlink ${d.id}: a command with this id is already queued`);
+    if (this.byKey.has(keyOf(d.deviceId, d.id))) {
+      throw new KerbError('duplicate_id', `downlink ${d.id}: a command with this id is already queued for ${d.deviceId}`);
+    }
+    const perDevice = this.o.maxPerDevice ?? 16;
+    if (this.pending(d.deviceId) >= perDevice) {
+      this.o.metrics.inc('downlink_refused_total', { reason: 'device_queue_full' });
+      throw new KerbError('queue_full', `downlink ${d.id}: ${d.deviceId} already has ${perDevice} commands waiting (downlinks.maxPerDevice); wait for results before sending more`);
+    }
+    const total = this.o.maxTotal ?? 1000;
+    if (this.items.length >= total) {
+      this.o.metrics.inc('downlink_refused_total', { reason: 'queue_full' });
+      throw new KerbError('queue_full', `downlink ${d.id}: the gateway already holds ${total} commands (downlinks.maxQueued); try again later`);
     }
     const now = this.now();
     if (!(d.expiresAt > now)) {
       this.result({ id: d.id, deviceId: d.deviceId, state: 'expired', at: now, reason: 'expiresAt is already in the past' });
       return;
     }
-    this.items.push({
+    const item: Stored = {
       id: d.id, deviceId: d.deviceId, fport: d.fport, payload: Buffer.from(d.payload).toString('hex'),
       confirmed: d.confirmed, expiresAt: d.expiresAt, queuedAt: now, attempts: 0, state: 'queued',
-    });
-    await this.save();
+    };
+    this.insert(item);
+    this.touch(item);
+    try {
+      await this.save();
+    } catch (e) {
+      this.remove(item);
+      throw e;
+    }
     this.gauge();
     this.result({ id: d.id, deviceId: d.deviceId, state: 'queued', at: this.now() });
   }
@@ -191,6 +312,7 @@ export class DownlinkQueue {
         this.result({ id: waiting.id, deviceId: dev.id, state: 'failed', at: now, reason: `not acknowledged after ${waiting.attempts} transmissions`, fcntDown: waiting.fcntDown });
       } else {
         waiting.state = 'queued'; // the device missed it: send again in this uplink's window
+        this.touch(waiting);
       }
       changed = true;
     }
@@ -268,7 +390,10 @@ export class DownlinkQueue {
       type: LINK_TX, id: 0, payload: phy, freqHz: EU868_RX2_FREQ, sf: RX2_SF, bwHz: 125000, cr: 1,
       powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true, atUs: (up.meta.tsUs + (rx1 + 1000) * 1000) % 4294967296,
     } : undefined;
-    if (item) item.attempts++;
+    if (item) {
+      item.attempts++;
+      this.touch(item);
+    }
     if (!this.transmit(req, { deviceId: dev.id, item, fcntDown, radioId: up.meta.radioId, rx2 }, rx1)) return;
     this.o.metrics.inc('downlink_tx_requests_total', { kind: item ? 'command' : 'ack' });
     this.o.log.debug('downlink scheduled for RX1', { device: dev.id, id: item?.id, fcntDown, atUs: req.atUs, radio: up.meta.radioId, ack, fpending: more });
@@ -324,6 +449,7 @@ export class DownlinkQueue {
       if (item.confirmed) {
         item.state = 'wait_ack';
         item.fcntDown = f.fcntDown;
+        this.touch(item);
       } else this.remove(item);
       this.result({ id: item.id, deviceId: item.deviceId, state: 'sent', at: now, fcntDown: f.fcntDown });
     } else if (item.attempts >= this.maxAttempts) {
@@ -355,7 +481,14 @@ export class DownlinkQueue {
 
   private remove(i: Stored): void {
     const k = this.items.indexOf(i);
-    if (k >= 0) this.items.splice(k, 1);
+    if (k < 0) return;
+    this.items.splice(k, 1);
+    const key = keyOf(i.deviceId, i.id);
+    this.byKey.delete(key);
+    const n = (this.perDevice.get(i.deviceId) ?? 1) - 1;
+    if (n > 0) this.perDevice.set(i.deviceId, n);
+    else this.perDevice.delete(i.deviceId);
+    this.dirty.set(key, null);
     this.gauge();
   }
 
@@ -388,11 +521,37 @@ export class DownlinkQueue {
         this.saveAgain = false;
         const waiters = this.saveWaiters;
         this.saveWaiters = [];
+        const changes = this.dirty;
+        this.dirty = new Map();
         try {
-          await writeFileAtomic(this.file, JSON.stringify({ version: 1, downlinks: this.items }, null, 1) + '\n');
+          let text = '\n'; // a fragment of a failed append ends here instead of swallowing our first line
+          for (const [key, v] of changes) {
+            const j = v ? JSON.stringify({ put: v }) : JSON.stringify({ del: key.split('\u0000') });
+            text += `${j}\t${crcHex(j)}\n`;
+          }
+          if (!this.logFh) throw new Error('downlink queue not open');
+          const buf = Buffer.from(text);
+          try {
+            for (let off = 0; off < buf.length; ) {
+              const { bytesWritten } = await this.logFh.write(buf, off, buf.length - off);
+              if (!(bytesWritten > 0)) throw new Error('downlink journal: write made no progress');
+              off += bytesWritten;
+            }
+            await this.logFh.datasync();
+          } catch (e) {
+            await this.logFh.truncate(this.logSize).catch(() => undefined);
+            throw e;
+          }
+          this.logSize += buf.length;
+          this.logLines += changes.size;
           for (const w of waiters) w.resolve();
         } catch (e) {
+          // Keep the changes for the next write (unless a newer change of the same item came meanwhile).
+          for (const [k, v] of changes) if (!this.dirty.has(k)) this.dirty.set(k, v);
           for (const w of waiters) w.reject(e as Error);
+        }
+        if (this.logLines > Math.max(1000, 4 * this.items.length)) {
+          await this.compact().catch((e: unknown) => this.o.log.error('downlink queue compaction failed (journal keeps growing)', { error: String(e) }));
         }
       } while (this.saveAgain || this.saveWaiters.length);
     } finally {

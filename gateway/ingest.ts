@@ -11,6 +11,7 @@
 // could lose an accepted uplink.
 import * as path from 'node:path';
 import type { Downlink, DownlinkResult, LinkTransport, Logger, Metrics, RxMeta, Uplink } from './types.ts';
+import { KerbError } from './types.ts';
 import { Registry } from '../host/registry.ts';
 import type { DeviceInfo } from '../host/registry.ts';
 import { CounterStore } from './counters.ts';
@@ -47,6 +48,11 @@ export interface IngestOptions {
   registryPollMs?: number;
   /** Summary period of rate-limited reject logs. Default 60 s. */
   logSummaryMs?: number;
+  /** Downlink queue bounds (downlinks.ts). */
+  downlinkMaxPerDevice?: number;
+  downlinkMaxQueued?: number;
+  /** Start although the frame-counter files fail their integrity check (counters.ts). */
+  acceptCounterLoss?: boolean;
 }
 
 interface Pending {
@@ -55,6 +61,23 @@ interface Pending {
   /** Date.now() at which the de-duplication window closes. */
   closesAt: number;
   done: boolean;
+}
+
+/**
+ * Why a reception's radio metadata cannot be real, or undefined. LoRa spreading factors 5..12 and
+ * bandwidths 125/250/500 kHz (SX126x/SX127x datasheets); EU868 channels lie in 863..870 MHz
+ * (RP002-1.0.x §2.2); RSSI between -174 dBm (the thermal noise density, below any LoRa reception)
+ * and +20 dBm, SNR within what the SX127x reports (RegPktSnrValue, -32..+31.75 dB), coding rate
+ * 4/5..4/8 (1..4).
+ */
+export function rxMetaProblem(rx: { sf: number; bwHz: number; freqHz: number; rssiDbm: number; snrDb: number; cr: number }): string | undefined {
+  if (!Number.isInteger(rx.sf) || rx.sf < 5 || rx.sf > 12) return `spreading factor ${rx.sf} (want 5..12)`;
+  if (rx.bwHz !== 125000 && rx.bwHz !== 250000 && rx.bwHz !== 500000) return `bandwidth ${rx.bwHz} Hz (want 125, 250 or 500 kHz)`;
+  if (!(rx.freqHz >= 863_000_000 && rx.freqHz <= 870_000_000)) return `frequency ${rx.freqHz} Hz (want 863..870 MHz)`;
+  if (!(rx.rssiDbm >= -174 && rx.rssiDbm <= 20)) return `RSSI ${rx.rssiDbm} dBm (want -174..20)`;
+  if (!(rx.snrDb >= -32 && rx.snrDb <= 32)) return `SNR ${rx.snrDb} dB (want -32..32)`;
+  if (!Number.isInteger(rx.cr) || rx.cr < 1 || rx.cr > 4) return `coding rate ${rx.cr} (want 1..4 for 4/5..4/8)`;
+  return undefined;
 }
 
 export class Ingest {
@@ -83,7 +106,11 @@ export class Ingest {
     const { log, metrics } = opts;
     this.rateLog = new RateLog(log, opts.logSummaryMs ?? 60_000);
     this.registry = new Registry({ path: opts.registryPath, log, metrics, pollMs: opts.registryPollMs });
-    this.counters = new CounterStore({ dir: opts.stateDir, log });
+    this.counters = new CounterStore({
+      dir: opts.stateDir, log, acceptLoss: opts.acceptCounterLoss,
+      // Written only by a gateway that ran here: beside them a missing counter snapshot is a loss.
+      evidence: [path.join(opts.stateDir, 'outbox', 'ack'), path.join(opts.stateDir, 'downlinks.json'), path.join(opts.stateDir, 'downlinks.log')],
+    });
     this.downlinks = new DownlinkQueue({
       stateDir: opts.stateDir, log, metrics, counters: this.counters, aes: nodeAes,
       lookup: (id) => this.registry.get(id),
@@ -92,6 +119,8 @@ export class Ingest {
         for (const cb of this.resultCbs) cb(r);
       },
       rx1DelayMs: opts.rx1DelayMs,
+      maxPerDevice: opts.downlinkMaxPerDevice,
+      maxTotal: opts.downlinkMaxQueued,
     });
     this.radios = new RadioManager({
       radios: opts.radios, log, metrics,
@@ -208,6 +237,13 @@ export class Ingest {
   private onRx(link: RadioLink, rx: RxPacket): void {
     this.opts.metrics.inc('frames_received_total', { radio: link.id });
     if (!this.started || this.stopping) return;
+    const bad = rxMetaProblem(rx);
+    if (bad) {
+      // Published metadata and the RX1 downlink (same SF, BW and frequency) would carry it.
+      this.opts.metrics.inc('frames_rejected_total', { reason: 'bad_meta' });
+      this.rateLog.note(`reject:bad_meta:${link.id}`, 'warn', 'frame rejected: radio metadata outside physical ranges', { radio: link.id, problem: bad });
+      return;
+    }
     // De-duplicate receptions of the same PHYPayload by several radios (identical bytes, MIC
     // included): the first one opens a window, the others join it; the best RSSI wins.
     // latin1: one character per byte, the cheapest exact string form of the bytes.
@@ -347,9 +383,15 @@ export class Ingest {
     }
     const p = handed.then(() => this.counters.commitUp(dev.sessionId, dev.id, u.fcnt));
     this.pendingCommits.add(p);
-    p.catch((e) => {
+    p.catch((e: unknown) => {
+      if (e instanceof KerbError && e.code === 'outbox_unwritable') {
+        // The outbox logs the state once when it starts and once when it ends; each refusal is counted.
+        this.opts.metrics.inc('uplinks_refused_total', { reason: 'outbox_unwritable' });
+        this.rateLog.note('refused', 'debug', 'uplink refused: the outbox cannot store it; frame counter not committed', { device: dev.id, fcnt: u.fcnt });
+        return;
+      }
       this.opts.metrics.inc('uplink_delivery_failures_total');
-      this.opts.log.error('uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
+      this.rateLog.note('delivery', 'error', 'uplink not accepted by the publisher; frame counter not committed', { device: dev.id, fcnt: u.fcnt, error: String(e) });
     }).finally(() => this.pendingCommits.delete(p));
     return p;
   }

@@ -4,6 +4,7 @@
 // ingest (radios → verify → outbox). `kerb gateway` (cli/gateway.ts) and the simulator both call
 // startGateway(); the simulator then attaches its in-process radio with handle.ingest.attachTransport().
 import fs from 'node:fs';
+import path from 'node:path';
 import type { GatewayConfig, ConfigInput } from './config.ts';
 import { configFromObject } from './config.ts';
 import { createLogger, type KerbLogger } from './log.ts';
@@ -55,6 +56,18 @@ export interface GatewayHandle {
   stop(): Promise<void>;
 }
 
+/** A read-only or full state folder fails here with a message saying so, not deep inside a feature. */
+function assertWritable(dir: string): void {
+  const probe = path.join(dir, `.kerb-write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, 'ok');
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`state folder ${dir} is not writable (${code}): the gateway keeps its outbox, frame counters and downlink queue there; fix the mount or permissions (gateway.stateDir)`);
+  }
+}
+
 function readSecret(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
@@ -95,6 +108,9 @@ function ingestOptions(cfg: GatewayConfig, log: KerbLogger, metrics: Metrics): I
     metrics,
     rx1DelayMs: cfg.downlinks.rx1DelayMs,
     downlinkExpiryMs: cfg.downlinks.expiryS * 1000,
+    downlinkMaxPerDevice: cfg.downlinks.maxPerDevice,
+    downlinkMaxQueued: cfg.downlinks.maxQueued,
+    acceptCounterLoss: cfg.gateway.acceptCounterLoss,
   };
 }
 
@@ -108,6 +124,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
   const log = deps.log ?? createLogger({ level: config.log.level });
   const startedAt = Date.now();
   fs.mkdirSync(config.gateway.stateDir, { recursive: true });
+  assertWritable(config.gateway.stateDir);
   const metrics = new PromMetrics(log.child({ component: 'metrics' }));
   const topics = makeTopics(config.mqtt.baseTopic, config.gateway.id);
   const linkOptions = mqttLinkOptions(config, topics);
@@ -118,7 +135,9 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     await composition.start([broker]); // the MQTT link needs the embedded broker's URL
     const mqttUrl = broker.url;
     const mlog = log.child({ component: 'mqtt' });
-    const mqtt = new MqttLink({ ...linkOptions, url: mqttUrl }, mlog, metrics);
+    // On the embedded broker the gateway logs in with the broker's own credentials.
+    const login = !config.mqtt.username && broker.credentials && !config.mqtt.url ? broker.credentials : {};
+    const mqtt = new MqttLink({ ...linkOptions, ...login, url: mqttUrl }, mlog, metrics);
     composition.route(mqtt);
     const ctx: GatewayContext = {
       config, log, metrics, topics, startedAt, mqtt, mqttUrl, ingest, registry: ingest.registry, events: composition,

@@ -3,7 +3,8 @@
 // the MQTT link needs its URL.
 import type { GatewayConfig } from '../config.ts';
 import type { KerbLogger } from '../log.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../broker.ts';
+import { brokerCredentials, startEmbeddedBroker, type EmbeddedBroker } from '../broker.ts';
+import { makeTopics } from '../topics.ts';
 import type { Feature } from './feature.ts';
 
 export class BrokerFeature implements Feature {
@@ -11,6 +12,8 @@ export class BrokerFeature implements Feature {
   private readonly config: GatewayConfig;
   private readonly log: KerbLogger;
   private broker: EmbeddedBroker | undefined;
+  /** The embedded broker's login (after start), which the gateway's own MQTT link uses. */
+  credentials: { username: string; password: string } | undefined;
 
   constructor(config: GatewayConfig, log: KerbLogger) {
     this.config = config;
@@ -30,7 +33,22 @@ export class BrokerFeature implements Feature {
   }
 
   async start(): Promise<void> {
-    if (this.wanted) this.broker = await startEmbeddedBroker(this.config.broker.host, this.config.broker.port, this.log.child({ component: 'broker' }));
+    if (!this.wanted) return;
+    const { broker, mqtt, homeassistant, gateway } = this.config;
+    const creds = brokerCredentials(broker.credentialsFile);
+    if (creds.created) {
+      // Shown once, on the terminal (not in the log); the file keeps them.
+      process.stdout.write(`kerb gateway: embedded MQTT broker login generated: username ${creds.username} password ${creds.password} (kept in ${broker.credentialsFile}, mode 0600)\n`);
+    }
+    this.credentials = { username: creds.username, password: creds.password };
+    const base = mqtt.baseTopic;
+    const request = makeTopics(base, gateway.id).gatewayRequest;
+    const ha = homeassistant.prefix;
+    this.broker = await startEmbeddedBroker(broker.host, broker.port, this.log.child({ component: 'broker' }), {
+      ...this.credentials,
+      allowAnonymous: broker.allowAnonymous,
+      isProtected: (t) => t === base || t.startsWith(`${base}/`) || t === request || (t.startsWith(`${ha}/`) && t !== homeassistant.statusTopic),
+    });
   }
 
   async stop(): Promise<void> {

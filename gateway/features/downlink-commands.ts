@@ -10,12 +10,17 @@ import type { Feature, GatewayContext } from './feature.ts';
 /** Transaction ids whose reply format is remembered (oldest forgotten first; JSON after that). */
 const MAX_FORMATS = 10000;
 
+/** Transaction ids are scoped per device: two devices may use the same one. */
+function formatKey(deviceId: string, id: string): string {
+  return `${deviceId}\u0000${id}`;
+}
+
 export class DownlinkCommandsFeature implements Feature {
   readonly name = 'downlink-commands';
   private readonly ctx: GatewayContext;
   private readonly named: NamedEncoder;
   private readonly log: Logger;
-  private readonly resultFormat = new Map<string, WireFormat>(); // transaction id → reply format
+  private readonly resultFormat = new Map<string, WireFormat>(); // (device, transaction id) → reply format
 
   constructor(ctx: GatewayContext, named: NamedEncoder) {
     this.ctx = ctx;
@@ -41,7 +46,7 @@ export class DownlinkCommandsFeature implements Feature {
     const p = parseDownCommand(deviceId, d.value, Date.now(), config.downlinks.expiryS, this.named);
     if ('error' in p) return this.reject(deviceId, p.id, p.error, d.format);
     if (!registry.get(deviceId)) return this.reject(deviceId, p.downlink.id, `unknown device ${deviceId}`, d.format);
-    this.resultFormat.set(p.downlink.id, d.format);
+    this.resultFormat.set(formatKey(deviceId, p.downlink.id), d.format);
     if (this.resultFormat.size > MAX_FORMATS) this.resultFormat.delete(this.resultFormat.keys().next().value!);
     ingest.queueDownlink(p.downlink).then(
       () => metrics.inc('downlink_commands_total', { result: 'queued' }),
@@ -51,8 +56,9 @@ export class DownlinkCommandsFeature implements Feature {
   }
 
   onDownlinkResult(r: DownlinkResult): void {
-    const format = this.resultFormat.get(r.id) ?? 'json';
-    if (r.state !== 'queued' && r.state !== 'sent') this.resultFormat.delete(r.id);
+    const key = formatKey(r.deviceId, r.id);
+    const format = this.resultFormat.get(key) ?? 'json';
+    if (r.state !== 'queued' && r.state !== 'sent') this.resultFormat.delete(key);
     const body: Record<string, unknown> = { id: r.id, device: r.deviceId, state: r.state, at: new Date(r.at).toISOString() };
     if (r.reason !== undefined) body.reason = r.reason;
     if (r.fcntDown !== undefined) body.fcntDown = r.fcntDown;

@@ -7,7 +7,7 @@ import type { Feature, GatewayContext, RequestHandler } from './feature.ts';
 
 /** What health reads from the other features. */
 export interface HealthSources {
-  outbox(): { depth: number; bytes: number; inflight: number; dropped: number };
+  outbox(): { depth: number; bytes: number; inflight: number; dropped: number; unwritable?: string };
   devicesOnline(): number;
 }
 
@@ -60,13 +60,20 @@ export class HealthFeature implements Feature {
     const { config, mqtt } = this.ctx;
     const radios = this.radios();
     const radiosOk = config.radios.length + (config.udpRadios?.length ?? 0) === 0 || radios.some((r) => r.up);
+    const outbox = this.sources.outbox();
+    const reasons: string[] = [];
+    if (!mqtt.connected) reasons.push('MQTT broker not connected');
+    if (!radiosOk) reasons.push('no radio up');
+    // Uplinks heard now are refused (not stored): the gateway is not doing its job.
+    if (outbox.unwritable) reasons.push(`outbox cannot write: ${outbox.unwritable}`);
     return {
-      status: mqtt.connected && radiosOk ? 'ok' : 'degraded',
+      status: reasons.length ? 'degraded' : 'ok',
+      ...(reasons.length ? { reasons } : {}),
       gateway: config.gateway.id,
       uptimeS: this.uptimeS(),
       mqtt: this.mqttState(),
       radios,
-      outbox: this.sources.outbox(),
+      outbox,
     };
   }
 

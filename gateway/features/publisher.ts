@@ -38,8 +38,11 @@ export class PublisherFeature implements Feature {
   }
 
   /** Outbox figures for /health and the stats message. */
-  stats(): { depth: number; bytes: number; inflight: number; dropped: number } {
-    return { depth: this.outbox.depth, bytes: this.outbox.bytes, inflight: this.pump.inFlight, dropped: this.outbox.dropped };
+  stats(): { depth: number; bytes: number; inflight: number; dropped: number; corrupt: number; unwritable?: string } {
+    const s: ReturnType<PublisherFeature['stats']> = { depth: this.outbox.depth, bytes: this.outbox.bytes, inflight: this.pump.inFlight, dropped: this.outbox.dropped, corrupt: this.outbox.corrupt };
+    const f = this.outbox.fault;
+    if (f) s.unwritable = `${f.reason} since ${new Date(f.since).toISOString()}: new uplinks are refused`;
+    return s;
   }
 
   async start(): Promise<void> {

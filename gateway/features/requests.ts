@@ -5,7 +5,7 @@
 // other features contribute (Feature.requests); this feature answers `ping` itself.
 import type { Metrics } from '../types.ts';
 import { RateLog } from '../rate-log.ts';
-import { decodeCommandPayload, encodeReply, transactionId, type WireFormat } from '../commands.ts';
+import { badTransactionId, decodeCommandPayload, encodeReply, transactionId, type WireFormat } from '../commands.ts';
 import { isPublishableTopic } from '../topics.ts';
 import type { Feature, GatewayContext, MessageProps, RequestHandler, RequestResult } from './feature.ts';
 
@@ -93,6 +93,11 @@ export class RequestsFeature implements Feature {
     const d = decodeCommandPayload(payload);
     if ('error' in d) {
       reply('json', { ok: false, error: d.error });
+      return true;
+    }
+    const badId = badTransactionId(d.value);
+    if (badId) {
+      reply(d.format, { id: null, ok: false, error: badId });
       return true;
     }
     const id = transactionId(d.value) ?? null;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Outbox, encodeRecord, type OutboxMessage } from '../../gateway/outbox.ts';
+import { Outbox, SEGMENT_HEADER, encodeLegacyRecord, encodeRecord, type OutboxMessage } from '../../gateway/outbox.ts';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -21,20 +21,22 @@ afterEach(() => {
 const m = (i: number): OutboxMessage => ({ topic: 'kerb/device/x/up', payload: new Uint8Array([i]), at: 0, qos: 1 });
 
 async function open(dir: string): Promise<Outbox> {
-  const ob = new Outbox({ dir, maxBytes: 1e7, maxMessages: 1000, ackDelayMs: 1 });
+  const ob = new Outbox({ dir, maxBytes: 1e7, maxMessages: 1000, ackDelayMs: 1, probeMs: 10, retryMs: 20 });
   await ob.open();
   return ob;
 }
 
-function writeSegment(dir: string, seqs: number[]): void {
-  fs.writeFileSync(path.join(dir, `seg-${String(seqs[0]).padStart(16, '0')}.kob`), Buffer.concat(seqs.map((q) => encodeRecord(q, m(q)))));
+/** A segment as the current version writes it, or (legacy) as versions before the sync marker did. */
+function writeSegment(dir: string, seqs: number[], legacy = false): void {
+  const body = seqs.map((q) => (legacy ? encodeLegacyRecord(q, m(q)) : encodeRecord(q, m(q))));
+  fs.writeFileSync(path.join(dir, `seg-${String(seqs[0]).padStart(16, '0')}.kob`), Buffer.concat(legacy ? body : [SEGMENT_HEADER, ...body]));
 }
 
 const segFiles = (dir: string) => fs.readdirSync(dir).filter((n) => n.startsWith('seg-')).sort();
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe('outbox sequence gaps', () => {
-  it('a failed write then a crash: after restart nothing acknowledged is redelivered and depth is right', async () => {
+  it('a failed write leaves no hole: its seqs are reused, no empty segment is left, and a crash after it redelivers exactly what is owed', async () => {
     const dir = tmp();
     const o = await open(dir);
     await o.append([m(1), m(2), m(3)]);
@@ -44,32 +46,56 @@ describe('outbox sequence gaps', () => {
     fh.write = (...a: unknown[]) => {
       if (fail) {
         fail = false;
-        return Promise.reject(new Error('EIO'));
+        return Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' }));
       }
       return real(...a);
     };
     await expect(o.append([m(4), m(5), m(6)])).rejects.toThrow(/EIO/);
+    expect(o.fault?.code).toBe('EIO');
+    // Refused at once while unwritable (nothing queued behind a broken disk).
+    await expect(o.append([m(4)])).rejects.toMatchObject({ code: 'outbox_unwritable' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(o.fault).toBeUndefined();
     await o.append([m(7), m(8), m(9)]);
+    expect(segFiles(dir)).toEqual(['seg-0000000000000001.kob']);
     // crash (no close), broker was down: nothing acknowledged. Restart:
     const o2 = await open(dir);
     expect(o2.depth).toBe(6);
     const got = o2.take(100);
-    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 7, 8, 9]);
-    for (const e of got.slice(0, 3)) o2.ack(e.seq);
-    // 1..3 acknowledged, 4..6 never existed, 7..9 still owed.
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(got.map((e) => e.payload[0])).toEqual([1, 2, 3, 7, 8, 9]);
+    for (const e of got) o2.ack(e.seq);
     expect(o2.acked).toBe(6);
-    expect(o2.depth).toBe(3);
-    for (const e of got.slice(3)) o2.ack(e.seq);
-    expect(o2.acked).toBe(9);
     expect(o2.depth).toBe(0);
     await settle();
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'ack'), 'utf8'))).toEqual({ ackedThrough: 9 });
-    expect(segFiles(dir)).toEqual(['seg-0000000000000007.kob']); // the acknowledged segment went
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'ack'), 'utf8'))).toMatchObject({ ackedThrough: 6 });
     await o2.close();
     const o3 = await open(dir);
     expect(o3.take(100)).toEqual([]);
     expect(o3.depth).toBe(0);
     await o3.append([m(10)]);
+    expect(o3.take(100).map((e) => e.seq)).toEqual([7]);
+    await o3.close();
+  });
+
+  it('a legacy failed write (a hole between version-1 segments) is stepped over after restart', async () => {
+    const dir = tmp();
+    writeSegment(dir, [1, 2, 3], true);
+    writeSegment(dir, [7, 8, 9], true);
+    const o2 = await open(dir);
+    expect(o2.depth).toBe(6);
+    const got = o2.take(100);
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 7, 8, 9]);
+    for (const e of got.slice(0, 3)) o2.ack(e.seq);
+    expect(o2.acked).toBe(6);
+    expect(o2.depth).toBe(3);
+    for (const e of got.slice(3)) o2.ack(e.seq);
+    expect(o2.acked).toBe(9);
+    await settle();
+    expect(segFiles(dir)).toEqual(['seg-0000000000000007.kob']); // the acknowledged segment went
+    await o2.append([m(10)]); // new records go to a new, current-format segment
+    await o2.close();
+    const o3 = await open(dir);
     expect(o3.take(100).map((e) => e.seq)).toEqual([10]);
     await o3.close();
   });
@@ -82,7 +108,7 @@ describe('outbox sequence gaps', () => {
     const o = await open(dir);
     expect(o.acked).toBe(4);
     expect(o.depth).toBe(4);
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'ack'), 'utf8'))).toEqual({ ackedThrough: 4 });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'ack'), 'utf8'))).toMatchObject({ ackedThrough: 4 });
     const got = o.take(100);
     expect(got.map((e) => e.seq)).toEqual([5, 6, 7, 8]);
     o.ack(5);

@@ -79,7 +79,7 @@ describe('frame counter store', () => {
   it('refuses to start on a corrupt snapshot rather than forgetting counters', async () => {
     const dir = tmpDir('fcnt');
     fs.writeFileSync(path.join(dir, 'fcnt.json'), '{not json');
-    await expect(new CounterStore({ dir, log: new MemLogger() }).open()).rejects.toThrow(/unreadable frame-counter snapshot/);
+    await expect(new CounterStore({ dir, log: new MemLogger() }).open()).rejects.toThrow(/frame counters cannot be trusted: .*fcnt.json is damaged/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
