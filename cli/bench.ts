@@ -8,7 +8,17 @@ import os from 'node:os';
 export async function run(argv: string[]): Promise<number> {
   const dir = fileURLToPath(new URL('../bench/', import.meta.url));
   const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
+  const names = all.map((f) => f.replace('.bench.ts', ''));
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`usage: kerb bench [name ...]\n\nRuns the named benchmarks (all when none is named) and prints figures.\nbenchmarks: ${names.join(', ')}`);
+    return 0;
+  }
   const want = argv.filter((a) => !a.startsWith('-'));
+  const unknown = want.filter((w) => !all.some((f) => f.startsWith(w)));
+  if (unknown.length) {
+    console.error(`kerb bench: no benchmark named '${unknown.join("', '")}'; choose from: ${names.join(', ')}`);
+    return 2;
+  }
   const chosen = want.length ? all.filter((f) => want.some((w) => f.startsWith(w))) : all;
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`kerb bench — ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);

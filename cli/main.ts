@@ -25,15 +25,53 @@ export function usage(): string {
   return lines.join('\n');
 }
 
+// Levenshtein distance, for a did-you-mean on a mistyped command.
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+export function suggest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(name, c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const name = argv[0];
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`kerb ${await version()}`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
   }
   const cmd = commands[name];
   if (!cmd) {
-    console.error(`kerb: unknown command '${name}'\n\n${usage()}`);
+    const near = suggest(name, Object.keys(commands));
+    const hint = near ? `; did you mean '${near}'?` : '';
+    console.error(`kerb: unknown command '${name}'${hint}\n\n${usage()}`);
     return 2;
   }
   let mod;

@@ -19,4 +19,16 @@ describe('kerb CLI dispatcher', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown command 'frobnicate'");
   });
+
+  it('prints the package version for --version and exits 0', () => {
+    const r = kerb(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^kerb \d+\.\d+\.\d+/);
+  });
+
+  it('suggests the nearest command for a typo and still exits 2', () => {
+    const r = kerb(['gatway']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("did you mean 'gateway'?");
+  });
 });

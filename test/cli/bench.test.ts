@@ -1,0 +1,21 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+
+function kerb(args: string[]) {
+  return spawnSync(process.execPath, ['bin/kerb.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('kerb bench arguments', () => {
+  it('prints help for --help instead of running the benchmarks', () => {
+    const r = kerb(['bench', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('usage: kerb bench');
+    expect(r.stdout).not.toContain('## ');
+  });
+
+  it('exits non-zero and names the benchmark when it does not exist', () => {
+    const r = kerb(['bench', 'nosuch']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("no benchmark named 'nosuch'");
+  });
+});
