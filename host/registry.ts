@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Logger, Metrics } from './types.ts';
 import { KerbError } from './errors.ts';
+import { parseDevAddr, parseNwkSKey, parseAppSKey, type DevAddr, type NwkSKey, type AppSKey } from './ids.ts';
 import { READINGS, type ReadingKind } from '../shared/payload/readings.ts';
 
 export interface DeviceLocation { lat: number; lon: number; alt?: number }
@@ -15,10 +16,10 @@ export interface DeviceLocation { lat: number; lon: number; alt?: number }
 export interface DeviceInfo {
   id: string;          // stable id used in MQTT topics: [a-z0-9_-], 1..64 chars
   name: string;        // human name (defaults to id)
-  devAddr: number;     // uint32
+  devAddr: DevAddr;
   devAddrHex: string;  // 8 upper-case hex digits, big-endian as usually written
-  nwkSKey: Uint8Array; // 16 bytes
-  appSKey: Uint8Array; // 16 bytes
+  nwkSKey: NwkSKey;
+  appSKey: AppSKey;
   location?: DeviceLocation;
   profile: string;     // a key of PROFILES
   /**
@@ -94,7 +95,7 @@ export interface RegistryParse {
 }
 
 /** Counter-session id: a fingerprint of what the uplink MIC depends on (DevAddr, NwkSKey), nothing else. */
-export function sessionFingerprint(devAddr: number, nwkSKey: Uint8Array): string {
+export function sessionFingerprint(devAddr: DevAddr, nwkSKey: NwkSKey): string {
   const h = createHash('sha256');
   const a = Buffer.alloc(4);
   a.writeUInt32BE(devAddr >>> 0);
@@ -104,7 +105,7 @@ export function sessionFingerprint(devAddr: number, nwkSKey: Uint8Array): string
 }
 
 /** The older session id, which also covered the AppSKey; only for carrying persisted counters over. */
-export function legacySessionFingerprint(devAddr: number, nwkSKey: Uint8Array, appSKey: Uint8Array): string {
+export function legacySessionFingerprint(devAddr: DevAddr, nwkSKey: NwkSKey, appSKey: AppSKey): string {
   const h = createHash('sha256');
   const a = Buffer.alloc(4);
   a.writeUInt32BE(devAddr >>> 0);
@@ -186,9 +187,9 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
       for (const e of checkProfile(profile, profiles[profile]!, table)) errors.push(`${where('profile')}: ${e}`);
     }
     if (errors.length > n0) return;
-    const devAddr = parseInt(d.devAddr as string, 16) >>> 0;
-    const nwkSKey = Uint8Array.from(Buffer.from(d.nwkSKey as string, 'hex'));
-    const appSKey = Uint8Array.from(Buffer.from(d.appSKey as string, 'hex'));
+    const devAddr = parseDevAddr(d.devAddr, where('devAddr'));
+    const nwkSKey = parseNwkSKey(d.nwkSKey, where('nwkSKey'));
+    const appSKey = parseAppSKey(d.appSKey, where('appSKey'));
     const dev: DeviceInfo = {
       id: id as string,
       name: typeof d.name === 'string' && d.name ? d.name : (id as string),

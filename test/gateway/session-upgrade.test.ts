@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Ingest } from '../../gateway/ingest.ts';
 import type { Uplink, LinkTransport } from '../../gateway/types.ts';
 import { legacySessionFingerprint } from '../../host/registry.ts';
+import { parseDevAddr, parseNwkSKey, parseAppSKey } from '../../host/ids.ts';
 import { encodeLinkMessage, LINK_RX } from '../../shared/link/link.ts';
 import { MemLogger, MemMetrics, newDevice, tmpDir, writeRegistry, loraUplink, waitFor } from '../helpers/ingest.ts';
 
@@ -18,7 +19,7 @@ describe('counter sessions across an upgrade and an AppSKey rotation', () => {
     fs.mkdirSync(stateDir);
     const dev = newDevice('lamp-1');
     writeRegistry(registryPath, [dev]);
-    const legacy = legacySessionFingerprint(parseInt(dev.devAddr, 16) >>> 0, Buffer.from(dev.nwkSKey, 'hex'), Buffer.from(dev.appSKey, 'hex'));
+    const legacy = legacySessionFingerprint(parseDevAddr(dev.devAddr), parseNwkSKey(dev.nwkSKey), parseAppSKey(dev.appSKey));
     fs.writeFileSync(path.join(stateDir, 'fcnt.json'), JSON.stringify({ version: 1, sessions: { [legacy]: { id: 'lamp-1', up: 700, down: 3 } } }));
     const metrics = new MemMetrics();
     const uplinks: Uplink[] = [];
