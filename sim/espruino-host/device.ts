@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Interpreter } from './interpreter.ts';
+import type { AirPacket as TwinAirPacket } from '../devices/sx127x.ts';
 
 export interface TxEvent {
   /** Start of the transmission on the interpreter's clock (getTime(), seconds). */
@@ -37,17 +38,10 @@ export interface BootInfo {
   total: number;
 }
 
-export interface AirPacket {
-  payload: Uint8Array;
-  freqHz: number;
-  sf: number;
-  bwHz: number;
-  invertIq: boolean;
-  rssiDbm: number;
-  snrDb: number;
+/** A packet on the air, as the simulator's SX127x twin takes it, timed on the interpreter's clock. */
+export interface AirPacket extends Omit<TwinAirPacket, 'syncWord'> {
   /** Preamble start on the interpreter's clock (seconds). */
   at: number;
-  crcError?: boolean;
 }
 
 type Waiter = { test: () => boolean; resolve: () => void };
