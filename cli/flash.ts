@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const r = await flash({ root, board, entry, port, deviceId, registryPath, dryRunOut, settings, baud });
     if (r.code !== 0) {
-      console.error(`kerb flash: espruino CLI exited with ${r.code}`);
+      console.error(`kerb flash: nothing was flashed: ${r.reason ?? `espruino CLI exited with ${r.code}`} (check the --port path, that no other program holds the port, and that the board is powered)`);
       return 1;
     }
     console.log(`kerb flash: ${board}-${entry}.js (${r.bundleBytes} bytes)${r.configJson ? ' + kerb.cfg' : ''} ${dryRunOut ? `written to ${dryRunOut}` : `sent to ${port}`}`);

@@ -44,6 +44,23 @@ export interface FlashResult {
   configJson: string | null;
   cliArgs: string[];
   output: string;
+  /** Why the flash failed, when it did (code != 0): the espruino CLI's own words where it gave any. */
+  reason?: string;
+}
+
+/**
+ * Lines with which the espruino CLI reports that nothing reached the board while still exiting 0
+ * (espruino-tools 0.1.x: a missing or busy port prints "Unable to connect!" and ends normally).
+ */
+const CLI_FAILURES = [/Unable to connect/i, /Port ".*" not found/i, /Connection (refused|failed)/i, /Error: /];
+
+/** The first line of the CLI's output that says the upload failed, or undefined. */
+export function cliFailure(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    const l = line.trim();
+    if (l && CLI_FAILURES.some((re) => re.test(l))) return l;
+  }
+  return undefined;
 }
 
 /** The provisioning record the firmware reads at boot (firmware/src/config.ts). */
@@ -121,7 +138,10 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
     else args.push('-p', o.port!);
     args.push(codeFile);
     const r = await runCli(o.root, args, log);
-    return { code: r.code, bundleBytes: built.bytes, configJson, cliArgs: args, output: r.output };
+    const failed = cliFailure(r.output);
+    const code = r.code !== 0 ? r.code : failed ? 1 : 0;
+    const reason = r.code !== 0 ? `espruino CLI exited with ${r.code}${failed ? `: ${failed}` : ''}` : failed;
+    return { code, bundleBytes: built.bytes, configJson, cliArgs: args, output: r.output, ...(reason ? { reason } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
