@@ -1,0 +1,366 @@
+// The kerb gateway page: plain browser JavaScript, no build step, nothing loaded from elsewhere.
+// Reads /api/state once, then follows /api/events (server-sent events) for devices, the gateway
+// and downlink results; draws the map and the 24-hour charts as inline SVG.
+'use strict';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const FRESH_MS = 15 * 60 * 1000;
+const S = { kinds: [], devices: new Map(), order: [], gateway: null, offlineAfterS: 3600, view: null, events: 0 };
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null) e.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+function svg(tag, attrs, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) e.setAttribute(k, String(v));
+  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+function ago(iso) {
+  if (!iso) return 'never';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+function duration(s) {
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
+}
+
+function bytes(n) {
+  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+function kind(name) {
+  return S.kinds.find((k) => k.name === name);
+}
+
+function reading(d, name) {
+  const k = kind(name);
+  const v = d.readings[name];
+  return v === undefined || !k ? '–' : `${v.toFixed(k.decimals)} ${k.unit}`;
+}
+
+function freshness(d) {
+  if (!d.lastSeen || d.availability === 'offline') return 'offline';
+  return Date.now() - Date.parse(d.lastSeen) < Math.min(FRESH_MS, S.offlineAfterS * 1000) ? 'fresh' : 'stale';
+}
+
+function deliveryClass(d) {
+  if (d.delivery === null) return 'none';
+  return d.delivery >= 0.99 ? 'good' : d.delivery >= 0.9 ? 'fair' : 'poor';
+}
+
+function sparkline(values, w, h, colour) {
+  const s = svg('svg', { width: w, height: h, viewBox: `0 0 ${w} ${h}`, class: 'spark' });
+  if (values.length < 2) return s;
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const pts = values.map((v, i) => `${((i / (values.length - 1)) * (w - 2) + 1).toFixed(1)},${(h - 2 - ((v - lo) / span) * (h - 4)).toFixed(1)}`);
+  s.append(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }));
+  return s;
+}
+
+// ---- devices table ----
+
+function tableKinds() {
+  return S.kinds.filter((k) => k.name !== 'battery');
+}
+
+function renderHead() {
+  const head = document.querySelector('#devices thead');
+  head.replaceChildren(el('tr', {},
+    el('th', {}, 'device'), el('th', {}, 'last seen'),
+    ...tableKinds().map((k) => el('th', { class: 'num' }, `${k.label} (${k.unit})`)),
+    el('th', { class: 'num' }, 'battery'), el('th', {}, 'RSSI / SNR'), el('th', { class: 'num' }, 'lost frames'), el('th', {}, 'availability')));
+}
+
+function deviceRow(d) {
+  const rssi = d.rssi.length ? d.rssi[d.rssi.length - 1] : null;
+  const snr = d.snr.length ? d.snr[d.snr.length - 1] : null;
+  const lost = d.delivery === null ? String(d.lost) : `${d.lost} (${(d.delivery * 100).toFixed(1)} % delivered)`;
+  return el('tr', { 'data-id': d.id, 'data-fcnt': d.fcnt ?? '', class: 'device-row', onclick: () => (location.hash = `#/device/${d.id}`) },
+    el('td', {}, el('a', { href: `#/device/${d.id}` }, d.name), el('div', { class: 'muted' }, d.id)),
+    el('td', { class: 'seen', 'data-seen': d.lastSeen ?? '' }, ago(d.lastSeen)),
+    ...tableKinds().map((k) => el('td', { class: 'num reading', 'data-kind': k.name }, d.readings[k.name] === undefined ? '–' : d.readings[k.name].toFixed(k.decimals))),
+    el('td', { class: 'num' }, reading(d, 'battery')),
+    el('td', {}, sparkline(d.rssi, 60, 18, '#1f6f5c'), ' ', rssi === null ? '–' : `${rssi} dBm / ${snr} dB`),
+    el('td', { class: 'num' }, lost),
+    el('td', { class: `avail-${d.availability}` }, d.availability));
+}
+
+function renderDevices() {
+  const body = document.querySelector('#devices tbody');
+  body.replaceChildren(...S.order.map((id) => deviceRow(S.devices.get(id))));
+  document.getElementById('dev-count').textContent = `${S.order.length} in the registry, ${[...S.devices.values()].filter((d) => d.lastSeen).length} heard`;
+}
+
+function updateDevice(d) {
+  const known = S.devices.has(d.id);
+  S.devices.set(d.id, d);
+  if (!known) {
+    S.order.push(d.id);
+    renderDevices();
+  } else {
+    const old = document.querySelector(`#devices tr[data-id="${CSS.escape(d.id)}"]`);
+    const row = deviceRow(d);
+    row.classList.add('flash');
+    if (old) old.replaceWith(row);
+  }
+  document.getElementById('dev-count').textContent = `${S.order.length} in the registry, ${[...S.devices.values()].filter((x) => x.lastSeen).length} heard`;
+  renderMap();
+  if (S.view === d.id) showDevice(d.id, false);
+}
+
+// ---- map ----
+
+function renderMap() {
+  const box = document.getElementById('map');
+  const located = [...S.devices.values()].filter((d) => d.location);
+  if (!located.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No device in the registry has a location (kerb device add … --lat … --lon …).'));
+    return;
+  }
+  const lat0 = located.reduce((a, d) => a + d.location.lat, 0) / located.length;
+  const kx = 111320 * Math.cos((lat0 * Math.PI) / 180), ky = 111320;
+  const xs = located.map((d) => d.location.lon * kx), ys = located.map((d) => d.location.lat * ky);
+  const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
+  const W = 640, H = 380, pad = 24;
+  const spanM = Math.max(maxX - minX, maxY - minY, 50);
+  const scale = Math.min((W - 2 * pad) / Math.max(maxX - minX, 1), (H - 2 * pad) / Math.max(maxY - minY, 1), (W - 2 * pad) / 50);
+  const cx = (W - (maxX - minX) * scale) / 2, cy = (H - (maxY - minY) * scale) / 2;
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, id: 'map-svg' });
+  // Scale bar: a round number of metres near a fifth of the width.
+  const target = (W / 5) / scale;
+  const bar = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000].find((m) => m >= target) || Math.round(spanM);
+  s.append(svg('line', { x1: 12, y1: H - 12, x2: 12 + bar * scale, y2: H - 12, stroke: '#555', 'stroke-width': 2 }),
+    svg('text', { x: 12, y: H - 18, 'font-size': 11, fill: '#555' }, bar >= 1000 ? `${bar / 1000} km` : `${bar} m`));
+  const colours = { fresh: '#2e9e5b', stale: '#e0a526', offline: '#9aa3ab', good: '#2e9e5b', fair: '#e0a526', poor: '#d64541', none: '#ffffff' };
+  located.forEach((d, i) => {
+    const x = cx + (xs[i] - minX) * scale, y = H - (cy + (ys[i] - minY) * scale);
+    const a = svg('a', { href: `#/device/${d.id}`, class: 'map-device', 'data-id': d.id, 'data-freshness': freshness(d) },
+      svg('title', {}, `${d.name} (${d.id}) · ${ago(d.lastSeen)} · ${d.delivery === null ? 'delivery unknown' : `${(d.delivery * 100).toFixed(1)} % delivered`}`),
+      svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 7, fill: colours[freshness(d)], stroke: colours[deliveryClass(d)], 'stroke-width': 3 }));
+    s.append(a);
+  });
+  box.replaceChildren(s);
+}
+
+// ---- gateway ----
+
+function renderGateway() {
+  const g = S.gateway;
+  if (!g) return;
+  document.getElementById('gw-id').textContent = g.gateway;
+  const st = document.getElementById('gw-status');
+  st.textContent = g.status === 'ok' ? 'ok' : `degraded: ${(g.reasons || []).join('; ')}`;
+  st.className = `badge ${g.status}`;
+  const rows = [
+    ['uptime', duration(g.uptimeS)],
+    ['MQTT broker', `${g.mqtt.connected ? 'connected' : 'not connected'} · ${g.mqtt.url}`],
+    ['outbox', `${g.outbox.depth} waiting, ${g.outbox.inflight} in flight, ${bytes(g.outbox.bytes)}${g.outbox.dropped ? `, ${g.outbox.dropped} dropped` : ''}${g.outbox.unwritable ? ` · cannot write: ${g.outbox.unwritable}` : ''}`],
+    ['frames/s', g.framesPerS.toFixed(2)],
+    ['frames received', String(g.framesReceived)],
+    ['uplinks published', String(g.uplinks)],
+    ['topics', `${g.mqttBase}/device/<id>/up (SenML-CBOR)`],
+  ];
+  document.getElementById('gateway').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-key': k }, v)]));
+  const radios = g.radios.length ? g.radios.map((r) => el('li', {}, el('span', { class: r.up ? 'up' : 'down' }, r.up ? '▲ up' : '▼ down'), ` ${r.radio}`)) : [el('li', { class: 'muted' }, 'no radio configured')];
+  document.getElementById('radios').replaceChildren(...radios);
+  const rej = Object.entries(g.rejected);
+  document.querySelector('#rejected tbody').replaceChildren(...(rej.length ? rej.map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', { class: 'num' }, String(v)))) : [el('tr', {}, el('td', { class: 'muted' }, 'none'))]));
+  renderDownlinks(g.downlinks);
+  const note = document.getElementById('send-note');
+  note.textContent = g.downlinksFromPage
+    ? 'The gateway accepts downlinks from this page with its page.token. The command is sent in the device\'s receive window after its next uplink.'
+    : 'This gateway has no page.token configured, so it refuses downlinks from the page (try it: the answer says why).';
+}
+
+function renderDownlinks(list) {
+  const body = document.querySelector('#downlinks tbody');
+  body.replaceChildren(...(list.length ? list.map((d) => el('tr', { 'data-state': d.state },
+    el('td', {}, new Date(d.at).toLocaleTimeString()), el('td', {}, el('a', { href: `#/device/${d.device}` }, d.device)), el('td', {}, d.id),
+    el('td', {}, d.state), el('td', { class: 'muted' }, d.reason || (d.fcntDown !== undefined ? `FCntDown ${d.fcntDown}` : '')))) : [el('tr', {}, el('td', { class: 'muted', colspan: 5 }, 'none yet'))]));
+}
+
+// ---- device view and charts ----
+
+const SERIES_UNITS = { rssi: { label: 'RSSI', unit: 'dBm', decimals: 0 }, snr: { label: 'SNR', unit: 'dB', decimals: 1 } };
+
+function seriesInfo(name) {
+  return kind(name) || SERIES_UNITS[name] || { label: name, unit: '', decimals: 1 };
+}
+
+function niceTicks(lo, hi, n) {
+  const span = hi - lo || Math.abs(hi) || 1;
+  const step0 = span / n, mag = Math.pow(10, Math.floor(Math.log10(step0)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toFixed(10));
+  return out;
+}
+
+function chart(name, t, v, now) {
+  const info = seriesInfo(name);
+  const W = 460, H = 170, L = 52, R = 10, T = 10, B = 24;
+  const pts = [];
+  for (let i = 0; i < t.length; i++) if (v[i] !== null) pts.push([t[i], v[i]]);
+  const last = pts.length ? pts[pts.length - 1][1] : null;
+  const box = el('div', { class: 'chart', 'data-series': name },
+    el('h3', {}, `${info.label} `, el('span', { class: 'muted' }, last === null ? 'no data' : `${last.toFixed(info.decimals)} ${info.unit} · ${pts.length} points`)));
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}` });
+  const t0 = now - 24 * 3600000;
+  const X = (x) => L + ((x - t0) / (now - t0)) * (W - L - R);
+  let lo = Math.min(...pts.map((p) => p[1])), hi = Math.max(...pts.map((p) => p[1]));
+  if (!pts.length) { lo = 0; hi = 1; }
+  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  const ticks = niceTicks(lo, hi, 4);
+  lo = Math.min(lo, ticks[0]); hi = Math.max(hi, ticks[ticks.length - 1]);
+  const Y = (y) => T + (1 - (y - lo) / (hi - lo)) * (H - T - B);
+  for (const y of ticks) {
+    s.append(svg('line', { x1: L, x2: W - R, y1: Y(y), y2: Y(y), stroke: '#e3e6e9' }),
+      svg('text', { x: L - 4, y: Y(y) + 4, 'text-anchor': 'end', 'font-size': 10, fill: '#66707a' }, `${+y.toFixed(3)}`));
+  }
+  // Hour ticks every 3 h, labelled in local time.
+  const h3 = 3 * 3600000;
+  for (let x = Math.ceil(t0 / h3) * h3; x <= now; x += h3) {
+    const d = new Date(x);
+    s.append(svg('line', { x1: X(x), x2: X(x), y1: T, y2: H - B, stroke: '#eef0f2' }),
+      svg('text', { x: X(x), y: H - 8, 'text-anchor': 'middle', 'font-size': 10, fill: '#66707a' }, `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`));
+  }
+  s.append(svg('text', { x: L - 4, y: H - 8, 'text-anchor': 'end', 'font-size': 10, fill: '#66707a' }, info.unit));
+  // A gap of more than 30 minutes breaks the line (the device was silent).
+  let seg = [];
+  const flush = () => {
+    if (seg.length > 1) s.append(svg('polyline', { points: seg.join(' '), fill: 'none', stroke: '#1f6f5c', 'stroke-width': 1.6 }));
+    seg = [];
+  };
+  let prev = null;
+  for (const [x, y] of pts) {
+    if (prev !== null && x - prev > 30 * 60000) flush();
+    seg.push(`${X(x).toFixed(1)},${Y(y).toFixed(1)}`);
+    prev = x;
+  }
+  flush();
+  for (const [x, y] of pts.slice(-1)) s.append(svg('circle', { cx: X(x), cy: Y(y), r: 2.5, fill: '#1f6f5c' }));
+  box.append(s);
+  return box;
+}
+
+let historyTimer = null;
+
+async function loadHistory(id) {
+  const r = await fetch(`/api/devices/${encodeURIComponent(id)}/history`);
+  if (!r.ok) return;
+  const h = await r.json();
+  if (S.view !== id) return;
+  const now = Date.now();
+  const charts = h.series.map((name, j) => ({ name, v: h.v[j] })).filter((c) => c.v.some((x) => x !== null));
+  document.getElementById('charts').replaceChildren(...(charts.length ? charts.map((c) => chart(c.name, h.t, c.v, now)) : [el('p', { class: 'muted' }, 'No uplink from this device since the gateway started.')]));
+}
+
+function showDevice(id, full) {
+  const d = S.devices.get(id);
+  if (!d) return;
+  document.getElementById('dev-title').textContent = `${d.name} (${d.id})`;
+  const facts = [
+    ['DevAddr', d.devAddr], ['last seen', ago(d.lastSeen)], ['availability', d.availability], ['frame counter', d.fcnt ?? '–'],
+    ['uplinks heard', d.received], ['frames lost', d.lost], ['delivery', d.delivery === null ? '–' : `${(d.delivery * 100).toFixed(1)} %`], ['battery', reading(d, 'battery')],
+    ['SF', d.sf ?? '–'], ['radio', d.radio ?? '–'], ['status', d.status.length ? d.status.join(', ') : 'ok'],
+    ['location', d.location ? `${d.location.lat.toFixed(5)}, ${d.location.lon.toFixed(5)}` : '–'],
+  ];
+  document.getElementById('dev-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
+  // One history fetch per burst of uplinks.
+  clearTimeout(historyTimer);
+  historyTimer = setTimeout(() => loadHistory(id), full ? 0 : 500);
+}
+
+function route() {
+  const m = /^#\/device\/([a-z0-9_-]+)$/.exec(location.hash);
+  S.view = m ? m[1] : null;
+  document.getElementById('overview').hidden = !!S.view;
+  document.getElementById('device').hidden = !S.view;
+  document.getElementById('send-result').textContent = '';
+  if (S.view) showDevice(S.view, true);
+}
+
+// ---- sending a downlink ----
+
+async function send(ev) {
+  ev.preventDefault();
+  const out = document.getElementById('send-result');
+  const token = document.getElementById('send-token').value.trim();
+  if (token) sessionStorage.setItem('kerb-page-token', token);
+  const command = document.getElementById('send-command').value;
+  const body = { command };
+  if (command === 'set_interval') body.seconds = Number(document.getElementById('send-seconds').value);
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(`/api/devices/${encodeURIComponent(S.view)}/downlink`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await r.text();
+  let msg = text;
+  try { const j = JSON.parse(text); msg = j.error ? j.error : `queued as ${j.id}: sent after the device's next uplink`; } catch { /* not JSON */ }
+  out.textContent = `${r.status} ${r.statusText}: ${msg}`;
+  out.className = `result ${r.ok ? 'ok' : 'error'}`;
+  out.dataset.status = String(r.status);
+}
+
+// ---- live updates ----
+
+function connect() {
+  const live = document.getElementById('live');
+  const es = new EventSource('/api/events');
+  es.addEventListener('open', () => { live.textContent = '● live'; });
+  es.addEventListener('error', () => { live.textContent = '○ reconnecting…'; });
+  es.addEventListener('device', (e) => { S.events++; document.body.dataset.events = String(S.events); updateDevice(JSON.parse(e.data)); });
+  es.addEventListener('gateway', (e) => { S.gateway = JSON.parse(e.data); renderGateway(); });
+  es.addEventListener('downlink', (e) => {
+    const d = JSON.parse(e.data);
+    if (S.gateway) { S.gateway.downlinks = [d, ...S.gateway.downlinks].slice(0, 50); renderDownlinks(S.gateway.downlinks); }
+  });
+  es.addEventListener('devices', (e) => { setDevices(JSON.parse(e.data)); renderDevices(); renderMap(); });
+}
+
+function setDevices(list) {
+  S.devices = new Map(list.map((d) => [d.id, d]));
+  S.order = list.map((d) => d.id);
+}
+
+async function main() {
+  const r = await fetch('/api/state');
+  const st = await r.json();
+  S.kinds = st.kinds;
+  S.offlineAfterS = st.offlineAfterS;
+  S.gateway = st.gateway;
+  setDevices(st.devices);
+  renderHead();
+  renderDevices();
+  renderMap();
+  renderGateway();
+  document.getElementById('send').addEventListener('submit', send);
+  document.getElementById('send-token').value = sessionStorage.getItem('kerb-page-token') || '';
+  const cmd = document.getElementById('send-command');
+  cmd.addEventListener('change', () => { document.getElementById('send-seconds-label').hidden = cmd.value !== 'set_interval'; });
+  document.getElementById('send-seconds-label').hidden = cmd.value !== 'set_interval';
+  window.addEventListener('hashchange', route);
+  route();
+  connect();
+  setInterval(() => {
+    for (const td of document.querySelectorAll('#devices td.seen')) td.textContent = ago(td.dataset.seen || null);
+  }, 1000);
+  document.body.dataset.ready = 'true';
+}
+
+main();
