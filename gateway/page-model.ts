@@ -155,11 +155,15 @@ export class PageModel {
   readonly table: ReadingKind[];
   /** Series of the history: the reading kinds' names, then rssi and snr. */
   readonly series: string[];
+  /** Decimals worth showing per series: the history is stored as 32-bit floats, served rounded to these. */
+  private readonly decimals: number[];
   private readonly tracks = new Map<string, DeviceTrack>();
 
   constructor(table: ReadingKind[] = READINGS) {
     this.table = table;
     this.series = [...table.map((k) => k.name), 'rssi', 'snr'];
+    // RSSI in whole dBm, SNR in the quarter dB the radios report.
+    this.decimals = [...table.map((k) => k.decimals), 0, 2];
   }
 
   /** Takes one accepted uplink; returns the device's track. */
@@ -237,7 +241,12 @@ export class PageModel {
   history(id: string, now: number): { series: string[]; t: number[]; v: (number | null)[][] } | null {
     const tr = this.tracks.get(id);
     if (!tr) return null;
-    return { series: this.series, ...tr.history.points(now - HISTORY_MS) };
+    const p = tr.history.points(now - HISTORY_MS);
+    const v = p.v.map((col, j) => {
+      const f = Math.pow(10, this.decimals[j]!);
+      return col.map((x) => (x === null ? null : Math.round(x * f) / f));
+    });
+    return { series: this.series, t: p.t, v };
   }
 }
 

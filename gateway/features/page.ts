@@ -144,6 +144,8 @@ export class PageFeature implements Feature, HttpRoute {
   /** Serves the page's paths; false for any other path (the caller answers it). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     if (!this.running) return false;
+    // With a listener of its own (page.bind) the page is not on the gateway's HTTP server.
+    if (this.own && req.socket.localPort !== this.own.port) return false;
     const url = new URL(req.url ?? '/', 'http://page.invalid');
     const p = url.pathname;
     const asset = ASSETS[p];
