@@ -82,8 +82,8 @@ export async function runLive(sc: Scenario, o: LiveOptions): Promise<number> {
         if (stopping) (fleet as { durationMs: number }).durationMs = fleet.clock.now();
       },
     });
-    const min = Math.round((Date.now() - t0) / 60000);
-    out(`kerb: stopped cleanly after ${min < 1 ? 'less than a minute' : `${min} min`}: ${side.published} uplinks published, the gateway and its broker are closed. Bye.`);
+    const s = Math.round((Date.now() - t0) / 1000);
+    out(`kerb: stopped cleanly after ${s < 120 ? `${s} s` : `${Math.round(s / 60)} min`}: ${side.published} uplinks published, the gateway and its broker are closed. Bye.`);
     return 0;
   } finally {
     process.off('SIGINT', onInt);
