@@ -84,19 +84,19 @@ function renderHead() {
   head.replaceChildren(el('tr', {},
     el('th', {}, 'device'), el('th', {}, 'last seen'),
     ...tableKinds().map((k) => el('th', { class: 'num' }, `${k.label} (${k.unit})`)),
-    el('th', { class: 'num' }, 'battery'), el('th', {}, 'RSSI / SNR'), el('th', { class: 'num' }, 'lost frames'), el('th', {}, 'availability')));
+    el('th', { class: 'num' }, 'battery'), el('th', {}, 'RSSI / SNR'), el('th', { class: 'num', title: 'frames missing from the frame counter · share delivered' }, 'lost · delivered'), el('th', {}, 'availability')));
 }
 
 function deviceRow(d) {
   const rssi = d.rssi.length ? d.rssi[d.rssi.length - 1] : null;
   const snr = d.snr.length ? d.snr[d.snr.length - 1] : null;
-  const lost = d.delivery === null ? String(d.lost) : `${d.lost} (${(d.delivery * 100).toFixed(1)} % delivered)`;
+  const lost = d.delivery === null ? String(d.lost) : `${d.lost} · ${(d.delivery * 100).toFixed(1)} %`;
   return el('tr', { 'data-id': d.id, 'data-fcnt': d.fcnt ?? '', class: 'device-row', onclick: () => (location.hash = `#/device/${d.id}`) },
-    el('td', {}, el('a', { href: `#/device/${d.id}` }, d.name), el('div', { class: 'muted' }, d.id)),
+    el('td', {}, el('a', { href: `#/device/${d.id}`, title: d.id }, d.name)),
     el('td', { class: 'seen', 'data-seen': d.lastSeen ?? '' }, ago(d.lastSeen)),
     ...tableKinds().map((k) => el('td', { class: 'num reading', 'data-kind': k.name }, d.readings[k.name] === undefined ? '–' : d.readings[k.name].toFixed(k.decimals))),
     el('td', { class: 'num' }, reading(d, 'battery')),
-    el('td', {}, sparkline(d.rssi, 60, 18, '#1f6f5c'), ' ', rssi === null ? '–' : `${rssi} dBm / ${snr} dB`),
+    el('td', { title: 'RSSI of the last uplinks' }, sparkline(d.rssi, 50, 16, '#1f6f5c'), ' ', rssi === null ? '–' : `${rssi} dBm / ${snr} dB`),
     el('td', { class: 'num' }, lost),
     el('td', { class: `avail-${d.availability}` }, d.availability));
 }
