@@ -83,7 +83,7 @@ function renderHead() {
   const head = document.querySelector('#devices thead');
   head.replaceChildren(el('tr', {},
     el('th', {}, 'device'), el('th', {}, 'last seen'),
-    ...tableKinds().map((k) => el('th', { class: 'num' }, `${k.label} (${k.unit})`)),
+    ...tableKinds().map((k) => el('th', { class: 'num' }, k.label, el('div', { class: 'unit' }, k.unit))),
     el('th', { class: 'num' }, 'battery'), el('th', {}, 'RSSI / SNR'), el('th', { class: 'num', title: 'frames missing from the frame counter · share delivered' }, 'lost · delivered'), el('th', {}, 'availability')));
 }
 
@@ -152,7 +152,8 @@ function renderMap() {
     const x = cx + (xs[i] - minX) * scale, y = H - (cy + (ys[i] - minY) * scale);
     const a = svg('a', { href: `#/device/${d.id}`, class: 'map-device', 'data-id': d.id, 'data-freshness': freshness(d) },
       svg('title', {}, `${d.name} (${d.id}) · ${ago(d.lastSeen)} · ${d.delivery === null ? 'delivery unknown' : `${(d.delivery * 100).toFixed(1)} % delivered`}`),
-      svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 7, fill: colours[freshness(d)], stroke: colours[deliveryClass(d)], 'stroke-width': 3 }));
+      svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 10, fill: 'none', stroke: d.delivery === null ? 'none' : colours[deliveryClass(d)], 'stroke-width': 3 }),
+      svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 6, fill: colours[freshness(d)], stroke: '#fff', 'stroke-width': 1.5 }));
     s.append(a);
   });
   box.replaceChildren(s);

@@ -110,7 +110,8 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
     expect(await page.locator('#radios li').first().textContent()).toMatch(/▲ up sim:/);
     expect(await page.locator('#map-svg a.map-device').count()).toBe(25);
     expect(await page.locator('#map-svg a.map-device[data-freshness="fresh"]').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: path.join(OUT, 'page-overview.png'), fullPage: true });
+    await page.screenshot({ path: path.join(OUT, 'page-overview.png') });
+    await page.screenshot({ path: path.join(OUT, 'page-full.png'), fullPage: true });
 
     // The device view: facts and a chart per reading.
     await page.click(`#devices tr[data-id="${id}"] a`);
@@ -119,6 +120,7 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
     expect(await page.locator('.chart').count()).toBeGreaterThanOrEqual(8);
 
     // A downlink without the token is refused, and the page says why.
+    expect(await page.isVisible('#send-seconds')).toBe(false); // only for set_interval
     await page.fill('#send-token', '');
     await page.click('#send button[type="submit"]');
     await page.waitForSelector('#send-result[data-status]');
