@@ -209,7 +209,8 @@ function niceTicks(lo, hi, n) {
   const step0 = span / n, mag = Math.pow(10, Math.floor(Math.log10(step0)));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0);
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toFixed(10));
+  // Outward to whole steps, so every point lies between two labelled lines.
+  for (let v = Math.floor(lo / step + 1e-9) * step; v < hi + step - step * 1e-9; v += step) out.push(+v.toFixed(10));
   return out;
 }
 
@@ -220,23 +221,26 @@ function chart(name, t, v, now) {
   for (let i = 0; i < t.length; i++) if (v[i] !== null) pts.push([t[i], v[i]]);
   const last = pts.length ? pts[pts.length - 1][1] : null;
   const box = el('div', { class: 'chart', 'data-series': name },
-    el('h3', {}, `${info.label} `, el('span', { class: 'muted' }, last === null ? 'no data' : `${last.toFixed(info.decimals)} ${info.unit} · ${pts.length} points`)));
+    el('h3', {}, `${info.label} `, el('span', { class: 'muted' }, last === null ? 'no data' : `${last.toFixed(info.decimals)} ${info.unit} · ${pts.length} points in the last ${t.length && now - t[0] > 3600000 ? `${Math.ceil((now - t[0]) / 3600000)} h` : 'hour'}`)));
   const s = svg('svg', { viewBox: `0 0 ${W} ${H}` });
-  const t0 = now - 24 * 3600000;
+  // The last 24 hours, or less while the history is shorter (at least an hour).
+  const t0 = Math.max(now - 24 * 3600000, Math.min(t.length ? t[0] - 60000 : now, now - 3600000));
   const X = (x) => L + ((x - t0) / (now - t0)) * (W - L - R);
   let lo = Math.min(...pts.map((p) => p[1])), hi = Math.max(...pts.map((p) => p[1]));
   if (!pts.length) { lo = 0; hi = 1; }
   if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
   const ticks = niceTicks(lo, hi, 4);
-  lo = Math.min(lo, ticks[0]); hi = Math.max(hi, ticks[ticks.length - 1]);
+  lo = ticks[0]; hi = ticks[ticks.length - 1];
   const Y = (y) => T + (1 - (y - lo) / (hi - lo)) * (H - T - B);
   for (const y of ticks) {
     s.append(svg('line', { x1: L, x2: W - R, y1: Y(y), y2: Y(y), stroke: '#e3e6e9' }),
       svg('text', { x: L - 4, y: Y(y) + 4, 'text-anchor': 'end', 'font-size': 10, fill: '#66707a' }, `${+y.toFixed(3)}`));
   }
-  // Hour ticks every 3 h, labelled in local time.
-  const h3 = 3 * 3600000;
-  for (let x = Math.ceil(t0 / h3) * h3; x <= now; x += h3) {
+  // Time ticks in local time, about six across.
+  const span = now - t0;
+  const h3 = [600000, 1800000, 3600000, 2 * 3600000, 3 * 3600000, 6 * 3600000].find((m) => span / m <= 8) || 6 * 3600000;
+  const tz = new Date().getTimezoneOffset() * 60000;
+  for (let x = Math.ceil((t0 - tz) / h3) * h3 + tz; x <= now; x += h3) {
     const d = new Date(x);
     s.append(svg('line', { x1: X(x), x2: X(x), y1: T, y2: H - B, stroke: '#eef0f2' }),
       svg('text', { x: X(x), y: H - 8, 'text-anchor': 'middle', 'font-size': 10, fill: '#66707a' }, `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`));

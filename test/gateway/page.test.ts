@@ -16,7 +16,8 @@ import type { LinkTransport, Uplink } from '../../gateway/types.ts';
 import { encodeLinkMessage, LINK_RX } from '../../shared/link/link.ts';
 import { encodeReadings } from '../../shared/payload/kerb.ts';
 import { loraUplink, newDevice, writeRegistry, type TestDevice } from '../helpers/ingest.ts';
-import { waitUntil } from '../helpers/gateway.ts';
+import { KERB, waitUntil } from '../helpers/gateway.ts';
+import { spawnSync } from 'node:child_process';
 
 class MemTransport implements LinkTransport {
   readonly name = 'page-radio';
@@ -110,6 +111,14 @@ describe('page configuration', () => {
     expect(bad({ page: { token: 'x'.repeat(20), tokenFile: '/etc/kerb/page-token' } })).toMatch(/page\.tokenFile: give page\.token or page\.tokenFile, not both/);
     expect(bad({ page: { enabled: true }, http: { enabled: false } })).toMatch(/page\.enabled: the page is served on the gateway HTTP server/);
     expect(bad({ page: { colour: 'red' } })).toMatch(/page\.colour: unknown key/);
+  });
+
+  it('hides the token in kerb gateway --check-config', () => {
+    const token = 'do-not-print-this-token-123';
+    const r = spawnSync(process.execPath, [KERB, 'gateway', '--check-config', '--state-dir', os.tmpdir(), '--set', `page.token=${token}`], { encoding: 'utf8', env: { ...process.env, KERB_CONFIG: '' } });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).page).toEqual({ enabled: true, bind: '', token: '***', tokenFile: '' });
+    expect(r.stdout + r.stderr).not.toContain(token);
   });
 
   it('defaults to on, on the gateway HTTP server, read-only', () => {
