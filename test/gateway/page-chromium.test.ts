@@ -22,6 +22,15 @@ if (missing && !process.env.CI) console.warn(`test/gateway/page-chromium: skippe
 
 const TOKEN = 'chromium-test-token-0123456789abcdef';
 
+/** What the functions run in the page touch (the Node tsconfig has no DOM types); `globalThis` is the window there. */
+interface InPage {
+  kerbLoaded?: number;
+  document: {
+    body: { dataset: Record<string, string | undefined> };
+    querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }>;
+  };
+}
+
 describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
@@ -75,7 +84,7 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]');
     expect(await page.title()).toBe('kerb gateway');
-    await page.evaluate(() => ((window as unknown as { kerbLoaded: number }).kerbLoaded = 1));
+    await page.evaluate(() => ((globalThis as unknown as InPage).kerbLoaded = 1));
 
     // A device appears: a row with a frame counter and readings in human units.
     await page.waitForSelector('#devices tr[data-fcnt]:not([data-fcnt=""])', { timeout: 60_000 });
@@ -87,10 +96,10 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
 
     // Live: a later uplink changes a row (its frame counter and readings) without a reload.
     const before = await page.$$eval('#devices tr[data-id]', (rows) => Object.fromEntries(rows.map((r) => [r.getAttribute('data-id'), r.getAttribute('data-fcnt')])));
-    const eventsBefore = Number(await page.evaluate(() => document.body.dataset.events ?? '0'));
+    const eventsBefore = Number(await page.evaluate(() => (globalThis as unknown as InPage).document.body.dataset.events ?? '0'));
     const changed = await page.waitForFunction(
       (b: Record<string, string | null>) => {
-        for (const r of document.querySelectorAll('#devices tr[data-id]')) {
+        for (const r of (globalThis as unknown as InPage).document.querySelectorAll('#devices tr[data-id]')) {
           const id = r.getAttribute('data-id')!;
           const f = r.getAttribute('data-fcnt');
           if (f && b[id] && f !== b[id]) return id;
@@ -101,8 +110,8 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
       { timeout: 60_000 },
     );
     const id = (await changed.jsonValue()) as string;
-    expect(Number(await page.evaluate(() => document.body.dataset.events))).toBeGreaterThan(eventsBefore);
-    expect(await page.evaluate(() => (window as unknown as { kerbLoaded?: number }).kerbLoaded)).toBe(1);
+    expect(Number(await page.evaluate(() => (globalThis as unknown as InPage).document.body.dataset.events))).toBeGreaterThan(eventsBefore);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).kerbLoaded)).toBe(1);
     expect(await page.locator(`#devices tr[data-id="${id}"] td[data-kind="pm25"]`).textContent()).toMatch(/^\d+\.\d$/);
 
     // The gateway panel and the map.
