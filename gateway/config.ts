@@ -48,7 +48,7 @@ export interface GatewayConfig {
   downlinks: { expiryS: number; rx1DelayMs: number; maxPerDevice: number; maxQueued: number };
   http: { enabled: boolean; host: string; port: number };
   /** The gateway page (gateway/features/page.ts, docs/gateway.md "The page"). */
-  page: { enabled: boolean; bind: string; token: string; tokenFile: string };
+  page: { enabled: boolean; bind: string; token: string; tokenFile: string; mapTiles: string; mapAttribution: string };
   stats: { intervalS: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
 }
@@ -128,6 +128,9 @@ export const SCHEMA: Record<string, Leaf> = {
   'page.bind': { type: 'string', default: '', check: (s) => (s === '' || parseHostPort(s) ? undefined : 'must be host:port like 127.0.0.1:8080 or [::1]:8080, or empty for the gateway HTTP server') },
   'page.token': { type: 'string', default: '', check: (s) => (s === '' || s.length >= MIN_PAGE_TOKEN ? undefined : `must be at least ${MIN_PAGE_TOKEN} characters (e.g. openssl rand -hex 24)`) },
   'page.tokenFile': { type: 'string', default: '' },
+  // Off by default: tiles are the one thing the page would fetch from elsewhere (the browser does).
+  'page.mapTiles': { type: 'string', default: '', check: (s) => (s === '' || tileTemplate(s) ? undefined : 'must be an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, or empty for no tiles') },
+  'page.mapAttribution': { type: 'string', default: '' },
   'stats.intervalS': { type: 'int', default: 60, min: 0, max: 86400 },
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
 };
@@ -141,6 +144,17 @@ export function parseHostPort(s: string): { host: string; port: number } | undef
   if (!m) return undefined;
   const port = Number(m[3]);
   return port <= 65535 ? { host: m[1] ?? m[2]!, port } : undefined;
+}
+
+/** The origin of a map tile URL template (`https://host/{z}/{x}/{y}.png`), or undefined when it is not one. */
+export function tileTemplate(s: string): string | undefined {
+  if (!s.includes('{z}') || !s.includes('{x}') || !s.includes('{y}')) return undefined;
+  try {
+    const u = new URL(s.replace(/\{[xyz]\}/g, '0'));
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Addresses only this machine can reach. */

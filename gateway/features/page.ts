@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DownlinkResult, Logger, Uplink } from '../types.ts';
-import { isLoopback, parseHostPort } from '../config.ts';
+import { isLoopback, parseHostPort, tileTemplate } from '../config.ts';
 import { listen, type HealthReport, type HttpRoute, type HttpServer } from '../http.ts';
 import { parseDownCommand, type NamedEncoder } from '../commands.ts';
 import { PageModel, type DeviceSummary } from '../page-model.ts';
@@ -28,12 +28,14 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/page/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
-// The page loads only its own files and talks only to its own origin.
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+/** The page loads only its own files (and map tiles from `tiles`, when configured) and talks only to its own origin. */
+function securityHeaders(tiles: string | undefined): Record<string, string> {
+  return {
+    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
 /** Gateway status pushed to the page this often. */
 const TICK_MS = 2000;
@@ -65,6 +67,7 @@ export class PageFeature implements Feature, HttpRoute {
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastFrames = { at: 0, count: 0 };
+  private headers: Record<string, string> = securityHeaders(undefined);
   private framesPerS = 0;
 
   constructor(ctx: GatewayContext, sources: PageSources, named: NamedEncoder) {
@@ -94,6 +97,7 @@ export class PageFeature implements Feature, HttpRoute {
       if (token.length < 16) throw new Error(`page.tokenFile: the token in ${page.tokenFile} is shorter than 16 characters`);
     }
     this.token = token ? sha256(token) : undefined;
+    this.headers = securityHeaders(page.mapTiles ? tileTemplate(page.mapTiles) : undefined);
     const bind = page.bind ? parseHostPort(page.bind) : undefined;
     if (bind) {
       this.ownLoopback = isLoopback(bind.host);
@@ -168,7 +172,7 @@ export class PageFeature implements Feature, HttpRoute {
       return true;
     }
     if (asset) {
-      res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+      res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache', ...this.headers });
       res.end(req.method === 'HEAD' ? undefined : this.assets.get(asset.file));
     } else if (p === '/api/state') {
       void this.state().then((s) => this.send(res, 200, s));
@@ -189,6 +193,7 @@ export class PageFeature implements Feature, HttpRoute {
     return {
       kinds: this.model.table.map((k) => ({ name: k.name, label: k.label, unit: k.unit, decimals: k.decimals })),
       offlineAfterS: this.ctx.config.availability.offlineAfterS,
+      map: { tiles: this.ctx.config.page.mapTiles || null, attribution: this.ctx.config.page.mapAttribution },
       devices: this.devices(),
       gateway: await this.gateway(),
     };
@@ -225,7 +230,7 @@ export class PageFeature implements Feature, HttpRoute {
       this.send(res, 503, { error: `too many open pages (${MAX_EVENT_CLIENTS}); close one and reload` });
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...this.headers });
     res.write('retry: 3000\n\n');
     this.clients.add(res);
     const gone = () => this.clients.delete(res);
@@ -290,7 +295,7 @@ export class PageFeature implements Feature, HttpRoute {
 
   private send(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.headersSent) return;
-    res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers });
+    res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...this.headers, ...headers });
     res.end(JSON.stringify(body) + '\n');
   }
 }

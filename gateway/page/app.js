@@ -5,7 +5,7 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 const FRESH_MS = 15 * 60 * 1000;
-const S = { kinds: [], devices: new Map(), order: [], gateway: null, offlineAfterS: 3600, view: null, events: 0 };
+const S = { kinds: [], devices: new Map(), order: [], gateway: null, offlineAfterS: 3600, map: { tiles: null, attribution: '' }, view: null, events: 0 };
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -126,6 +126,12 @@ function updateDevice(d) {
 
 // ---- map ----
 
+/** Web Mercator (EPSG:3857) in the pixels of zoom level 0 (a 256-pixel world), as map tiles use. */
+function mercator(lat, lon) {
+  const sin = Math.sin((lat * Math.PI) / 180);
+  return [((lon + 180) / 360) * 256, (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * 256];
+}
+
 function renderMap() {
   const box = document.getElementById('map');
   const located = [...S.devices.values()].filter((d) => d.location);
@@ -134,26 +140,40 @@ function renderMap() {
     return;
   }
   const lat0 = located.reduce((a, d) => a + d.location.lat, 0) / located.length;
-  const kx = 111320 * Math.cos((lat0 * Math.PI) / 180), ky = 111320;
-  const xs = located.map((d) => d.location.lon * kx), ys = located.map((d) => d.location.lat * ky);
+  const P = located.map((d) => mercator(d.location.lat, d.location.lon));
+  const xs = P.map((p) => p[0]), ys = P.map((p) => p[1]);
   const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
-  const W = 640, H = 380, pad = 24;
-  const spanM = Math.max(maxX - minX, maxY - minY, 50);
-  const scale = Math.min((W - 2 * pad) / Math.max(maxX - minX, 1), (H - 2 * pad) / Math.max(maxY - minY, 1), (W - 2 * pad) / 50);
-  const cx = (W - (maxX - minX) * scale) / 2, cy = (H - (maxY - minY) * scale) / 2;
+  const W = 640, H = 380, pad = 28;
+  // Metres per zoom-0 pixel at this latitude (equatorial circumference / 256 × cos φ).
+  const mPerUnit = (40075016.686 * Math.cos((lat0 * Math.PI) / 180)) / 256;
+  const least = 50 / mPerUnit; // a lone device still gets a 50 m wide view
+  const scale = Math.min((W - 2 * pad) / Math.max(maxX - minX, least), (H - 2 * pad) / Math.max(maxY - minY, least));
+  const ox = W / 2 - ((minX + maxX) / 2) * scale, oy = H / 2 - ((minY + maxY) / 2) * scale;
+  const X = (x) => ox + x * scale, Y = (y) => oy + y * scale;
   const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, id: 'map-svg' });
+  if (S.map.tiles) {
+    const z = Math.max(0, Math.min(19, Math.floor(Math.log2(scale))));
+    const ts = 256 / Math.pow(2, z);
+    for (let ty = Math.floor(-oy / scale / ts); ty * ts * scale + oy < H; ty++) {
+      for (let tx = Math.floor(-ox / scale / ts); tx * ts * scale + ox < W; tx++) {
+        const href = S.map.tiles.replace('{z}', z).replace('{x}', tx).replace('{y}', ty);
+        s.append(svg('image', { href, x: X(tx * ts).toFixed(1), y: Y(ty * ts).toFixed(1), width: (ts * scale + 0.5).toFixed(1), height: (ts * scale + 0.5).toFixed(1), class: 'tile' }));
+      }
+    }
+    if (S.map.attribution) s.append(svg('text', { x: W - 6, y: H - 6, 'text-anchor': 'end', 'font-size': 10, fill: '#333' }, S.map.attribution));
+  }
   // Scale bar: a round number of metres near a fifth of the width.
-  const target = (W / 5) / scale;
-  const bar = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000].find((m) => m >= target) || Math.round(spanM);
-  s.append(svg('line', { x1: 12, y1: H - 12, x2: 12 + bar * scale, y2: H - 12, stroke: '#555', 'stroke-width': 2 }),
+  const pxPerM = scale / mPerUnit;
+  const bar = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000].find((m) => m * pxPerM >= W / 5) || 50000;
+  s.append(svg('line', { x1: 12, y1: H - 12, x2: 12 + bar * pxPerM, y2: H - 12, stroke: '#555', 'stroke-width': 2 }),
     svg('text', { x: 12, y: H - 18, 'font-size': 11, fill: '#555' }, bar >= 1000 ? `${bar / 1000} km` : `${bar} m`));
-  const colours = { fresh: '#2e9e5b', stale: '#e0a526', offline: '#9aa3ab', good: '#2e9e5b', fair: '#e0a526', poor: '#d64541', none: '#ffffff' };
+  const colours = { fresh: '#2e9e5b', stale: '#e0a526', offline: '#9aa3ab', good: '#2e9e5b', fair: '#e0a526', poor: '#d64541' };
   located.forEach((d, i) => {
-    const x = cx + (xs[i] - minX) * scale, y = H - (cy + (ys[i] - minY) * scale);
+    const x = X(xs[i]).toFixed(1), y = Y(ys[i]).toFixed(1);
     const a = svg('a', { href: `#/device/${d.id}`, class: 'map-device', 'data-id': d.id, 'data-freshness': freshness(d) },
       svg('title', {}, `${d.name} (${d.id}) · ${ago(d.lastSeen)} · ${d.delivery === null ? 'delivery unknown' : `${(d.delivery * 100).toFixed(1)} % delivered`}`),
-      svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 10, fill: 'none', stroke: d.delivery === null ? 'none' : colours[deliveryClass(d)], 'stroke-width': 3 }),
-      svg('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r: 6, fill: colours[freshness(d)], stroke: '#fff', 'stroke-width': 1.5 }));
+      svg('circle', { cx: x, cy: y, r: 10, fill: 'none', stroke: d.delivery === null ? 'none' : colours[deliveryClass(d)], 'stroke-width': 3 }),
+      svg('circle', { cx: x, cy: y, r: 6, fill: colours[freshness(d)], stroke: '#fff', 'stroke-width': 1.5 }));
     s.append(a);
   });
   box.replaceChildren(s);
@@ -348,6 +368,7 @@ async function main() {
   const st = await r.json();
   S.kinds = st.kinds;
   S.offlineAfterS = st.offlineAfterS;
+  S.map = st.map;
   S.gateway = st.gateway;
   setDevices(st.devices);
   renderHead();

@@ -5,6 +5,8 @@
 // refused, and screenshots are kept under test-output/. Without Chromium the test is skipped;
 // with CI set it fails instead.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,10 +40,19 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
   let run: Promise<unknown>;
   let url = '';
   const problems: string[] = [];
+  // A tile server of another origin (the page must load its tiles under its policy).
+  const tilesAsked: string[] = [];
+  const tiles = http.createServer((req, res) => {
+    tilesAsked.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'image/svg+xml' });
+    res.end('<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><rect width="256" height="256" fill="#e8ece4" stroke="#c9d1c2"/></svg>');
+  });
 
   beforeAll(async () => {
     if (missing) throw new Error(`CI needs Chromium for the page test: ${missing}`);
     fs.mkdirSync(OUT, { recursive: true });
+    await new Promise<void>((r) => tiles.listen(0, '127.0.0.1', () => r()));
+    const tileUrl = `http://localhost:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.svg`;
     const sc = loadScenario(path.join(ROOT, 'sim/scenarios/quickstart.yaml'));
     sc.start = new Date().toISOString();
     sc.durationH = 24 * 366; // until the test ends it
@@ -54,7 +65,7 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
       startGateway: (async (cfg: never) => (gw = await startGateway(cfg))) as never,
       paced: 60,
       drainTimeoutMs: 5000,
-      gatewayConfig: { http: { enabled: true, port: 0 }, page: { token: TOKEN }, broker: { embedded: 'always', port: 0 } },
+      gatewayConfig: { http: { enabled: true, port: 0 }, page: { token: TOKEN, mapTiles: tileUrl, mapAttribution: 'test tiles' }, broker: { embedded: 'always', port: 0 } },
       onStarted: () => started(gw!),
     });
     run.catch(() => {});
@@ -78,6 +89,7 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
     await browser?.close();
     if (fleet) (fleet as { durationMs: number }).durationMs = fleet.clock.now();
     await run;
+    tiles.close();
   }, 60_000);
 
   it('shows a device, updates it live, draws the map and charts, and refuses a downlink without the token', async () => {
@@ -119,6 +131,10 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
     expect(await page.locator('#radios li').first().textContent()).toMatch(/▲ up sim:/);
     expect(await page.locator('#map-svg a.map-device').count()).toBe(25);
     expect(await page.locator('#map-svg a.map-device[data-freshness="fresh"]').count()).toBeGreaterThan(0);
+    // Tiles at one zoom level, fetched by the browser from the tile server, under the devices.
+    expect(await page.locator('#map-svg image.tile').count()).toBeGreaterThan(0);
+    await expect.poll(() => tilesAsked.length).toBeGreaterThan(0);
+    expect(new Set(tilesAsked.map((u) => u.split('/')[1])).size).toBe(1);
     await page.screenshot({ path: path.join(OUT, 'page-overview.png') });
     await page.screenshot({ path: path.join(OUT, 'page-full.png'), fullPage: true });
 

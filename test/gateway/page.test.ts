@@ -111,19 +111,21 @@ describe('page configuration', () => {
     expect(bad({ page: { token: 'x'.repeat(20), tokenFile: '/etc/kerb/page-token' } })).toMatch(/page\.tokenFile: give page\.token or page\.tokenFile, not both/);
     expect(bad({ page: { enabled: true }, http: { enabled: false } })).toMatch(/page\.enabled: the page is served on the gateway HTTP server/);
     expect(bad({ page: { colour: 'red' } })).toMatch(/page\.colour: unknown key/);
+    expect(bad({ page: { mapTiles: 'https://tile.openstreetmap.org/{z}/{x}.png' } })).toMatch(/page\.mapTiles: must be an http\(s\) URL template with \{z\}, \{x\} and \{y\}/);
+    expect(bad({ page: { mapTiles: 'ftp://tiles.example/{z}/{x}/{y}.png' } })).toMatch(/page\.mapTiles: must be an http\(s\) URL template/);
   });
 
   it('hides the token in kerb gateway --check-config', () => {
     const token = 'do-not-print-this-token-123';
     const r = spawnSync(process.execPath, [KERB, 'gateway', '--check-config', '--state-dir', os.tmpdir(), '--set', `page.token=${token}`], { encoding: 'utf8', env: { ...process.env, KERB_CONFIG: '' } });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).page).toEqual({ enabled: true, bind: '', token: '***', tokenFile: '' });
+    expect(JSON.parse(r.stdout).page).toMatchObject({ enabled: true, bind: '', token: '***', tokenFile: '' });
     expect(r.stdout + r.stderr).not.toContain(token);
   });
 
   it('defaults to on, on the gateway HTTP server, read-only', () => {
     const c = resolveConfig({});
-    expect(c.page).toEqual({ enabled: true, bind: '', token: '', tokenFile: '' });
+    expect(c.page).toEqual({ enabled: true, bind: '', token: '', tokenFile: '', mapTiles: '', mapAttribution: '' });
     expect(resolveConfig({ file: { page: { bind: '[::1]:8080' } } }).page.bind).toBe('[::1]:8080');
     // With HTTP off and nothing asked of the page, it is simply off (the simulator's default).
     expect(resolveConfig({ file: { http: { enabled: false } } }).page.enabled).toBe(true);
@@ -211,6 +213,7 @@ describe('the page over HTTP', () => {
     expect(index.body).toContain('<script src="/page/app.js"');
     expect(index.headers['content-security-policy']).toContain("default-src 'none'");
     expect(index.headers['content-security-policy']).toContain("connect-src 'self'");
+    expect(index.headers['content-security-policy']).toContain("img-src 'self' data:;"); // no tiles: nothing from elsewhere
     for (const f of ['/page/app.js', '/page/style.css']) expect((await request(port, f)).status).toBe(200);
     // /metrics and /health are still the health feature's.
     expect((await request(port, '/metrics')).body).toContain('kerb_radio_up{radio="page-radio"} 1');
@@ -252,8 +255,12 @@ describe('the page over HTTP', () => {
 
   it('accepts a downlink only with the configured token, on a listener of its own', async () => {
     const dev = newDevice('lamp-1');
-    const { gw } = await gateway({ token: TOKEN, bind: '127.0.0.1:0' }, [dev]);
+    const { gw } = await gateway({ token: TOKEN, bind: '127.0.0.1:0', mapTiles: 'https://tiles.example.org/{z}/{x}/{y}.png', mapAttribution: '© tiles.example.org' }, [dev]);
     const port = gw.pagePort!;
+    // Map tiles, when configured, are the one origin besides its own the page may load images from.
+    const index = await request(port, '/');
+    expect(index.headers['content-security-policy']).toContain("img-src 'self' data: https://tiles.example.org;");
+    expect(JSON.parse((await request(port, '/api/state')).body).map).toEqual({ tiles: 'https://tiles.example.org/{z}/{x}/{y}.png', attribution: '© tiles.example.org' });
     expect(port).not.toBe(gw.httpPort);
     expect((await request(gw.httpPort!, '/')).status).toBe(404); // not on the gateway HTTP server
     const post = (headers: Record<string, string>, body = '{"id":"p-1","command":"set_interval","seconds":600}') =>
