@@ -47,7 +47,11 @@ export async function runLive(sc: Scenario, o: LiveOptions): Promise<number> {
   let stopping: string | undefined;
   const t0 = Date.now();
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the user wants out now, whatever is still draining.
+      out(`kerb: ${signal} again: exiting without waiting`);
+      process.exit(130);
+    }
     stopping = signal;
     out(`\nkerb: ${signal}: stopping the street, the gateway and its broker…`);
     // The paced run ends at the fleet's duration: make that now (the fleet's time is virtual, so

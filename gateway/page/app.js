@@ -63,13 +63,16 @@ function deliveryClass(d) {
   return d.delivery >= 0.99 ? 'good' : d.delivery >= 0.9 ? 'fair' : 'poor';
 }
 
-function sparkline(values, w, h, colour) {
+/** Small trend lines, each scaled to its own range: [[values, colour], …]. */
+function sparkline(lines, w, h) {
   const s = svg('svg', { width: w, height: h, viewBox: `0 0 ${w} ${h}`, class: 'spark' });
-  if (values.length < 2) return s;
-  const lo = Math.min(...values), hi = Math.max(...values);
-  const span = hi - lo || 1;
-  const pts = values.map((v, i) => `${((i / (values.length - 1)) * (w - 2) + 1).toFixed(1)},${(h - 2 - ((v - lo) / span) * (h - 4)).toFixed(1)}`);
-  s.append(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }));
+  for (const [values, colour] of lines) {
+    if (values.length < 2) continue;
+    const lo = Math.min(...values), hi = Math.max(...values);
+    const span = hi - lo || 1;
+    const pts = values.map((v, i) => `${((i / (values.length - 1)) * (w - 2) + 1).toFixed(1)},${(h - 2 - ((v - lo) / span) * (h - 4)).toFixed(1)}`);
+    s.append(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.4 }));
+  }
   return s;
 }
 
@@ -96,7 +99,7 @@ function deviceRow(d) {
     el('td', { class: 'seen', 'data-seen': d.lastSeen ?? '' }, ago(d.lastSeen)),
     ...tableKinds().map((k) => el('td', { class: 'num reading', 'data-kind': k.name }, d.readings[k.name] === undefined ? '–' : d.readings[k.name].toFixed(k.decimals))),
     el('td', { class: 'num' }, reading(d, 'battery')),
-    el('td', { title: 'RSSI of the last uplinks' }, sparkline(d.rssi, 50, 16, '#1f6f5c'), ' ', rssi === null ? '–' : `${rssi} dBm / ${snr} dB`),
+    el('td', { title: 'RSSI (green) and SNR (blue) of the last uplinks, each on its own scale' }, sparkline([[d.rssi, '#1f6f5c'], [d.snr, '#3b6fb6']], 50, 16), ' ', rssi === null ? '–' : `${rssi} dBm / ${snr} dB`),
     el('td', { class: 'num' }, lost),
     el('td', { class: `avail-${d.availability}` }, d.availability));
 }
