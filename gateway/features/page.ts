@@ -125,8 +125,9 @@ export class PageFeature implements Feature, HttpRoute {
   onUplink(u: Uplink): void {
     if (!this.running) return;
     this.model.uplink(u);
+    if (!this.clients.size) return;
     const d = this.ctx.registry.get(u.deviceId);
-    if (d && this.clients.size) this.broadcast('device', this.model.summary(d, this.sources.availability(d.id)));
+    if (d) this.broadcast('device', this.model.summary(d, this.sources.availability(d.id)));
   }
 
   onDownlinkResult(r: DownlinkResult): void {

@@ -122,10 +122,16 @@ function updateDevice(d) {
     row.classList.add('flash');
     if (old) old.replaceWith(row);
   }
-  document.getElementById('dev-count').textContent = `${S.order.length} in the registry, ${[...S.devices.values()].filter((x) => x.lastSeen).length} heard`;
-  renderMap();
+  // A busy gateway sends many events a second: the count and the map are redrawn at most twice a second.
+  if (!mapTimer) mapTimer = setTimeout(() => {
+    mapTimer = null;
+    document.getElementById('dev-count').textContent = `${S.order.length} in the registry, ${[...S.devices.values()].filter((x) => x.lastSeen).length} heard`;
+    renderMap();
+  }, 500);
   if (S.view === d.id) showDevice(d.id, false);
 }
+
+let mapTimer = null;
 
 // ---- map ----
 
