@@ -12,6 +12,7 @@ import { isLoopback, parseHostPort, tileTemplate } from '../config.ts';
 import { listen, type HealthReport, type HttpRoute, type HttpServer } from '../http.ts';
 import { parseDownCommand, type NamedEncoder } from '../commands.ts';
 import { PageModel, type DeviceSummary } from '../page-model.ts';
+import { RateLog } from '../rate-log.ts';
 import type { Feature, GatewayContext } from './feature.ts';
 
 /** What the page reads from the other features. */
@@ -56,6 +57,7 @@ export class PageFeature implements Feature, HttpRoute {
   private readonly sources: PageSources;
   private readonly named: NamedEncoder;
   private readonly log: Logger;
+  private readonly refusals: RateLog;
   readonly model = new PageModel();
   private assets = new Map<string, Buffer>();
   private token: Buffer | undefined;
@@ -75,6 +77,8 @@ export class PageFeature implements Feature, HttpRoute {
     this.sources = sources;
     this.named = named;
     this.log = ctx.log.child({ component: 'page' });
+    // Anyone who can reach the page can knock: one line, then a summary a minute.
+    this.refusals = new RateLog(this.log);
   }
 
   /** The port of the page's own listener (page.bind), when it has one. */
@@ -116,6 +120,7 @@ export class PageFeature implements Feature, HttpRoute {
     this.running = false;
     clearInterval(this.timer);
     clearInterval(this.heartbeat);
+    this.refusals.stop();
     for (const c of this.clients) c.end();
     this.clients.clear();
     await this.own?.close();
@@ -260,7 +265,7 @@ export class PageFeature implements Feature, HttpRoute {
     const given = /^Bearer +(\S+)$/i.exec(auth)?.[1];
     if (!given || !timingSafeEqual(sha256(given), this.token)) {
       metrics.inc('page_downlinks_total', { result: 'unauthorized' });
-      this.log.warn('page downlink refused: missing or wrong token', { device: deviceId, from: req.socket.remoteAddress });
+      this.refusals.note('unauthorized', 'warn', 'page downlink refused: missing or wrong token', { device: deviceId, from: req.socket.remoteAddress });
       this.send(res, 401, { error: given ? 'wrong token: send the gateway\'s page.token as Authorization: Bearer <token>' : 'a downlink needs the page token: send Authorization: Bearer <token> (page.token in the gateway configuration)' }, { 'www-authenticate': `Bearer realm="kerb", error="${given ? 'invalid_token' : 'invalid_request'}"` });
       req.resume();
       return;
