@@ -1,7 +1,7 @@
 // `npm start`: the command in package.json's start script, spawned as it is, runs the simulated
 // street into the gateway until Ctrl-C. It prints the page, the broker and a `kerb watch` command;
 // a device appears on the page and its uplinks on MQTT; SIGINT to its process group (what Ctrl-C
-// on a terminal sends) stops everything, says so, and exits 0.
+// on a terminal sends) stops everything, says so, and exits 0; so does SIGTERM.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -81,4 +81,20 @@ describe('npm start', () => {
     expect(out).toMatch(/kerb: stopped cleanly after \d+ s: \d+ uplinks published, the gateway and its broker are closed\. Bye\./);
     expect(err).not.toMatch(/"level":"error"/);
   }, 240_000);
+
+  it('stops as cleanly on SIGTERM (systemd, docker stop)', async () => {
+    const [cmd, ...args] = startCommand();
+    const p = spawn(cmd!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => p.once('exit', (code, signal) => r({ code, signal })));
+    try {
+      await waitUntil(() => /Ctrl-C stops everything/.test(out), 60_000, 'the start-up lines');
+    } finally {
+      if (p.exitCode === null) p.kill('SIGTERM');
+    }
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(out).toMatch(/kerb: SIGTERM: stopping the street, the gateway and its broker/);
+    expect(out).toMatch(/kerb: stopped cleanly after \d+ s: \d+ uplinks published, the gateway and its broker are closed\. Bye\./);
+  }, 120_000);
 });
