@@ -23,7 +23,7 @@ export interface HttpServer {
 }
 
 export async function startHttp(host: string, port: number, metrics: PromMetrics, health: () => Promise<HealthReport>, log: Logger, routes: readonly HttpRoute[] = []): Promise<HttpServer> {
-  return listen(host, port, log, ['/metrics', '/health'], (req, res) => {
+  return listen(host, port, log, [...(routes.length ? ['/'] : []), '/metrics', '/health'], (req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     const done = (code: number, type: string, body: string) => {
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
