@@ -158,7 +158,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     const routes: HttpRoute[] = [];
     const health = new HealthFeature(ctx, { outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount(), routes });
     const page = new PageFeature(ctx, { health: () => health.health(), availability: (id) => availability.of(id) }, named);
-    routes.push(page);
+    if (config.page.enabled) routes.push(page);
     const ingestFeature = new IngestFeature(ctx, publisher);
     // HTTP binds before MQTT connects: a port in use fails the start before anything goes on the air.
     const features: Feature[] = [
