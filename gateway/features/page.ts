@@ -69,6 +69,8 @@ export class PageFeature implements Feature, HttpRoute {
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastFrames = { at: 0, count: 0 };
+  /** Availability as last sent to the page: a device going offline is an event too. */
+  private readonly shownAvailability = new Map<string, string>();
   private headers: Record<string, string> = securityHeaders(undefined);
   private framesPerS = 0;
 
@@ -132,7 +134,10 @@ export class PageFeature implements Feature, HttpRoute {
     this.model.uplink(u);
     if (!this.clients.size) return;
     const d = this.ctx.registry.get(u.deviceId);
-    if (d) this.broadcast('device', this.model.summary(d, this.sources.availability(d.id)));
+    if (!d) return;
+    const a = this.sources.availability(d.id);
+    this.shownAvailability.set(d.id, a);
+    this.broadcast('device', this.model.summary(d, a));
   }
 
   onDownlinkResult(r: DownlinkResult): void {
@@ -228,7 +233,14 @@ export class PageFeature implements Feature, HttpRoute {
     const count = await this.ctx.metrics.value('frames_received_total');
     if (this.lastFrames.at) this.framesPerS = Math.max(0, count - this.lastFrames.count) / ((now - this.lastFrames.at) / 1000);
     this.lastFrames = { at: now, count };
-    if (this.clients.size && this.running) this.broadcast('gateway', await this.gateway());
+    if (!this.clients.size || !this.running) return;
+    this.broadcast('gateway', await this.gateway());
+    for (const d of this.ctx.registry.list()) {
+      const a = this.sources.availability(d.id);
+      if (this.shownAvailability.get(d.id) === a) continue;
+      this.shownAvailability.set(d.id, a);
+      this.broadcast('device', this.model.summary(d, a));
+    }
   }
 
   private events(req: http.IncomingMessage, res: http.ServerResponse): void {

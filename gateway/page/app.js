@@ -359,7 +359,12 @@ function connect() {
   es.addEventListener('open', () => { live.textContent = '● live'; });
   es.addEventListener('error', () => { live.textContent = '○ reconnecting…'; });
   es.addEventListener('device', (e) => { S.events++; document.body.dataset.events = String(S.events); updateDevice(JSON.parse(e.data)); });
-  es.addEventListener('gateway', (e) => { S.gateway = JSON.parse(e.data); renderGateway(); });
+  es.addEventListener('gateway', (e) => {
+    S.gateway = JSON.parse(e.data);
+    renderGateway();
+    // Freshness changes with time alone: recolour the map now and then.
+    if (!mapTimer) mapTimer = setTimeout(() => { mapTimer = null; renderMap(); }, 500);
+  });
   es.addEventListener('downlink', (e) => {
     const d = JSON.parse(e.data);
     if (S.gateway) { S.gateway.downlinks = [d, ...S.gateway.downlinks].slice(0, 50); renderDownlinks(S.gateway.downlinks); }

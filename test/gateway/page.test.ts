@@ -181,12 +181,12 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function gateway(page: Record<string, unknown>, devs: TestDevice[]): Promise<{ gw: GatewayHandle; radio: MemTransport }> {
+async function gateway(page: Record<string, unknown>, devs: TestDevice[], extra: Record<string, unknown> = {}): Promise<{ gw: GatewayHandle; radio: MemTransport }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-page-'));
   dirs.push(stateDir);
   writeRegistry(path.join(stateDir, 'devices.json'), devs);
   const gw = await startGateway(
-    { gateway: { id: 'gw-page', stateDir }, http: { port: 0 }, page, broker: { port: 0 }, homeassistant: { enabled: false }, stats: { intervalS: 0 } },
+    { gateway: { id: 'gw-page', stateDir }, http: { port: 0 }, page, broker: { port: 0 }, homeassistant: { enabled: false }, stats: { intervalS: 0 }, ...extra },
     { log: createLogger({ level: 'error', sink: { write: () => {} } }) },
   );
   gateways.push(gw);
@@ -251,6 +251,21 @@ describe('the page over HTTP', () => {
     const rebound = await request(port, '/api/state', { headers: { host: 'evil.example:9110' } });
     expect(rebound.status).toBe(403);
     expect(rebound.body).toMatch(/bound to loopback/);
+  });
+
+  it('tells an open page when a silent device goes offline', async () => {
+    const dev = newDevice('lamp-1');
+    const { gw, radio } = await gateway({}, [dev], { availability: { offlineAfterS: 1, checkIntervalS: 1 } });
+    const sse = events(gw.pagePort!);
+    try {
+      await waitUntil(() => sse.got.some((e) => e.event === 'gateway'), 10_000, 'a gateway event on connect');
+      rx(radio, dev, 1, { tempDeciC: 200 });
+      await waitUntil(() => sse.got.some((e) => e.event === 'device' && (e.data as { availability: string }).availability === 'online'), 10_000, 'online');
+      const off = await waitUntil(() => sse.got.find((e) => e.event === 'device' && (e.data as { availability: string }).availability === 'offline'), 15_000, 'offline without an uplink');
+      expect(off.data).toMatchObject({ id: 'lamp-1', fcnt: 1, received: 1 });
+    } finally {
+      sse.close();
+    }
   });
 
   it('accepts a downlink only with the configured token, on a listener of its own', async () => {
