@@ -14,7 +14,7 @@ export interface BundleOptions {
   defines?: Record<string, string | number | boolean>;
   minifyIdentifiers?: boolean;
   minifyWhitespace?: boolean;
-  /** Shorten the internal property names of ./props.ts (default on). */
+  /** Shorten the internal property names of ./props.ts (default: on for entries, off for sources). */
   mangleProps?: boolean;
 }
 
@@ -107,7 +107,7 @@ function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
     external: BUILTIN_MODULES,
     define: defineMap(opts.defines),
     minifySyntax: true,
-    mangleProps: opts.mangleProps === false ? undefined : mangleRegExp(),
+    mangleProps: opts.mangleProps ? mangleRegExp() : undefined,
     treeShaking: true,
     plugins: [pureTables],
     legalComments: 'none',
@@ -138,10 +138,14 @@ async function run(build: esbuild.BuildOptions, opts: BundleOptions): Promise<Bu
 
 /** Bundle a firmware entry file for one board. */
 export function bundleEntry(entry: string, opts: BundleOptions = {}): Promise<BundleResult> {
-  return run({ ...baseOptions(opts), entryPoints: [entry] }, opts);
+  const o = { ...opts, mangleProps: opts.mangleProps !== false };
+  return run({ ...baseOptions(o), entryPoints: [entry] }, o);
 }
 
-/** Bundle a source text (tests: "the build rejects an Espruino-incompatible construct"). */
+/**
+ * Bundle a source text (tests: "the build rejects an Espruino-incompatible construct"). Property
+ * names are kept unless asked otherwise: such a source usually hands objects to the code that runs it.
+ */
 export function bundleSource(source: string, opts: BundleOptions = {}, resolveDir?: string): Promise<BundleResult> {
   return run({ ...baseOptions(opts), stdin: { contents: source, loader: 'ts', sourcefile: 'input.ts', resolveDir } }, opts);
 }

@@ -19,8 +19,7 @@ export const MANGLE_PROPS: readonly string[] = [
   // shared/payload status frame and alert arguments
   'fwMajor', 'fwMinor', 'fwPatch', 'uptimeS', 'reportIntervalS', 'bootCount', 'rising', 'threshold',
   // shared/node deps, firmware/src radio options and the BME280 driver's fields
-  'aesFactory', 'sensors', 'pollMs', 'irq', 'tempCentiC', 'pressurePa', 'rhQ10', 'readCalibration',
-  'startForced', 'checkStuck', 'readReg', 'measure', 'reading',
+  'aesFactory', 'sensors', 'pollMs', 'irq', 'tempCentiC', 'pressurePa', 'rhQ10', 'measure', 'reading',
 ];
 
 export function mangleRegExp(names: readonly string[] = MANGLE_PROPS): RegExp {

@@ -11,7 +11,7 @@ import { createI2c, createSpi, createUart, createAnalogIn, createDigitalPin } fr
 import { createIrqLine } from './hal/irq.ts';
 import { boardAes } from './hal/aes.ts';
 import { createSx127x, pulseReset } from './radio/sx127x.ts';
-import { Bme280, bme280Sensor, BME280_ADDR_PRIMARY } from './drivers/bme280.ts';
+import { createBme280, bme280Sensor, BME280_ADDR_PRIMARY } from './drivers/bme280.ts';
 import { Pms, pmsSensor } from './drivers/pms.ts';
 import { SoundLevel, soundSensor, SOUND_READS } from './drivers/sound.ts';
 import { Battery, batterySensor } from './drivers/battery.ts';
@@ -65,7 +65,7 @@ function main(): SensorNode | null {
   // fan-driven PM sensor and the battery once per report; the microphone envelope every 10 s.
   const reportMs = (config.intervalS || 300) * 1000;
   const sensors: Sensor[] = [];
-  sensors.push(bme280Sensor(new Bme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 60000));
+  sensors.push(bme280Sensor(createBme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 60000));
   if (KERB_HAS_PM && b.pmSerial) sensors.push(pmsSensor(new Pms(createUart(b.pmSerial, 9600, b.pmRx, b.pmTx), clock), STATUS_PM_FAULT, reportMs));
   if (KERB_HAS_SOUND && b.soundPin) sensors.push(soundSensor(new SoundLevel(createAnalogIn(b.soundPin), SOUND_CAL_FRAC_94, SOUND_READS), STATUS_NOISE_FAULT, 10000));
   // Battery: a resistor divider on an ADC pin goes through the averaging driver; boards whose

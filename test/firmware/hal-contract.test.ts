@@ -20,9 +20,7 @@ async function espruinoHals(): Promise<{ store: Store; clock: Clock; vclock: Vir
     declare const global: any;
     global.kerbStore = createStorageStore();
     global.kerbClock = createEspruinoClock();`;
-  // The test calls these objects from outside the bundle by their interface names, so the build's
-  // shortening of internal property names (firmware/build/props.ts) is off for this bundle.
-  const r = await bundleSource(src, { mangleProps: false }, root);
+  const r = await bundleSource(src, {}, root);
   expect(r.buildErrors).toEqual([]);
   expect(r.violations).toEqual([]);
   const vclock = new VirtualClock(5000);

@@ -54,8 +54,8 @@ describe('internal property names the build shortens', () => {
     const src = `declare const global: any;
       const o = { encryptBlock: 1, setTimeout: 2, devAddr: 3 };
       global.r = [o.encryptBlock, o.setTimeout, o.devAddr];`;
-    const on = await bundleSource(src, {}, root);
-    const off = await bundleSource(src, { mangleProps: false }, root);
+    const on = await bundleSource(src, { mangleProps: true }, root);
+    const off = await bundleSource(src, {}, root);
     expect(on.code).not.toMatch(/encryptBlock|setTimeout/);
     expect(on.code).toContain('devAddr');
     expect(off.code).toContain('encryptBlock');
