@@ -17,7 +17,7 @@ import type { Clock } from '../../../shared/hal/clock.ts';
 import type { Sensor } from '../../../shared/hal/sensor.ts';
 import {
   SENSOR_OK, SENSOR_ERR_ABSENT, SENSOR_ERR_BUS, SENSOR_ERR_ID, SENSOR_ERR_STUCK, SENSOR_ERR_TIMEOUT,
-  SENSOR_ERR_RANGE, READING_ABSENT, SLOT_TEMP, SLOT_RH, SLOT_PRESSURE,
+  SENSOR_ERR_RANGE, READING_ABSENT, SLOT_TEMP, SLOT_RH, SLOT_PRESSURE, noPower,
 } from '../../../shared/hal/sensor.ts';
 
 export const BME280_ADDR_PRIMARY = 0x76;   // SDO to GND (§6.2)
@@ -235,7 +235,7 @@ export function bme280Sensor(dev: Bme280, faultFlag: number, periodMs: number): 
     faultFlag: faultFlag,
     warmupMs: 0,
     periodMs: periodMs,
-    power: function () {},
+    power: noPower,
     sample: function (out: Int32Array, done: (status: number) => void) {
       dev.measure(function (st: number) {
         const r = dev.reading;
