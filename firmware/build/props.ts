@@ -8,6 +8,10 @@
 // kerb.brg: `freqHz`, `sf`, `bwHz`, `cr`), never a Readings field (the payload codec reaches those
 // through a table of strings). test/firmware/build/props.test.ts checks the list against the
 // Espruino typings and the config fields.
+/** kerb.cfg fields used all over the image (session keys, DevAddr): shortened all the same, because
+ * firmware/src/config.ts reads them by their quoted JSON names and copies them over. */
+export const CONFIG_COPIED: readonly string[] = ['devAddr', 'nwkSKey', 'appSKey'];
+
 export const MANGLE_PROPS: readonly string[] = [
   // shared/lorawan DataFrame, Aes, DutyCycle
   'mtype', 'adr', 'adrAckReq', 'ack', 'fpending', 'fcnt', 'fopts', 'fport', 'payload', 'mic',
@@ -20,6 +24,8 @@ export const MANGLE_PROPS: readonly string[] = [
   'fwMajor', 'fwMinor', 'fwPatch', 'uptimeS', 'reportIntervalS', 'bootCount', 'rising', 'threshold',
   // shared/node deps, firmware/src radio options and the BME280 driver's fields
   'aesFactory', 'sensors', 'pollMs', 'irq', 'tempCentiC', 'pressurePa', 'rhQ10', 'measure', 'reading',
+  // kerb.cfg fields that firmware/src/config.ts reads by quoted name and copies to the short one
+  ...CONFIG_COPIED,
 ];
 
 export function mangleRegExp(names: readonly string[] = MANGLE_PROPS): RegExp {

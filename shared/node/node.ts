@@ -88,12 +88,16 @@ export interface NodeConfig {
 export interface SensorNode {
   start(): void;
   stop(): void;
-  /** Raw state (I_* in ./constants.ts); ./info.ts nodeInfo() names it for tests and tools. */
+  /** Raw state (I_* in ./constants.ts); ./info.ts nodeInfo() names it for tests and tools. Absent
+   * in firmware images. */
   info(): NodeState;
 }
 
 /** [fcnt, reserved, downFcnt, bootCount, intervalMs, lowBattery, lastCmd, settings (S_*), stats (ST_*)]. */
 export type NodeState = (number | Uint16Array | Uint32Array)[];
+
+/** Set by the firmware build (firmware/build/build.ts); undefined in Node. */
+declare const KERB_BOARD: string;
 
 function num(v: number | undefined, d: number): number {
   return typeof v === 'number' && v === v ? v : d;
@@ -572,7 +576,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   }
   resume = loop;
 
-  return {
+  const node = {
     start: function () {
       if (running) return;
       running = true;
@@ -594,8 +598,13 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       loop();
     },
     stop: stop,
-    info: function (): NodeState {
+  } as SensorNode;
+  // For tests, the simulator and tools; a firmware image (built with KERB_BOARD) never asks, so it
+  // carries neither the code nor the function object.
+  if (typeof KERB_BOARD === 'undefined') {
+    node.info = function (): NodeState {
       return [fcnt, reserved, downFcnt, bootCount, effectiveIntervalMs(), lowBattery ? 1 : 0, lastCmd, settings, stats];
-    },
-  };
+    };
+  }
+  return node;
 }

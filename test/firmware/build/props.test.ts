@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MANGLE_PROPS, mangleRegExp } from '../../../firmware/build/props.ts';
+import { MANGLE_PROPS, CONFIG_COPIED, mangleRegExp } from '../../../firmware/build/props.ts';
 import { KIND_FIELDS } from '../../../shared/payload/kerb.ts';
 import { bundleSource } from '../../../firmware/build/bundle.ts';
 
@@ -47,17 +47,23 @@ describe('internal property names the build shortens', () => {
     const config = memberNames(read('shared/node/node.ts'), 'NodeConfig');
     expect(config.has('pm25AlertDeciUgm3')).toBe(true);
     const external = [...config, ...KIND_FIELDS, 'freqHz', 'sf', 'bwHz', 'cr', 'status'];
-    expect(MANGLE_PROPS.filter((n) => external.includes(n))).toEqual([]);
+    expect(MANGLE_PROPS.filter((n) => external.includes(n) && !CONFIG_COPIED.includes(n))).toEqual([]);
+  });
+
+  it('kerb.cfg fields that are shortened are read by their quoted names and copied', () => {
+    const cfg = read('firmware/src/config.ts');
+    for (const n of CONFIG_COPIED) expect(cfg).toContain(`j['${n}']`);
+    expect(cfg).toContain("c.devAddr = j['devAddr']");
   });
 
   it('are shortened in the bundle, and other names are kept', async () => {
     const src = `declare const global: any;
-      const o = { encryptBlock: 1, setTimeout: 2, devAddr: 3 };
-      global.r = [o.encryptBlock, o.setTimeout, o.devAddr];`;
+      const o = { encryptBlock: 1, setTimeout: 2, intervalS: 3 };
+      global.r = [o.encryptBlock, o.setTimeout, o.intervalS];`;
     const on = await bundleSource(src, { mangleProps: true }, root);
     const off = await bundleSource(src, {}, root);
     expect(on.code).not.toMatch(/encryptBlock|setTimeout/);
-    expect(on.code).toContain('devAddr');
+    expect(on.code).toContain('intervalS');
     expect(off.code).toContain('encryptBlock');
     expect(mangleRegExp().test('encryptBlock')).toBe(true);
     expect(mangleRegExp().test('encryptBlockX')).toBe(false);
