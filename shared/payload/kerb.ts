@@ -69,12 +69,6 @@ function getBits(r: BitCursor, n: number): number {
   return v;
 }
 
-function statusGroups(s: number): number {
-  let g = 1;
-  while (s >= 0x80) { s = Math.floor(s / 128); g++; }
-  return g;
-}
-
 function isNum(v: unknown): boolean {
   return typeof v === 'number' && v === v && v !== Infinity && v !== -Infinity;
 }
@@ -85,7 +79,7 @@ function isNum(v: unknown): boolean {
  * device carries neither the field names nor a Readings object.
  */
 export function encodeKinds(v: ArrayLike<number>, present: number, st: number): Uint8Array {
-  const codes = [0, 0, 0, 0, 0, 0, 0];
+  const codes = new Int32Array(KIND_COUNT);
   let nbits = 12;
   let clamped = false;
   for (let k = 0; k < KIND_COUNT; k++) {
@@ -99,7 +93,8 @@ export function encodeKinds(v: ArrayLike<number>, present: number, st: number): 
   let status = Math.round(st);
   if (status < 0 || status > STATUS_MAX) status = 0;
   if (clamped) status |= STATUS_CLAMPED;
-  if (status !== 0) nbits += 8 * statusGroups(status);
+  // LEB128 status: one byte per started group of 7 bits.
+  for (let g = status; g !== 0; g = Math.floor(g / 128)) nbits += 8;
   const w: BitCursor = { buf: new Uint8Array((nbits + 7) >> 3), pos: 0 };
   putBits(w, KERB_VERSION, 3);
   putBits(w, status !== 0 ? 1 : 0, 1);
