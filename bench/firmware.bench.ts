@@ -40,8 +40,11 @@ export async function bench(_argv: string[]): Promise<void> {
     return;
   }
   console.log('image          bytes  vars  stand-ins  after boot  peak   uplinks');
-  const jobs = Object.keys(BOARD_VARS).flatMap((b) => ['node', 'bridge'].map((e) => measureImage(root, b, e, runS)));
-  for (const m of await Promise.all(jobs)) {
+  // One image at a time: the peak counts garbage not yet collected, and interpreters competing for
+  // the CPU collect later, which raised the node's peak by up to ~90 JsVars when all four ran at once.
+  const results = [];
+  for (const b of Object.keys(BOARD_VARS)) for (const e of ['node', 'bridge']) results.push(await measureImage(root, b, e, runS));
+  for (const m of results) {
     const v = (x: number | null): string => (x === null ? '?' : String(x));
     console.log(`${`${m.board}-${m.entry}`.padEnd(13)} ${String(m.bundleBytes).padStart(6)} ${String(m.total).padStart(5)} ${String(m.base).padStart(10)} ${v(m.afterBoot).padStart(11)} ${v(m.peak).padStart(5)} ${String(m.uplinks).padStart(9)}${m.outOfMemory ? '  OUT OF MEMORY (image + stand-ins)' : ''}`);
   }

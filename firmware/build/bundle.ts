@@ -6,12 +6,16 @@
 import * as esbuild from 'esbuild';
 import { BUILTIN_MODULES, ESBUILD_TARGET, SUPPORTED } from './target.ts';
 import { checkSubset, type Violation } from './subset.ts';
+import { inlineModuleConstants } from './inline.ts';
+import { mangleRegExp } from './props.ts';
 
 export interface BundleOptions {
   /** Values for `declare const` compile-time constants, e.g. { KERB_BOARD: 'puck' }. */
   defines?: Record<string, string | number | boolean>;
   minifyIdentifiers?: boolean;
   minifyWhitespace?: boolean;
+  /** Shorten the internal property names of ./props.ts (default: on for entries, off for sources). */
+  mangleProps?: boolean;
 }
 
 export interface BundleResult {
@@ -76,7 +80,7 @@ export function unwrapIife(code: string): string {
 }
 
 async function finish(raw: string, opts: BundleOptions, buildErrors: string[], modules: Record<string, number>): Promise<BundleResult> {
-  let code = stripRequireShim(raw);
+  let code = inlineModuleConstants(stripRequireShim(raw)).code;
   const minify = await esbuild.transform(code, {
     loader: 'js',
     target: ESBUILD_TARGET,
@@ -103,6 +107,7 @@ function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
     external: BUILTIN_MODULES,
     define: defineMap(opts.defines),
     minifySyntax: true,
+    mangleProps: opts.mangleProps ? mangleRegExp() : undefined,
     treeShaking: true,
     plugins: [pureTables],
     legalComments: 'none',
@@ -133,10 +138,14 @@ async function run(build: esbuild.BuildOptions, opts: BundleOptions): Promise<Bu
 
 /** Bundle a firmware entry file for one board. */
 export function bundleEntry(entry: string, opts: BundleOptions = {}): Promise<BundleResult> {
-  return run({ ...baseOptions(opts), entryPoints: [entry] }, opts);
+  const o = { ...opts, mangleProps: opts.mangleProps !== false };
+  return run({ ...baseOptions(o), entryPoints: [entry] }, o);
 }
 
-/** Bundle a source text (tests: "the build rejects an Espruino-incompatible construct"). */
+/**
+ * Bundle a source text (tests: "the build rejects an Espruino-incompatible construct"). Property
+ * names are kept unless asked otherwise: such a source usually hands objects to the code that runs it.
+ */
 export function bundleSource(source: string, opts: BundleOptions = {}, resolveDir?: string): Promise<BundleResult> {
   return run({ ...baseOptions(opts), stdin: { contents: source, loader: 'ts', sourcefile: 'input.ts', resolveDir } }, opts);
 }

@@ -18,13 +18,16 @@ function key16(v: unknown): Uint8Array | null {
 /** Reads and validates kerb.cfg; null when absent or malformed (the node then refuses to start). */
 export function readNodeConfig(): NodeConfig | null {
   const j = require('Storage').readJSON(CONFIG_FILE, true) as Record<string, unknown> | undefined;
-  if (!j || typeof j.devAddr !== 'number') return null;
-  const nwk = key16(j.nwkSKey);
-  const app = key16(j.appSKey);
+  // The three fields below are read by their quoted names: the build shortens these property names
+  // inside the image (firmware/build/props.ts), and the JSON keeps the long ones.
+  if (!j || typeof j['devAddr'] !== 'number') return null;
+  const nwk = key16(j['nwkSKey']);
+  const app = key16(j['appSKey']);
   if (!nwk || !app) return null;
   // The JSON object itself becomes the NodeConfig (its optional fields share NodeConfig's names;
   // unknown ones are ignored by createNode), so no per-field copying code is carried.
   const c = j as unknown as NodeConfig;
+  c.devAddr = j['devAddr'] as number;
   c.nwkSKey = nwk;
   c.appSKey = app;
   return c;

@@ -2,8 +2,11 @@
 // board's pins, the drivers present on this board, and hands them to shared/node's createNode.
 import { createNode, type SensorNode } from '../../shared/node/node.ts';
 import type { Sensor } from '../../shared/hal/sensor.ts';
+import type { Radio, RadioParams } from '../../shared/hal/radio.ts';
 import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../../shared/payload/constants.ts';
-import { boardProfile } from './boards/index.ts';
+import { picoBoard } from './boards/pico.ts';
+import { puckBoard } from './boards/puck.ts';
+import { esp32Board } from './boards/esp32.ts';
 import { createEspruinoClock } from './hal/clock.ts';
 import { createStorageStore } from './hal/store.ts';
 import { createEspruinoPower, powerBatterySensor } from './hal/power.ts';
@@ -11,13 +14,14 @@ import { createI2c, createSpi, createUart, createAnalogIn, createDigitalPin } fr
 import { createIrqLine } from './hal/irq.ts';
 import { boardAes } from './hal/aes.ts';
 import { createSx127x, pulseReset } from './radio/sx127x.ts';
-import { Bme280, bme280Sensor, BME280_ADDR_PRIMARY } from './drivers/bme280.ts';
+import { createBme280, bme280Sensor, BME280_ADDR_PRIMARY } from './drivers/bme280.ts';
 import { Pms, pmsSensor } from './drivers/pms.ts';
 import { SoundLevel, soundSensor, SOUND_READS } from './drivers/sound.ts';
 import { Battery, batterySensor } from './drivers/battery.ts';
 import { readNodeConfig } from './config.ts';
 
 declare function print(s: string): void;
+declare const KERB_BOARD: string;
 declare const KERB_FW_MAJOR: number;
 declare const KERB_FW_MINOR: number;
 declare const KERB_FW_PATCH: number;
@@ -38,8 +42,27 @@ function logLine(m: string): void {
   print('kerb: ' + m);
 }
 
+declare const process: { memory(): unknown } | undefined;
+
+/**
+ * A garbage collection before every transmission. Sealing a frame leaves short-lived buffers (the
+ * encoded frame, counter blocks, one ArrayBuffer per AES block) that the interpreter frees only
+ * when it is next idle, after the transmission and its receive windows: collected here they never
+ * add to the node's high-water mark (docs/firmware.md "Shrinking the node"). process.memory()
+ * runs the collection (Espruino reference: process.memory(gc), gc defaults to true).
+ */
+function collectBeforeTransmit(radio: Radio): void {
+  const tx = radio.transmit;
+  radio.transmit = function (p: RadioParams, payload: Uint8Array, done: (status: number) => void) {
+    if (typeof process !== 'undefined') process.memory();
+    tx(p, payload, done);
+  };
+}
+
 function main(): SensorNode | null {
-  const b = boardProfile();
+  // The board's profile chosen in place (boards/index.ts boardProfile() does the same), so the
+  // image keeps no selector function once the define has folded it.
+  const b = KERB_BOARD === 'pico' ? picoBoard() : KERB_BOARD === 'esp32' ? esp32Board() : puckBoard();
   const config = readNodeConfig();
   if (!config) {
     print('kerb: no kerb.cfg'); // provision with `kerb flash --device <id>`
@@ -59,13 +82,14 @@ function main(): SensorNode | null {
     irq: KERB_HAS_DIO0 && r.dio0 ? createIrqLine(r.dio0) : null,
     pollMs: 10,
   });
+  collectBeforeTransmit(radio);
   if (KERB_HAS_RESET && r.reset) pulseReset(createDigitalPin(r.reset));
 
   // Sampling periods: the BME280 sleeps between forced measurements (cheap, once a minute); the
   // fan-driven PM sensor and the battery once per report; the microphone envelope every 10 s.
   const reportMs = (config.intervalS || 300) * 1000;
   const sensors: Sensor[] = [];
-  sensors.push(bme280Sensor(new Bme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 60000));
+  sensors.push(bme280Sensor(createBme280(createI2c(b.i2c, b.scl, b.sda), clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, 60000));
   if (KERB_HAS_PM && b.pmSerial) sensors.push(pmsSensor(new Pms(createUart(b.pmSerial, 9600, b.pmRx, b.pmTx), clock), STATUS_PM_FAULT, reportMs));
   if (KERB_HAS_SOUND && b.soundPin) sensors.push(soundSensor(new SoundLevel(createAnalogIn(b.soundPin), SOUND_CAL_FRAC_94, SOUND_READS), STATUS_NOISE_FAULT, 10000));
   // Battery: a resistor divider on an ADC pin goes through the averaging driver; boards whose

@@ -46,3 +46,7 @@ export interface Sensor {
    */
   sample(out: Int32Array, done: (status: number) => void): void;
 }
+
+/** Sensor.power of parts that sleep on their own: one shared function instead of one per sensor
+ * (each function object costs RAM on the device). */
+export function noPower(): void {}

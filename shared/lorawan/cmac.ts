@@ -1,13 +1,6 @@
 // AES-CMAC (RFC 4493). LoRaWAN's MIC is its first four bytes (LoRaWAN 1.0.4 §4.4).
 import type { Aes } from './aes.ts';
 
-/** RFC 4493 §2.3 doubling in GF(2^128): shift left one bit, xor Rb = 0x87 if the top bit fell out. */
-function dbl(k: Uint8Array): void {
-  const carry = k[0] >> 7;
-  for (let i = 0; i < 15; i++) k[i] = ((k[i] << 1) | (k[i + 1] >> 7)) & 0xff;
-  k[15] = ((k[15] << 1) & 0xff) ^ (carry * 0x87);
-}
-
 /**
  * RFC 4493 §2.4 AES-CMAC of msg[0..len). Returns the full 16-byte tag. Allocates two 16-byte
  * arrays; O(len/16) block encryptions plus one for the subkey.
@@ -15,9 +8,15 @@ function dbl(k: Uint8Array): void {
 export function aesCmac(aes: Aes, msg: Uint8Array, len: number): Uint8Array {
   const k = new Uint8Array(16);
   aes.encryptBlock(k, 0, k, 0); // L = AES-128(K, 0^128)
-  dbl(k); // K1
   const complete = len > 0 && (len & 15) === 0;
-  if (!complete) dbl(k); // K2: the last block is padded with 10*
+  // K1 = dbl(L), K2 = dbl(K1) when the last block is padded with 10*. RFC 4493 §2.3 doubling in
+  // GF(2^128): shift left one bit, xor Rb = 0x87 if the top bit fell out. (In place, not a helper
+  // function: each function costs RAM on the device.)
+  for (let d = complete ? 1 : 2; d > 0; d--) {
+    const carry = k[0] >> 7;
+    for (let i = 0; i < 15; i++) k[i] = ((k[i] << 1) | (k[i + 1] >> 7)) & 0xff;
+    k[15] = ((k[15] << 1) & 0xff) ^ (carry * 0x87);
+  }
   const n = len === 0 ? 1 : (len + 15) >> 4;
   const x = new Uint8Array(16);
   let off = 0;

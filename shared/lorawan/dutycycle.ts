@@ -53,23 +53,40 @@ export function eu868SubBand(freqHz: number): number {
   return SUBBAND_NONE;
 }
 
+/**
+ * The duty-cycle state of createDutyCycle without the object around it: the time each sub-band is
+ * free again. The sensor node keeps this array and calls the two functions below, so the device
+ * carries no per-node closures for it (docs/firmware.md "Heap on the real interpreter").
+ */
+export function dutyCycleState(): Float64Array {
+  return new Float64Array([-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
+}
+
+/** DutyCycle.nextFreeMs over a dutyCycleState() array. */
+export function dcNextFreeMs(readyAt: Float64Array, freqHz: number, nowMs: number): number {
+  const b = eu868SubBand(freqHz);
+  if (b < 0) return Infinity;
+  return readyAt[b] > nowMs ? readyAt[b] : nowMs;
+}
+
+/** DutyCycle.record over a dutyCycleState() array. */
+export function dcRecord(readyAt: Float64Array, freqHz: number, nowMs: number, toaMs: number): number {
+  const b = eu868SubBand(freqHz);
+  if (b < 0) return SUBBAND_NONE;
+  const next = nowMs + toaMs * EU868_SUBBANDS[b * 4 + 2];
+  if (next > readyAt[b]) readyAt[b] = next;
+  return b;
+}
+
 export function createDutyCycle(): DutyCycle {
-  // readyAt[i]: earliest start time allowed in sub-band i.
-  const readyAt = new Float64Array([-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
+  const readyAt = dutyCycleState();
   return {
     subBand: eu868SubBand,
     nextFreeMs: function (freqHz: number, nowMs: number): number {
-      const b = eu868SubBand(freqHz);
-      if (b < 0) return Infinity;
-      return readyAt[b] > nowMs ? readyAt[b] : nowMs;
+      return dcNextFreeMs(readyAt, freqHz, nowMs);
     },
     record: function (freqHz: number, nowMs: number, toaMs: number): number {
-      const b = eu868SubBand(freqHz);
-      if (b < 0) return SUBBAND_NONE;
-      // start + T + T·(1/dc − 1) = start + T/dc
-      const next = nowMs + toaMs * EU868_SUBBANDS[b * 4 + 2];
-      if (next > readyAt[b]) readyAt[b] = next;
-      return b;
+      return dcRecord(readyAt, freqHz, nowMs, toaMs);
     },
     dutyCycle: function (band: number): number {
       return band >= 0 && band < SUBBAND_COUNT ? 1 / EU868_SUBBANDS[band * 4 + 2] : 0;

@@ -64,14 +64,14 @@ export function cryptFrmPayload(key: Aes, dir: number, devAddr: number, fcnt32: 
  */
 export function sealFrame(s: Session, f: DataFrame, fcnt32: number): Uint8Array {
   const dir = f.mtype & 1;
-  const key = f.fport === 0 ? s.nwkSKey : s.appSKey;
-  const b = encodeFrame({
-    mtype: f.mtype, devAddr: f.devAddr, adr: f.adr, adrAckReq: f.adrAckReq, ack: f.ack, fpending: f.fpending,
-    fcnt: fcnt32 & 0xffff, fopts: f.fopts, fport: f.fport,
-    payload: f.fport >= 0 ? cryptFrmPayload(key, dir, f.devAddr, fcnt32, f.payload) : f.payload,
-    mic: 0,
-  });
-  putMic(b, b.length - 4, computeMic(s.nwkSKey, dir, f.devAddr, fcnt32, b, b.length - 4));
+  // Encoded as given, then counter, FRMPayload and MIC written over it: no copy of the frame
+  // object (on Espruino every object costs RAM while the frame is sealed).
+  const b = encodeFrame(f);
+  const micAt = b.length - 4;
+  b[6] = fcnt32 & 0xff;
+  b[7] = (fcnt32 >> 8) & 0xff;
+  if (f.fport >= 0) b.set(cryptFrmPayload(f.fport === 0 ? s.nwkSKey : s.appSKey, dir, f.devAddr, fcnt32, f.payload), micAt - f.payload.length);
+  putMic(b, micAt, computeMic(s.nwkSKey, dir, f.devAddr, fcnt32, b, micAt));
   return b;
 }
 

@@ -23,9 +23,8 @@ import { sealFrame, openFrame } from '../lorawan/session.ts';
 import { reconstructFcnt, MAX_FCNT_GAP } from '../lorawan/fcnt.ts';
 import { MTYPE_UNCONFIRMED_UP, MTYPE_UNCONFIRMED_DOWN, MTYPE_CONFIRMED_DOWN } from '../lorawan/constants.ts';
 import { timeOnAirMs } from '../lorawan/airtime.ts';
-import { createDutyCycle, EU868_UPLINK_FREQS } from '../lorawan/dutycycle.ts';
-import { encodeReadings, encodeStatusFrame, encodeAlert, KIND_FIELDS } from '../payload/kerb.ts';
-import type { Readings } from '../payload/kerb.ts';
+import { dutyCycleState, dcNextFreeMs, dcRecord, EU868_UPLINK_FREQS } from '../lorawan/dutycycle.ts';
+import { encodeKinds, encodeStatusFrame, encodeAlert } from '../payload/kerb.ts';
 import {
   FPORT_READINGS, FPORT_STATUS, FPORT_ALERT, STATUS_BATTERY_LOW, STATUS_REBOOTED, STATUS_SETTINGS_DEFAULT,
   STATUS_RADIO_FAULT, STATUS_STORE_FAULT, RESET_UNKNOWN,
@@ -89,12 +88,16 @@ export interface NodeConfig {
 export interface SensorNode {
   start(): void;
   stop(): void;
-  /** Raw state (I_* in ./constants.ts); ./info.ts nodeInfo() names it for tests and tools. */
+  /** Raw state (I_* in ./constants.ts); ./info.ts nodeInfo() names it for tests and tools. Absent
+   * in firmware images. */
   info(): NodeState;
 }
 
 /** [fcnt, reserved, downFcnt, bootCount, intervalMs, lowBattery, lastCmd, settings (S_*), stats (ST_*)]. */
 export type NodeState = (number | Uint16Array | Uint32Array)[];
+
+/** Set by the firmware build (firmware/build/build.ts); undefined in Node. */
+declare const KERB_BOARD: string;
 
 function num(v: number | undefined, d: number): number {
   return typeof v === 'number' && v === v ? v : d;
@@ -117,7 +120,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const block = Math.max(1, num(config.counterBlock, DEFAULT_COUNTER_BLOCK));
   const maxSleep = num(config.maxSleepMs, 0);
   const fw = config.fwVersion || [0, 0, 0];
-  const dc = createDutyCycle();
+  const dc = dutyCycleState();
   const freqs = config.channelHz ? [config.channelHz] : EU868_UPLINK_FREQS;
 
   // ---- persisted state ----
@@ -204,11 +207,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     return settings[S_INTERVAL] * 1000 * (lowBattery ? lowFactor : 1);
   }
 
-  function threshold(slot: number): number {
-    const w = thresholdWord(slot);
-    return w < 0 ? 0 : settings[w];
-  }
-
   /** Plans the sensor samples of the cycle that ends at reportAt. */
   function planCycle(from: number): void {
     const iv = reportAt - from;
@@ -248,7 +246,8 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     if (cnt[slot] === 0 || v > max[slot]) max[slot] = v;
     cnt[slot]++;
     if (slot === SLOT_BATTERY) batteryMv = v;
-    const thr = threshold(slot);
+    const tw = thresholdWord(slot);
+    const thr = tw < 0 ? 0 : settings[tw];
     const bit = 1 << slot;
     if (thr <= 0) {
       above &= ~bit;
@@ -288,25 +287,6 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     resume();
   }
 
-  function startSample(i: number): void {
-    busy = true;
-    for (let k = 0; k < n; k++) scratch[k] = READING_ABSENT;
-    const ep = epoch;
-    let called = false;
-    try {
-      sensors[i].sample(scratch, function (st: number) {
-        if (called) return;
-        called = true;
-        sampleDone(i, ep, st);
-      });
-    } catch (e) {
-      if (!called) {
-        called = true;
-        sampleDone(i, ep, SENSOR_ERR_HW);
-      }
-    }
-  }
-
   function updateBattery(): void {
     if (batteryMv < 0) {
       const mv = power.batteryMv();
@@ -322,75 +302,11 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       (lastCmd !== CMD_OK ? STATUS_CMD_REJECTED : 0);
   }
 
-  /** Closes the reporting interval: aggregates → readings frame, next cycle planned. */
-  function closeCycle(now: number): void {
-    if (cnt[SLOT_BATTERY] === 0) {
-      const mv = power.batteryMv();
-      if (mv > 0) record(SLOT_BATTERY, mv);
-    }
-    updateBattery();
-    const r: Readings = {};
-    const rr = r as { [k: string]: number };
-    for (let k = 0; k < n; k++) {
-      if (cnt[k] === 0) continue;
-      // Noise: the interval maximum (peaks are what residents hear); everything else the mean.
-      rr[KIND_FIELDS[k]] = k === SLOT_NOISE ? max[k] : Math.round(sum[k] / cnt[k]);
-      sum[k] = 0;
-      cnt[k] = 0;
-    }
-    r.status = flags() | faults;
-    faults = 0;
-    if (readingsPending) stats[ST_DROPPED]++;
-    readingsPending = encodeReadings(r);
-    batteryMv = -1;
-    reportAt = now + effectiveIntervalMs();
-    planCycle(now);
-  }
-
-  function statusFrame(now: number): Uint8Array {
-    return encodeStatusFrame({
-      fwMajor: fw[0], fwMinor: fw[1], fwPatch: fw[2],
-      uptimeS: Math.floor((now - startAt) / 1000),
-      resetCause: resetCause,
-      status: flags() | faults,
-      reportIntervalS: Math.round(effectiveIntervalMs() / 1000),
-      pm25AlertDeciUgm3: settings[S_PM25],
-      bootCount: bootCount,
-    });
-  }
-
-  function nextRand(): number {
-    rng ^= rng << 13;
-    rng ^= rng >>> 17;
-    rng ^= rng << 5;
-    rng = rng >>> 0;
-    return rng;
-  }
-
-  /** Picks a channel free under the duty cycle now; returns -1 and sets waitUntil otherwise. */
-  function pickChannel(now: number, out: Float64Array): number {
-    const start = nextRand() % freqs.length;
-    let soonest = Infinity;
-    for (let j = 0; j < freqs.length; j++) {
-      const f = freqs[(start + j) % freqs.length];
-      const t = dc.nextFreeMs(f, now);
-      if (t <= now) return f;
-      if (t < soonest) soonest = t;
-    }
-    out[0] = soonest;
-    return -1;
-  }
-
-  const waitBuf = new Float64Array(1);
   let txWaitUntil = 0;
 
   /** LoRaWAN: uplinks normal IQ at txPower, downlink windows inverted IQ (§4.1, RP002 EU868). */
   function params(freq: number, psf: number, up: boolean): RadioParams {
     return { freqHz: freq, sf: psf, bwHz: LORA_BW_HZ, cr: LORA_CR, powerDbm: up ? txPower : 0, invertIq: !up };
-  }
-
-  function rxWindowMs(rxSf: number): number {
-    return Math.ceil((RX_WINDOW_SYMBOLS * (1 << rxSf) * 1000) / LORA_BW_HZ) + RX_WINDOW_SLACK_MS;
   }
 
   /** Verifies and decrypts a downlink; returns true when it was for us and authentic. */
@@ -468,75 +384,29 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     resume();
   }
 
-  function openRx(ep: number, freq: number, rxSf: number, then: (got: boolean) => void): void {
-    radio.receive(params(freq, rxSf, false), rxWindowMs(rxSf), function (st: number, rx: RadioRx | null) {
-      if (ep !== epoch) return;
-      then(st === RADIO_OK && !!rx && handleDownlink(rx.payload));
-    });
-  }
-
-  function transmit(now: number, fport: number, payload: Uint8Array, freq: number): void {
-    // Reserve counters in flash before using them: a reboot resumes at `reserved`, never below.
-    if (fcnt >= reserved) {
-      const r = fcnt + block;
-      if (!writeRec(nextRec, encodeWords([r & 0xffff, r >>> 16, bootCount], C_WORDS))) return;
-      reserved = r;
-      nextRec = nextRec === REC_FCNT_A ? REC_FCNT_B : REC_FCNT_A;
-    }
-    const f: DataFrame = {
-      mtype: MTYPE_UNCONFIRMED_UP, devAddr: devAddr, adr: false, adrAckReq: false, ack: pendingAck,
-      fpending: false, fcnt: fcnt & 0xffff, fopts: new Uint8Array(0), fport: fport, payload: payload, mic: 0,
-    };
-    const phy = sealFrame(session, f, fcnt);
-    fcnt++;
-    pendingAck = false;
-    firstFrame = false;
-    const toa = timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true);
-    dc.record(freq, now, toa);
-    stats[ST_UPLINKS]++;
-    busy = true;
-    const ep = epoch;
-    radio.transmit(params(freq, sf, true), phy, function (st: number) {
-      if (ep !== epoch) return;
-      if (st !== RADIO_OK) {
-        if (st === RADIO_ERR_HW) status |= STATUS_RADIO_FAULT;
-        finishRadio(ep);
-        return;
-      }
-      status &= ~STATUS_RADIO_FAULT;
-      const tEnd = clock.now();
-      // LoRaWAN 1.0.4 §3.3.1/§3.3.2: RX1 RECEIVE_DELAY1 after the end of the uplink on the uplink
-      // channel and data rate (RX1DROffset 0); RX2 at RECEIVE_DELAY2 on 869.525 MHz SF12 (RP002 EU868).
-      clock.setTimeout(function () {
-        if (ep !== epoch) return;
-        openRx(ep, freq, sf, function (got: boolean) {
-          if (got) {
-            finishRadio(ep);
-            return;
-          }
-          const wait = tEnd + RX2_DELAY_MS - clock.now();
-          if (wait < 0) {
-            finishRadio(ep);
-            return;
-          }
-          clock.setTimeout(function () {
-            if (ep !== epoch) return;
-            openRx(ep, RX2_FREQ_HZ, RX2_SF, function () {
-              finishRadio(ep);
-            });
-          }, wait);
-        });
-      }, Math.max(0, tEnd + RX1_DELAY_MS - clock.now()));
-    });
-  }
-
-  /** Sends the most urgent queued uplink if a channel is free. Returns true when busy with it. */
-  function tryUplink(now: number): boolean {
+  /**
+   * Sends the most urgent queued uplink if a channel is free, then runs its two receive windows.
+   * Returns true when busy with it.
+   */
+  function uplink(now: number): boolean {
     if (!alertPending && !readingsPending && !statusPending) return false;
     if (now < txWaitUntil) return false;
-    const freq = pickChannel(now, waitBuf);
+    // A channel free under the duty cycle now, starting at a pseudo-random one (xorshift32).
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    rng = rng >>> 0;
+    const nf = freqs.length;
+    let freq = -1;
+    let soonest = Infinity;
+    for (let j = 0; j < nf && freq < 0; j++) {
+      const f = freqs[(rng % nf + j) % nf];
+      const t = dcNextFreeMs(dc, f, now);
+      if (t <= now) freq = f;
+      else if (t < soonest) soonest = t;
+    }
     if (freq < 0) {
-      txWaitUntil = waitBuf[0];
+      txWaitUntil = soonest;
       return false;
     }
     let port = FPORT_ALERT;
@@ -550,23 +420,68 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       readingsPending = null;
     } else {
       port = FPORT_STATUS;
-      payload = statusFrame(now);
+      payload = encodeStatusFrame({
+        fwMajor: fw[0], fwMinor: fw[1], fwPatch: fw[2],
+        uptimeS: Math.floor((now - startAt) / 1000),
+        resetCause: resetCause,
+        status: flags() | faults,
+        reportIntervalS: Math.round(effectiveIntervalMs() / 1000),
+        pm25AlertDeciUgm3: settings[S_PM25],
+        bootCount: bootCount,
+      });
       statusPending = false;
     }
-    transmit(now, port, payload, freq);
-    return busy;
-  }
-
-  function nextWake(now: number): number {
-    let t = reportAt;
-    for (let i = 0; i < ns; i++) {
-      const w = warm[i];
-      const at = w > 0 && poweredAt[i] < 0 ? nextSample[i] - w : sampleReadyAt(i);
-      if (at < t) t = at;
+    // Reserve counters in flash before using them: a reboot resumes at `reserved`, never below.
+    if (fcnt >= reserved) {
+      const r = fcnt + block;
+      if (!writeRec(nextRec, encodeWords([r & 0xffff, r >>> 16, bootCount], C_WORDS))) return false;
+      reserved = r;
+      nextRec = nextRec === REC_FCNT_A ? REC_FCNT_B : REC_FCNT_A;
     }
-    if ((alertPending || readingsPending || statusPending) && txWaitUntil < t) t = txWaitUntil;
-    if (maxSleep > 0 && now + maxSleep < t) t = now + maxSleep;
-    return t;
+    // The frame object is not kept in a variable: the receive windows' callback keeps this scope.
+    const phy = sealFrame(session, {
+      mtype: MTYPE_UNCONFIRMED_UP, devAddr: devAddr, adr: false, adrAckReq: false, ack: pendingAck,
+      fpending: false, fcnt: fcnt & 0xffff, fopts: new Uint8Array(0), fport: port, payload: payload, mic: 0,
+    }, fcnt);
+    fcnt++;
+    pendingAck = false;
+    firstFrame = false;
+    dcRecord(dc, freq, now, timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true));
+    stats[ST_UPLINKS]++;
+    busy = true;
+    const ep = epoch;
+    let tEnd = 0;
+    let phase = 0;
+    // One callback for the whole exchange — the transmission's completion, the two window timers
+    // and the two receptions — instead of a closure per step (each costs RAM on Espruino).
+    // LoRaWAN 1.0.4 §3.3.1/§3.3.2: RX1 RECEIVE_DELAY1 after the end of the uplink on the uplink
+    // channel and data rate (RX1DROffset 0); RX2 at RECEIVE_DELAY2 on 869.525 MHz SF12 (RP002 EU868).
+    // A window listens for RX_WINDOW_SYMBOLS symbols plus slack.
+    function step(st?: number, rx?: RadioRx | null): void {
+      if (ep !== epoch) return;
+      phase++;
+      if (phase === 1) {
+        if (st !== RADIO_OK) {
+          if (st === RADIO_ERR_HW) status |= STATUS_RADIO_FAULT;
+          finishRadio(ep);
+          return;
+        }
+        status &= ~STATUS_RADIO_FAULT;
+        tEnd = clock.now();
+        clock.setTimeout(step, Math.max(0, tEnd + RX1_DELAY_MS - clock.now()));
+      } else if (phase === 2 || phase === 4) {
+        const rxSf = phase === 2 ? sf : RX2_SF;
+        radio.receive(params(phase === 2 ? freq : RX2_FREQ_HZ, rxSf, false),
+          Math.ceil((RX_WINDOW_SYMBOLS * (1 << rxSf) * 1000) / LORA_BW_HZ) + RX_WINDOW_SLACK_MS, step);
+      } else {
+        const got = st === RADIO_OK && !!rx && handleDownlink(rx.payload);
+        const wait = tEnd + RX2_DELAY_MS - clock.now();
+        if (phase === 3 && !got && wait >= 0) clock.setTimeout(step, wait);
+        else finishRadio(ep);
+      }
+    }
+    radio.transmit(params(freq, sf, true), phy, step);
+    return true;
   }
 
   function allowSleep(on: boolean): void {
@@ -592,20 +507,67 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       if (now >= sampleReadyAt(i)) {
         // Stay awake through the read: STM32 deep sleep stops UART receive (espruino.com/Power+Consumption).
         allowSleep(false);
-        startSample(i);
+        busy = true;
+        for (let k = 0; k < n; k++) scratch[k] = READING_ABSENT;
+        const ep = epoch;
+        const si = i;
+        let called = false;
+        try {
+          sensors[si].sample(scratch, function (st: number) {
+            if (called) return;
+            called = true;
+            sampleDone(si, ep, st);
+          });
+        } catch (e) {
+          if (!called) {
+            called = true;
+            sampleDone(si, ep, SENSOR_ERR_HW);
+          }
+        }
         return;
       }
     }
-    // 3. The reporting interval closes.
-    if (now >= reportAt) closeCycle(now);
+    // 3. The reporting interval closes: aggregates → readings frame, next cycle planned.
+    if (now >= reportAt) {
+      if (cnt[SLOT_BATTERY] === 0) {
+        const mv = power.batteryMv();
+        if (mv > 0) record(SLOT_BATTERY, mv);
+      }
+      updateBattery();
+      let present = 0;
+      for (let k = 0; k < n; k++) {
+        if (cnt[k] === 0) continue;
+        // Noise: the interval maximum (peaks are what residents hear); everything else the mean.
+        // The value goes where the maximum was: a slot's next sample resets it (cnt is 0).
+        if (k !== SLOT_NOISE) max[k] = Math.round(sum[k] / cnt[k]);
+        present |= 1 << k;
+        sum[k] = 0;
+        cnt[k] = 0;
+      }
+      if (readingsPending) stats[ST_DROPPED]++;
+      readingsPending = encodeKinds(max, present, flags() | faults);
+      faults = 0;
+      batteryMv = -1;
+      reportAt = now + effectiveIntervalMs();
+      planCycle(now);
+    }
     // 4. Uplinks (transmission + RX1 + RX2 re-enter loop() when done).
-    if (tryUplink(now)) {
+    if (uplink(now)) {
       allowSleep(false);
       return;
     }
     // 5. A pass completed with nothing stuck: the only place the watchdog is kicked.
     power.kickWatchdog();
-    const at = nextWake(now);
+    // Sleep until the earliest event: a sensor's warm-up or sample, the report, a queued uplink's
+    // channel, the watchdog's wake-up.
+    let at = reportAt;
+    for (let i = 0; i < ns; i++) {
+      const w = warm[i];
+      const t = w > 0 && poweredAt[i] < 0 ? nextSample[i] - w : sampleReadyAt(i);
+      if (t < at) at = t;
+    }
+    if ((alertPending || readingsPending || statusPending) && txWaitUntil < at) at = txWaitUntil;
+    if (maxSleep > 0 && now + maxSleep < at) at = now + maxSleep;
     allowSleep(true);
     if (timer && timerAt === at) return;
     if (timer) clock.clearTimeout(timer);
@@ -614,7 +576,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   }
   resume = loop;
 
-  return {
+  const node = {
     start: function () {
       if (running) return;
       running = true;
@@ -636,8 +598,13 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       loop();
     },
     stop: stop,
-    info: function (): NodeState {
+  } as SensorNode;
+  // For tests, the simulator and tools; a firmware image (built with KERB_BOARD) never asks, so it
+  // carries neither the code nor the function object.
+  if (typeof KERB_BOARD === 'undefined') {
+    node.info = function (): NodeState {
       return [fcnt, reserved, downFcnt, bootCount, effectiveIntervalMs(), lowBattery ? 1 : 0, lastCmd, settings, stats];
-    },
-  };
+    };
+  }
+  return node;
 }

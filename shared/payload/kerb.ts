@@ -69,41 +69,32 @@ function getBits(r: BitCursor, n: number): number {
   return v;
 }
 
-function statusGroups(s: number): number {
-  let g = 1;
-  while (s >= 0x80) { s = Math.floor(s / 128); g++; }
-  return g;
-}
-
 function isNum(v: unknown): boolean {
   return typeof v === 'number' && v === v && v !== Infinity && v !== -Infinity;
 }
 
 /**
- * Encodes readings (FPort 1). Absent or non-finite readings are left out. Values outside a field's
- * range are saturated to the nearest end and STATUS_CLAMPED is set (docs §2.1 "Out of range").
- * Non-integers are rounded to the on-air resolution. O(1), one allocation.
+ * encodeReadings for a caller that keeps readings by kind: v[k] (Readings units, finite) for each
+ * kind k whose bit is set in present, and the status flags. The sensor node uses this form, so the
+ * device carries neither the field names nor a Readings object.
  */
-export function encodeReadings(r: Readings): Uint8Array {
-  const rr = r as { [k: string]: number | undefined };
-  const codes = [0, 0, 0, 0, 0, 0, 0];
-  let present = 0;
+export function encodeKinds(v: ArrayLike<number>, present: number, st: number): Uint8Array {
+  const codes = new Int32Array(KIND_COUNT);
   let nbits = 12;
   let clamped = false;
   for (let k = 0; k < KIND_COUNT; k++) {
-    const v = rr[KIND_FIELDS[k]];
-    if (!isNum(v)) continue;
-    let c = Math.round(((v as number) - KIND_OFFSET[k]) / KIND_STEP[k]);
+    if (!((present >> k) & 1)) continue;
+    let c = Math.round((v[k] - KIND_OFFSET[k]) / KIND_STEP[k]);
     if (c < 0) { c = 0; clamped = true; }
     if (c > KIND_MAX_CODE[k]) { c = KIND_MAX_CODE[k]; clamped = true; }
     codes[k] = c;
-    present |= 1 << k;
     nbits += KIND_BITS[k];
   }
-  let status = isNum(r.status) ? Math.round(r.status as number) : 0;
+  let status = Math.round(st);
   if (status < 0 || status > STATUS_MAX) status = 0;
   if (clamped) status |= STATUS_CLAMPED;
-  if (status !== 0) nbits += 8 * statusGroups(status);
+  // LEB128 status: one byte per started group of 7 bits.
+  for (let g = status; g !== 0; g = Math.floor(g / 128)) nbits += 8;
   const w: BitCursor = { buf: new Uint8Array((nbits + 7) >> 3), pos: 0 };
   putBits(w, KERB_VERSION, 3);
   putBits(w, status !== 0 ? 1 : 0, 1);
@@ -120,6 +111,24 @@ export function encodeReadings(r: Readings): Uint8Array {
   }
   for (let k = 0; k < KIND_COUNT; k++) if ((present >> k) & 1) putBits(w, codes[k], KIND_BITS[k]);
   return w.buf;
+}
+
+/**
+ * Encodes readings (FPort 1). Absent or non-finite readings are left out. Values outside a field's
+ * range are saturated to the nearest end and STATUS_CLAMPED is set (docs §2.1 "Out of range").
+ * Non-integers are rounded to the on-air resolution. O(1), one allocation.
+ */
+export function encodeReadings(r: Readings): Uint8Array {
+  const rr = r as { [k: string]: number | undefined };
+  const v = [0, 0, 0, 0, 0, 0, 0];
+  let present = 0;
+  for (let k = 0; k < KIND_COUNT; k++) {
+    const x = rr[KIND_FIELDS[k]];
+    if (!isNum(x)) continue;
+    v[k] = x as number;
+    present |= 1 << k;
+  }
+  return encodeKinds(v, present, isNum(r.status) ? (r.status as number) : 0);
 }
 
 /**

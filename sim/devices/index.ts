@@ -34,7 +34,7 @@ import { portableAes } from '../../shared/lorawan/aes.ts';
 import { createNode } from '../../shared/node/node.ts';
 import type { NodeConfig, SensorNode } from '../../shared/node/node.ts';
 import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../../shared/payload/constants.ts';
-import { Bme280, bme280Sensor, BME280_ADDR_PRIMARY } from '../../firmware/src/drivers/bme280.ts';
+import { createBme280, bme280Sensor, BME280_ADDR_PRIMARY } from '../../firmware/src/drivers/bme280.ts';
 import { Pms, pmsSensor } from '../../firmware/src/drivers/pms.ts';
 import { SoundLevel, soundSensor, SOUND_READS } from '../../firmware/src/drivers/sound.ts';
 import { Battery, batterySensor } from '../../firmware/src/drivers/battery.ts';
@@ -185,7 +185,7 @@ export function createVirtualStreetNode(o: VirtualStreetNodeOptions): VirtualStr
     const sensors: Sensor[] = [];
     const periodsArr: number[] = [];
     if (fitted.env) {
-      sensors.push(bme280Sensor(new Bme280(i2c, clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, periods.envMs ?? 300000));
+      sensors.push(bme280Sensor(createBme280(i2c, clock, BME280_ADDR_PRIMARY), STATUS_THP_FAULT, periods.envMs ?? 300000));
       periodsArr.push(periods.envMs ?? 300000);
     }
     if (fitted.pm) {

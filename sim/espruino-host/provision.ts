@@ -66,8 +66,16 @@ export function withoutFinalLoad(upload: string): string {
  */
 export async function provision(dev: EspruinoDevice, prelude: string, upload: string): Promise<Record<string, [number, number]>> {
   await dev.startBare();
-  dev.consoleWrite(storageWriteCommands('.boot0', prelude));
-  dev.consoleWrite(withoutFinalLoad(upload));
+  // One line at a time, each after the interpreter's prompt for the one before, as the espruino
+  // CLI paces a real board: the host build's console input buffer is small, and everything typed
+  // at once overflows it when the machine is busy (lines then arrive cut and fail to parse).
+  const lines = `${storageWriteCommands('.boot0', prelude)}${withoutFinalLoad(upload)}`.split('\n').filter((l) => l.length > 0);
+  const prompts = (): number => dev.bootConsole.split('\n>').length;
+  for (const line of lines) {
+    const before = prompts();
+    dev.consoleWrite(`${line}\n`);
+    await dev.waitFor(() => prompts() > before, 60000, `the interpreter to take '${line.slice(0, 40)}…'`);
+  }
   // Read back what landed: a JSON line of name -> [size, CRC32]. "KH_"+"FILES" is computed so that
   // an echo of the command itself cannot match.
   dev.consoleWrite('\x10var s=require("Storage"),o={};s.list().forEach(function(n){var d=s.read(n);o[n]=[d.length,E.CRC32(d)];});print("KH_"+"FILES "+JSON.stringify(o));delete s;delete o;\n');

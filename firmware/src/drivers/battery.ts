@@ -7,7 +7,7 @@
 // resistance). Raw I/O (readRaw) is separate from conversion (batteryMvFrom).
 import type { AnalogIn } from '../../../shared/hal/bus.ts';
 import type { Sensor } from '../../../shared/hal/sensor.ts';
-import { SENSOR_OK, SENSOR_ERR_ABSENT, SLOT_BATTERY } from '../../../shared/hal/sensor.ts';
+import { SENSOR_OK, SENSOR_ERR_ABSENT, SLOT_BATTERY, noPower } from '../../../shared/hal/sensor.ts';
 
 /** Below this the divider is open or the cell absent: no cell chemistry kerb supports sits there. */
 export const BATTERY_MIN_VALID_MV = 1000;
@@ -50,7 +50,7 @@ export function batterySensor(dev: Battery, faultFlag: number, periodMs: number)
     faultFlag: faultFlag,
     warmupMs: 0,
     periodMs: periodMs,
-    power: function () {},
+    power: noPower,
     sample: function (out: Int32Array, done: (status: number) => void) {
       const mv = dev.readMv();
       out[SLOT_BATTERY] = mv;

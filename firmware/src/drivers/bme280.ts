@@ -17,7 +17,7 @@ import type { Clock } from '../../../shared/hal/clock.ts';
 import type { Sensor } from '../../../shared/hal/sensor.ts';
 import {
   SENSOR_OK, SENSOR_ERR_ABSENT, SENSOR_ERR_BUS, SENSOR_ERR_ID, SENSOR_ERR_STUCK, SENSOR_ERR_TIMEOUT,
-  SENSOR_ERR_RANGE, READING_ABSENT, SLOT_TEMP, SLOT_RH, SLOT_PRESSURE,
+  SENSOR_ERR_RANGE, READING_ABSENT, SLOT_TEMP, SLOT_RH, SLOT_PRESSURE, noPower,
 } from '../../../shared/hal/sensor.ts';
 
 export const BME280_ADDR_PRIMARY = 0x76;   // SDO to GND (§6.2)
@@ -142,96 +142,90 @@ export function bme280Convert(cal: Int32Array, raw: Uint8Array, out: Bme280Readi
     ? SENSOR_ERR_RANGE : SENSOR_OK;
 }
 
-export class Bme280 {
-  bus: I2cBus;
-  clock: Clock;
-  addr: number;
-  /** Calibration words; null until read (re-read after any fault, so a re-seated part recovers). */
-  cal: Int32Array | null;
-  last: Uint8Array;
-  // Reused write buffers: a sample's three writes allocate nothing (the bus consumes them at once).
-  w: Uint8Array[];
-  same: number;
+/** The driver of one part: the last conversion's result and a forced measurement. */
+export interface Bme280 {
   reading: Bme280Reading;
+  /** One forced measurement; result in reading. done(status) is called once, later. */
+  measure(done: (status: number) => void): void;
+}
 
-  constructor(bus: I2cBus, clock: Clock, addr: number) {
-    this.bus = bus;
-    this.clock = clock;
-    this.addr = addr;
-    this.cal = null;
-    this.last = new Uint8Array(8);
-    this.w = [new Uint8Array(1), new Uint8Array(2)];
-    this.same = 0;
-    this.reading = { tempCentiC: 0, pressurePa: 0, rhQ10: 0 };
-  }
+/**
+ * A closure rather than a class: on Espruino every method and field of an instance costs RAM
+ * while the node runs, and the steps below are each used once (docs/firmware.md "Heap").
+ */
+export function createBme280(bus: I2cBus, clock: Clock, addr: number): Bme280 {
+  /** Calibration words; null until read (re-read after any fault, so a re-seated part recovers). */
+  let cal: Int32Array | null = null;
+  const last = new Uint8Array(8);
+  // Reused write buffers: a sample's three writes allocate nothing (the bus consumes them at once).
+  const w1 = new Uint8Array(1);
+  const w2 = new Uint8Array(2);
+  let same = 0;
+  const reading: Bme280Reading = { tempCentiC: 0, pressurePa: 0, rhQ10: 0 };
 
-  /** Write transaction: register address, then its value unless val < 0; 0 = ACK (§6.2.1). */
-  wr(reg: number, val: number): number {
-    const b = this.w[val < 0 ? 0 : 1];
+  /** Write transaction: register address, then its value unless val < 0; 0 = ACK (§6.2.1). A
+   * register read is wr(reg, -1) then bus.read (§6.2.2). */
+  function wr(reg: number, val: number): number {
+    const b = val < 0 ? w1 : w2;
     b[0] = reg;
     if (val >= 0) b[1] = val;
-    return this.bus.write(this.addr, b);
+    return bus.write(addr, b);
   }
 
-  /** Register read: write the register address, then read len bytes (§6.2.2). */
-  readReg(reg: number, len: number): Uint8Array | null {
-    return this.wr(reg, -1) ? null : this.bus.read(this.addr, len);
-  }
-
-  /** Reads chip id and trimming parameters. */
-  readCalibration(): number {
-    // No ACK to the address: nothing there. ACK then a failed read: a bus fault.
-    if (this.wr(BME280_REG_ID, -1)) return SENSOR_ERR_ABSENT;
-    const id = this.bus.read(this.addr, 1);
-    if (!id) return SENSOR_ERR_BUS;
-    if (id[0] !== BME280_CHIP_ID) return SENSOR_ERR_ID;
-    const a = this.readReg(BME280_REG_CALIB00, 26);
-    const b = this.readReg(BME280_REG_CALIB26, 7);
-    if (!a || !b) return SENSOR_ERR_BUS;
-    const cal = new Int32Array(BME280_CAL_WORDS);
-    bme280ParseCalibration(a, b, cal);
-    if (cal[T1] === 0 || cal[P1] === 0) return SENSOR_ERR_BUS; // all-zero read: bus held low
-    this.cal = cal;
-    return SENSOR_OK;
-  }
-
-  /** §3.3.3: ctrl_hum takes effect only with the following ctrl_meas write (§5.4.3). */
-  startForced(): number {
-    return this.wr(BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1) || this.wr(BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED)
-      ? SENSOR_ERR_BUS : SENSOR_OK;
-  }
-
-  /** Checks the raw result against the previous ones (frozen data = stuck part or bus). */
-  checkStuck(raw: Uint8Array): boolean {
-    let eq = true;
-    for (let i = 0; i < 8; i++) {
-      if (raw[i] !== this.last[i]) eq = false;
-      this.last[i] = raw[i];
-    }
-    this.same = eq ? this.same + 1 : 0;
-    return this.same >= BME280_STUCK_SAMPLES - 1;
-  }
-
-  /** One forced measurement; result in this.reading. done(status) is called once, later. */
-  measure(done: (status: number) => void): void {
-    let st = SENSOR_OK;
-    if (!this.cal) st = this.readCalibration();
-    if (st === SENSOR_OK) st = this.startForced();
-    if (st !== SENSOR_OK) {
-      this.cal = null;
-      done(st);
-      return;
-    }
-    const self = this;
-    this.clock.setTimeout(function () {
-      // Burst read of all data registers, so T, P and H belong to one measurement (§4).
-      const raw = self.readReg(BME280_REG_DATA, 8);
-      let s = SENSOR_ERR_BUS;
-      if (raw && self.cal) s = self.checkStuck(raw) ? SENSOR_ERR_STUCK : bme280Convert(self.cal, raw, self.reading);
-      if (s !== SENSOR_OK && s !== SENSOR_ERR_STUCK) self.cal = null;
-      done(s);
-    }, BME280_MEASURE_MS);
-  }
+  return {
+    reading: reading,
+    measure: function (done: (status: number) => void): void {
+      let st = SENSOR_OK;
+      if (!cal) {
+        // Chip id and trimming parameters. No ACK to the address: nothing there. ACK then a
+        // failed read: a bus fault.
+        if (wr(BME280_REG_ID, -1)) st = SENSOR_ERR_ABSENT;
+        else {
+          const id = bus.read(addr, 1);
+          if (!id) st = SENSOR_ERR_BUS;
+          else if (id[0] !== BME280_CHIP_ID) st = SENSOR_ERR_ID;
+          else {
+            const a = wr(BME280_REG_CALIB00, -1) ? null : bus.read(addr, 26);
+            const b = wr(BME280_REG_CALIB26, -1) ? null : bus.read(addr, 7);
+            st = SENSOR_ERR_BUS;
+            if (a && b) {
+              const c = new Int32Array(BME280_CAL_WORDS);
+              bme280ParseCalibration(a, b, c);
+              // An all-zero read is a bus held low.
+              if (c[T1] !== 0 && c[P1] !== 0) {
+                cal = c;
+                st = SENSOR_OK;
+              }
+            }
+          }
+        }
+      }
+      // §3.3.3: ctrl_hum takes effect only with the following ctrl_meas write (§5.4.3).
+      if (st === SENSOR_OK && (wr(BME280_REG_CTRL_HUM, BME280_CTRL_HUM_X1) || wr(BME280_REG_CTRL_MEAS, BME280_CTRL_MEAS_FORCED))) st = SENSOR_ERR_BUS;
+      if (st !== SENSOR_OK) {
+        cal = null;
+        done(st);
+        return;
+      }
+      clock.setTimeout(function () {
+        // Burst read of all data registers, so T, P and H belong to one measurement (§4).
+        const raw = wr(BME280_REG_DATA, -1) ? null : bus.read(addr, 8);
+        let s = SENSOR_ERR_BUS;
+        if (raw && cal) {
+          // Frozen data (the same raw result again and again) is a stuck part or bus.
+          let eq = true;
+          for (let i = 0; i < 8; i++) {
+            if (raw[i] !== last[i]) eq = false;
+            last[i] = raw[i];
+          }
+          same = eq ? same + 1 : 0;
+          s = same >= BME280_STUCK_SAMPLES - 1 ? SENSOR_ERR_STUCK : bme280Convert(cal, raw, reading);
+        }
+        if (s !== SENSOR_OK && s !== SENSOR_ERR_STUCK) cal = null;
+        done(s);
+      }, BME280_MEASURE_MS);
+    },
+  };
 }
 
 /** Node adapter: temperature, humidity and pressure slots; the part sleeps itself between forced measurements. */
@@ -241,7 +235,7 @@ export function bme280Sensor(dev: Bme280, faultFlag: number, periodMs: number): 
     faultFlag: faultFlag,
     warmupMs: 0,
     periodMs: periodMs,
-    power: function () {},
+    power: noPower,
     sample: function (out: Int32Array, done: (status: number) => void) {
       dev.measure(function (st: number) {
         const r = dev.reading;

@@ -12,7 +12,7 @@
 // calFrac94 = 0.5 and 12-bit ADC averaged 16×, ~40 dB(A) .. 100 dB(A).
 import type { AnalogIn } from '../../../shared/hal/bus.ts';
 import type { Sensor } from '../../../shared/hal/sensor.ts';
-import { SENSOR_OK, SENSOR_ERR_ABSENT, SENSOR_ERR_RANGE, SLOT_NOISE } from '../../../shared/hal/sensor.ts';
+import { SENSOR_OK, SENSOR_ERR_ABSENT, SENSOR_ERR_RANGE, SLOT_NOISE, noPower } from '../../../shared/hal/sensor.ts';
 
 export const SOUND_CAL_DB = 94;
 export const SOUND_FLOOR_FRAC = 1 / 2048;
@@ -61,7 +61,7 @@ export function soundSensor(dev: SoundLevel, faultFlag: number, periodMs: number
     faultFlag: faultFlag,
     warmupMs: 0,
     periodMs: periodMs,
-    power: function () {},
+    power: noPower,
     sample: function (out: Int32Array, done: (status: number) => void) {
       const st = dev.measure();
       if (st === SENSOR_OK) out[SLOT_NOISE] = dev.levelDeciDb;

@@ -10,15 +10,18 @@ import type { EspruinoAes, EspruinoCrypto } from '../espruino.ts';
 declare function require(name: 'crypto'): EspruinoCrypto;
 
 export function espruinoAesFactory(hw: EspruinoAes): AesFactory {
+  // One block buffer and options object for every key (encryptBlock is synchronous), and the key
+  // kept only as the ArrayBuffer the interpreter wants: each object costs RAM for as long as the
+  // node runs (docs/firmware.md "Heap on the real interpreter").
+  const blk = new Uint8Array(16);
+  const opts = { mode: 'ECB' };
   return function (key: Uint8Array): Aes {
     const keyBuf = new Uint8Array(key).buffer; // a copy: an exact 16-byte ArrayBuffer
-    const blk = new Uint8Array(16);
-    const opts = { mode: 'ECB' };
+    key = null as unknown as Uint8Array;
     return {
       encryptBlock: function (src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number) {
-        blk.set(src.subarray(srcOff, srcOff + 16));
-        const out = new Uint8Array(hw.encrypt(blk, keyBuf, opts));
-        dst.set(out, dstOff);
+        for (let i = 0; i < 16; i++) blk[i] = src[srcOff + i];
+        dst.set(new Uint8Array(hw.encrypt(blk, keyBuf, opts)), dstOff);
       },
     };
   };

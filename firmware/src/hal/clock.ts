@@ -9,7 +9,9 @@ declare function clearTimeout(id: number): void;
 export function createEspruinoClock(): Clock {
   return {
     now: function () { return getTime() * 1000; },
-    setTimeout: function (cb: () => void, ms: number) { return setTimeout(cb, ms); },
-    clearTimeout: function (h: number) { clearTimeout(h); },
+    // The interpreter's own functions, not wrappers: a wrapper is a function object that costs RAM
+    // for as long as the node runs, and these ignore `this` (Espruino reference: setTimeout).
+    setTimeout: setTimeout,
+    clearTimeout: clearTimeout,
   };
 }

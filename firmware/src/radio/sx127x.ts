@@ -264,7 +264,7 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
     write(REG_PA_CONFIG, 0x80 | (p - 2));
   }
 
-  const radio: Sx127x = {
+  const radio = {
     init: init,
     transmit: function (p: RadioParams, payload: Uint8Array, done: (status: number) => void) {
       if (state === ST_TX || state === ST_RX_SINGLE) { done(RADIO_ERR_BUSY); return; }
@@ -319,8 +319,17 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       pollTimer = clock.setTimeout(poll, wired ? sym * symMs : o.pollMs);
       guardTimer = clock.setTimeout(function () { guardTimer = -1; finishRx(RADIO_ERR_TIMEOUT, null); }, sym * symMs + MAX_FRAME_MS);
     },
-    listen: function (p: RadioParams, cb: (status: number, rx: RadioRx | null, tMs: number) => void) {
-      if (!(typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE)) return;
+    sleep: function () {
+      stopTimers();
+      state = ST_IDLE;
+      listenCb = null;
+      mode(MODE_SLEEP);
+    },
+  } as Sx127x;
+  // Continuous receive only in the bridge: a node's image carries neither the code nor the two
+  // functions (each costs RAM on the device).
+  if (typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE) {
+    radio.listen = function (p: RadioParams, cb: (status: number, rx: RadioRx | null, tMs: number) => void) {
       stopTimers();
       configure(p);
       write(REG_FIFO_ADDR_PTR, 0);
@@ -330,20 +339,14 @@ export function createSx127x(o: Sx127xOptions): Sx127x {
       listenCb = cb;
       mode(MODE_RX_CONTINUOUS);
       waitIrq(o.pollMs);
-    },
-    stopListen: function () {
-      if (!(typeof KERB_BRIDGE === 'undefined' || KERB_BRIDGE) || state !== ST_LISTEN) return;
+    };
+    radio.stopListen = function () {
+      if (state !== ST_LISTEN) return;
       stopTimers();
       listenCb = null;
       state = ST_IDLE;
       mode(MODE_STDBY);
-    },
-    sleep: function () {
-      stopTimers();
-      state = ST_IDLE;
-      listenCb = null;
-      mode(MODE_SLEEP);
-    },
-  };
+    };
+  }
   return radio;
 }

@@ -6,7 +6,7 @@ import { VirtualI2cBus } from '../../../../sim/devices/i2c.ts';
 import { VirtualBme280, TYPICAL_CALIBRATION } from '../../../../sim/devices/bme280.ts';
 import type { Bme280Env } from '../../../../sim/devices/bme280.ts';
 import {
-  Bme280, bme280TFine, bme280PressurePa, bme280Sensor, BME280_ADDR_PRIMARY, BME280_STUCK_SAMPLES,
+  createBme280, bme280TFine, bme280PressurePa, bme280Sensor, BME280_ADDR_PRIMARY, BME280_STUCK_SAMPLES,
 } from '../../../../firmware/src/drivers/bme280.ts';
 import {
   SENSOR_OK, SENSOR_ERR_ABSENT, SENSOR_ERR_BUS, SENSOR_ERR_ID, SENSOR_ERR_STUCK, SLOT_TEMP, SLOT_RH,
@@ -19,7 +19,7 @@ function rig(env: Bme280Env, seed = 7) {
   const e = { ...env };
   const chip = new VirtualBme280(clock, () => e, TYPICAL_CALIBRATION, seed);
   bus.attach(BME280_ADDR_PRIMARY, chip);
-  const drv = new Bme280(bus, clock, BME280_ADDR_PRIMARY);
+  const drv = createBme280(bus, clock, BME280_ADDR_PRIMARY);
   const measure = (): number => {
     let st = -1;
     drv.measure((s) => { st = s; });
