@@ -23,7 +23,10 @@ import { sealFrame, openFrame } from '../lorawan/session.ts';
 import { reconstructFcnt, MAX_FCNT_GAP } from '../lorawan/fcnt.ts';
 import { MTYPE_UNCONFIRMED_UP, MTYPE_UNCONFIRMED_DOWN, MTYPE_CONFIRMED_DOWN } from '../lorawan/constants.ts';
 import { timeOnAirMs } from '../lorawan/airtime.ts';
-import { createDutyCycle, EU868_UPLINK_FREQS } from '../lorawan/dutycycle.ts';
+import { createDutyCycleFor } from '../lorawan/dutycycle.ts';
+import { REGION } from '../lorawan/region/selected.ts';
+import type { Region } from '../lorawan/region/types.ts';
+import { dataRateOf, nextChannelFreeMs, pickChannel as pickRegionChannel } from '../lorawan/region/region.ts';
 import { encodeReadings, encodeStatusFrame, encodeAlert, KIND_FIELDS } from '../payload/kerb.ts';
 import type { Readings } from '../payload/kerb.ts';
 import {
@@ -82,6 +85,8 @@ export interface NodeConfig {
    * frequency and SF), which would otherwise hear only a third of the node's uplinks.
    */
   channelHz?: number;
+  /** Regional channel plan to hop over (shared/lorawan/region); default the one the bundle is built for. */
+  region?: Region;
   /** Seed for pseudo-random channel choice (LoRaWAN 1.0.4 §3.3?: channels used pseudo-randomly). */
   seed?: number;
 }
@@ -117,8 +122,10 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const block = Math.max(1, num(config.counterBlock, DEFAULT_COUNTER_BLOCK));
   const maxSleep = num(config.maxSleepMs, 0);
   const fw = config.fwVersion || [0, 0, 0];
-  const dc = createDutyCycle();
-  const freqs = config.channelHz ? [config.channelHz] : EU868_UPLINK_FREQS;
+  const region = config.region || REGION;
+  const dc = createDutyCycleFor(region.dutyCycle || new Int32Array(0));
+  const dr = dataRateOf(region, sf, LORA_BW_HZ);
+  const channelHz = config.channelHz || 0;
 
   // ---- persisted state ----
   let status = 0;
@@ -369,15 +376,16 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
 
   /** Picks a channel free under the duty cycle now; returns -1 and sets waitUntil otherwise. */
   function pickChannel(now: number, out: Float64Array): number {
-    const start = nextRand() % freqs.length;
-    let soonest = Infinity;
-    for (let j = 0; j < freqs.length; j++) {
-      const f = freqs[(start + j) % freqs.length];
-      const t = dc.nextFreeMs(f, now);
-      if (t <= now) return f;
-      if (t < soonest) soonest = t;
+    const rdc = region.dutyCycle ? dc : null;
+    if (channelHz) {
+      const t = rdc ? rdc.nextFreeMs(channelHz, now) : now;
+      if (t <= now) return channelHz;
+      out[0] = t;
+      return -1;
     }
-    out[0] = soonest;
+    const ch = pickRegionChannel(region, region.kerbMask, dr, rdc, now, nextRand() / 4294967296);
+    if (ch >= 0) return region.uplinkHz[ch];
+    out[0] = nextChannelFreeMs(region, region.kerbMask, dr, rdc, now);
     return -1;
   }
 

@@ -40,3 +40,19 @@ describe('region selection in the firmware build', () => {
     expect(() => buildRegion('EU433')).toThrow("unknown region 'EU433' (known: EU868, US915, AS923-1)");
   });
 });
+
+describe('the node image carries only its region', () => {
+  it('an EU868 node bundle holds the EU868 table and not US915; a US915 one the reverse', async () => {
+    const { buildOne } = await import('../../../firmware/build/build.ts');
+    const eu = await buildOne(ROOT, 'pico', 'node', true, 'EU868');
+    const us = await buildOne(ROOT, 'pico', 'node', true, 'US915');
+    const regionFiles = (r: { modules: Record<string, number> }): string[] =>
+      Object.keys(r.modules).map((m) => path.basename(m)).filter((f) => /^(eu868|us915|as923)\.ts$/.test(f));
+    expect(regionFiles(eu)).toEqual(['eu868.ts']);
+    expect(regionFiles(us)).toEqual(['us915.ts']);
+    expect(eu.code).toContain('"EU868"');
+    expect(eu.code).not.toContain('"US915"');
+    expect(us.code).toContain('"US915"');
+    expect(us.code).not.toContain('"EU868"');
+  });
+});
