@@ -126,6 +126,9 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const dc = createDutyCycleFor(region.dutyCycle || new Int32Array(0));
   const dr = dataRateOf(region, sf, LORA_BW_HZ);
   const channelHz = config.channelHz || 0;
+  // Without a join-accept no CFList adds channels: the region's default channels that kerb enables.
+  const mask = new Uint8Array(region.uplinkHz.length);
+  for (let i = 0; i < mask.length; i++) mask[i] = region.defaultMask[i] & region.kerbMask[i];
 
   // ---- persisted state ----
   let status = 0;
@@ -383,9 +386,9 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
       out[0] = t;
       return -1;
     }
-    const ch = pickRegionChannel(region, region.kerbMask, dr, rdc, now, nextRand() / 4294967296);
+    const ch = pickRegionChannel(region, mask, dr, rdc, now, nextRand() / 4294967296);
     if (ch >= 0) return region.uplinkHz[ch];
-    out[0] = nextChannelFreeMs(region, region.kerbMask, dr, rdc, now);
+    out[0] = nextChannelFreeMs(region, mask, dr, rdc, now);
     return -1;
   }
 

@@ -26,8 +26,9 @@ export interface Region {
   /** Channels a join request may use. */
   joinMask: Uint8Array;
   /**
-   * Channels kerb enables on an ABP node (no join-accept, so no CFList sets them): EU868 the eight
-   * channels of the EU868 plan lora_pkt_fwd ships, US915 sub-band 2, AS923-1 its two default channels.
+   * Channels of kerb's plan: EU868 the eight channels of the EU868 plan lora_pkt_fwd ships (what a
+   * concentrator listens on), US915 sub-band 2, AS923-1 its two default channels. An ABP node (no
+   * join-accept CFList) uses those of them that are also in defaultMask.
    */
   kerbMask: Uint8Array;
   /** RX1 downlink channels (Hz) of fixed plans (US915: RX1 channel = uplink channel mod 8); empty: RX1 on the uplink frequency. */

@@ -72,25 +72,19 @@ describe('uplinks', () => {
     for (const r of rs) expect(r.noiseDeciDb).toBe(810);
   });
 
-  it('hops over the eight EU868 channels of its region table and respects the 1 % duty cycle per sub-band at SF12', () => {
+  it('hops over the EU868 default channels of its region table and respects the 1 % duty cycle at SF12', () => {
     const { clock, vn, rx } = makeNode(() => STREET, { config: { intervalS: 10, sf: 12 } });
     vn.start();
     clock.runUntil(60 * MIN);
     const ups = rx.ups;
     expect(ups.length).toBeGreaterThan(10);
-    // Two 1 % sub-bands (868.0–868.6 MHz: 868.1/.3/.5; 865–868 MHz: 867.1–867.9): within each, off
-    // for 99·T after a frame of T.
-    const lastIn = new Map<number, (typeof ups)[number]>();
-    for (const u of ups) {
-      const b = eu868SubBand(u.ev.params.freqHz);
-      const prev = lastIn.get(b);
-      if (prev) expect(u.ev.startMs - prev.ev.startMs).toBeGreaterThanOrEqual(prev.ev.toaMs * 100 - 1e-6);
-      lastIn.set(b, u);
-      expect(u.ev.params.sf).toBe(12);
+    for (let i = 1; i < ups.length; i++) {
+      // The three default channels share the 868.0–868.6 MHz 1 % sub-band: off for 99·T after T.
+      expect(eu868SubBand(ups[i].ev.params.freqHz)).toBe(2);
+      expect(ups[i].ev.startMs - ups[i - 1].ev.startMs).toBeGreaterThanOrEqual(ups[i - 1].ev.toaMs * 100 - 1e-6);
+      expect(ups[i].ev.params.sf).toBe(12);
     }
-    expect([...lastIn.keys()].sort()).toEqual([1, 2]);
-    expect(new Set(ups.map((u) => u.ev.params.freqHz)).size).toBeGreaterThan(5);
-    for (const u of ups) expect([868100000, 868300000, 868500000, 867100000, 867300000, 867500000, 867700000, 867900000]).toContain(u.ev.params.freqHz);
+    expect(new Set(ups.map((u) => u.ev.params.freqHz))).toEqual(new Set([868100000, 868300000, 868500000]));
     const toa = timeOnAirMs(12, 125000, 1, ups[1].ev.payload.length, 8, true, true);
     expect(ups[1].ev.toaMs).toBeCloseTo(toa, 6);
     expect(nodeInfo(vn.node).dropped).toBeGreaterThan(0); // readings replaced while waiting, not queued forever
