@@ -27,6 +27,7 @@ import { HealthFeature } from './features/health.ts';
 import { RequestsFeature } from './features/requests.ts';
 import { IngestFeature } from './features/ingest.ts';
 import { UdpRadiosFeature } from './features/udp-radios.ts';
+import { regionByName } from '../shared/lorawan/region/all.ts';
 import { PageFeature } from './features/page.ts';
 
 export type { IngestOptions, IngestLike };
@@ -110,6 +111,7 @@ function ingestOptions(cfg: GatewayConfig, log: KerbLogger, metrics: Metrics): I
     log: log.child({ component: 'ingest' }),
     metrics,
     rx1DelayMs: cfg.downlinks.rx1DelayMs,
+    region: regionByName(cfg.gateway.region)!,
     downlinkExpiryMs: cfg.downlinks.expiryS * 1000,
     downlinkMaxPerDevice: cfg.downlinks.maxPerDevice,
     downlinkMaxQueued: cfg.downlinks.maxQueued,
@@ -153,10 +155,14 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     };
     const publisher = new PublisherFeature(ctx);
     const availability = new AvailabilityFeature(ctx);
+    const udpRadios = new UdpRadiosFeature(ctx);
     const named = deps.namedCommands ?? encodeNamedCommand;
     // The page is served on health's HTTP server (unless page.bind gives it its own listener).
     const routes: HttpRoute[] = [];
-    const health = new HealthFeature(ctx, { outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount(), routes });
+    const health = new HealthFeature(ctx, {
+      outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount(), routes,
+      forwarders: () => udpRadios.radios.flatMap((r) => r.states()),
+    });
     const page = new PageFeature(ctx, { health: () => health.health(), availability: (id) => availability.of(id) }, named);
     if (config.page.enabled) routes.push(page);
     const ingestFeature = new IngestFeature(ctx, publisher);
@@ -169,7 +175,6 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       new DownlinkCommandsFeature(ctx, named),
       page,
     ];
-    const udpRadios = new UdpRadiosFeature(ctx);
     features.push(new RequestsFeature(ctx, [...features, ingestFeature]), ingestFeature, udpRadios);
     await composition.start(features);
     composition.live();

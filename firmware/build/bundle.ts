@@ -8,6 +8,7 @@ import { BUILTIN_MODULES, ESBUILD_TARGET, SUPPORTED } from './target.ts';
 import { checkSubset, type Violation } from './subset.ts';
 import { inlineModuleConstants } from './inline.ts';
 import { mangleRegExp } from './props.ts';
+import { regionPlugin } from './region.ts';
 
 export interface BundleOptions {
   /** Values for `declare const` compile-time constants, e.g. { KERB_BOARD: 'puck' }. */
@@ -16,6 +17,8 @@ export interface BundleOptions {
   minifyWhitespace?: boolean;
   /** Shorten the internal property names of ./props.ts (default: on for entries, off for sources). */
   mangleProps?: boolean;
+  /** LoRaWAN region whose tables the bundle carries (firmware/build/region.ts). Default EU868. */
+  region?: string;
 }
 
 export interface BundleResult {
@@ -109,7 +112,7 @@ function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
     minifySyntax: true,
     mangleProps: opts.mangleProps ? mangleRegExp() : undefined,
     treeShaking: true,
-    plugins: [pureTables],
+    plugins: [regionPlugin(opts.region ?? 'EU868'), pureTables],
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',

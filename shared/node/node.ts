@@ -23,7 +23,10 @@ import { sealFrame, openFrame } from '../lorawan/session.ts';
 import { reconstructFcnt, MAX_FCNT_GAP } from '../lorawan/fcnt.ts';
 import { MTYPE_UNCONFIRMED_UP, MTYPE_UNCONFIRMED_DOWN, MTYPE_CONFIRMED_DOWN } from '../lorawan/constants.ts';
 import { timeOnAirMs } from '../lorawan/airtime.ts';
-import { dutyCycleState, dcNextFreeMs, dcRecord, EU868_UPLINK_FREQS } from '../lorawan/dutycycle.ts';
+import { dutyCycleState, dcNextFreeMs, dcRecord } from '../lorawan/dutycycle.ts';
+import { REGION } from '../lorawan/region/selected.ts';
+import type { Region } from '../lorawan/region/types.ts';
+import { dataRateOf, nextChannelFreeMs, pickChannel } from '../lorawan/region/region.ts';
 import { encodeKinds, encodeStatusFrame, encodeAlert } from '../payload/kerb.ts';
 import {
   FPORT_READINGS, FPORT_STATUS, FPORT_ALERT, STATUS_BATTERY_LOW, STATUS_REBOOTED, STATUS_SETTINGS_DEFAULT,
@@ -81,6 +84,8 @@ export interface NodeConfig {
    * frequency and SF), which would otherwise hear only a third of the node's uplinks.
    */
   channelHz?: number;
+  /** Regional channel plan to hop over (shared/lorawan/region); default the one the bundle is built for. */
+  region?: Region;
   /** Seed for pseudo-random channel choice (LoRaWAN 1.0.4 §3.3?: channels used pseudo-randomly). */
   seed?: number;
 }
@@ -120,8 +125,14 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   const block = Math.max(1, num(config.counterBlock, DEFAULT_COUNTER_BLOCK));
   const maxSleep = num(config.maxSleepMs, 0);
   const fw = config.fwVersion || [0, 0, 0];
-  const dc = dutyCycleState();
-  const freqs = config.channelHz ? [config.channelHz] : EU868_UPLINK_FREQS;
+  const region = config.region || REGION;
+  const dcTable = region.dutyCycle;
+  const dc = dcTable ? dutyCycleState(dcTable) : null;
+  const dr = dataRateOf(region, sf, LORA_BW_HZ);
+  const channelHz = config.channelHz || 0;
+  // Without a join-accept no CFList adds channels: the region's default channels that kerb enables.
+  const mask = new Uint8Array(region.uplinkHz.length);
+  for (let i = 0; i < mask.length; i++) mask[i] = region.defaultMask[i] & region.kerbMask[i];
 
   // ---- persisted state ----
   let status = 0;
@@ -391,23 +402,26 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
   function uplink(now: number): boolean {
     if (!alertPending && !readingsPending && !statusPending) return false;
     if (now < txWaitUntil) return false;
-    // A channel free under the duty cycle now, starting at a pseudo-random one (xorshift32).
+    // A channel free under the duty cycle now, chosen pseudo-randomly (xorshift32) among the
+    // region's enabled channels, or the one channel a single-channel bridge hears.
     rng ^= rng << 13;
     rng ^= rng >>> 17;
     rng ^= rng << 5;
     rng = rng >>> 0;
-    const nf = freqs.length;
-    let freq = -1;
-    let soonest = Infinity;
-    for (let j = 0; j < nf && freq < 0; j++) {
-      const f = freqs[(rng % nf + j) % nf];
-      const t = dcNextFreeMs(dc, f, now);
-      if (t <= now) freq = f;
-      else if (t < soonest) soonest = t;
-    }
-    if (freq < 0) {
-      txWaitUntil = soonest;
-      return false;
+    let freq = channelHz;
+    if (channelHz) {
+      const t = dc && dcTable ? dcNextFreeMs(dcTable, dc, channelHz, now) : now;
+      if (t > now) {
+        txWaitUntil = t;
+        return false;
+      }
+    } else {
+      const ch = pickChannel(region, mask, dr, dc, now, rng / 4294967296);
+      if (ch < 0) {
+        txWaitUntil = nextChannelFreeMs(region, mask, dr, dc, now);
+        return false;
+      }
+      freq = region.uplinkHz[ch];
     }
     let port = FPORT_ALERT;
     let payload: Uint8Array;
@@ -446,7 +460,7 @@ export function createNode(deps: NodeDeps, config: NodeConfig): SensorNode {
     fcnt++;
     pendingAck = false;
     firstFrame = false;
-    dcRecord(dc, freq, now, timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true));
+    if (dc && dcTable) dcRecord(dcTable, dc, freq, now, timeOnAirMs(sf, LORA_BW_HZ, LORA_CR, phy.length, LORA_PREAMBLE, true, true));
     stats[ST_UPLINKS]++;
     busy = true;
     const ep = epoch;

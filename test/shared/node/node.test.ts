@@ -1,4 +1,6 @@
 // The node application on virtual hardware: what it sends, how it samples, how it copes.
+import { US915 } from '../../../shared/lorawan/region/us915.ts';
+import { eu868SubBand } from '../../../shared/lorawan/dutycycle.ts';
 import { nodeInfo } from '../../../shared/node/info.ts';
 import { describe, it, expect } from 'vitest';
 import { makeNode, STREET, DEV_ADDR, NWK, APP, Receiver } from '../../helpers/node.ts';
@@ -70,14 +72,15 @@ describe('uplinks', () => {
     for (const r of rs) expect(r.noiseDeciDb).toBe(810);
   });
 
-  it('uses EU868 channels pseudo-randomly and respects the 1 % duty cycle at SF12', () => {
+  it('hops over the EU868 default channels of its region table and respects the 1 % duty cycle at SF12', () => {
     const { clock, vn, rx } = makeNode(() => STREET, { config: { intervalS: 10, sf: 12 } });
     vn.start();
     clock.runUntil(60 * MIN);
     const ups = rx.ups;
     expect(ups.length).toBeGreaterThan(10);
     for (let i = 1; i < ups.length; i++) {
-      // All three default channels share the 868.0–868.6 MHz 1 % sub-band: off for 99·T after T.
+      // The three default channels share the 868.0–868.6 MHz 1 % sub-band: off for 99·T after T.
+      expect(eu868SubBand(ups[i].ev.params.freqHz)).toBe(2);
       expect(ups[i].ev.startMs - ups[i - 1].ev.startMs).toBeGreaterThanOrEqual(ups[i - 1].ev.toaMs * 100 - 1e-6);
       expect(ups[i].ev.params.sf).toBe(12);
     }
@@ -85,6 +88,15 @@ describe('uplinks', () => {
     const toa = timeOnAirMs(12, 125000, 1, ups[1].ev.payload.length, 8, true, true);
     expect(ups[1].ev.toaMs).toBeCloseTo(toa, 6);
     expect(nodeInfo(vn.node).dropped).toBeGreaterThan(0); // readings replaced while waiting, not queued forever
+  });
+
+  it('US915: hops over sub-band 2 (channels 8–15, 903.9–905.3 MHz) with no duty-cycle wait', () => {
+    const { clock, vn, rx } = makeNode(() => STREET, { config: { intervalS: 60, sf: 9, region: US915 } });
+    vn.start();
+    clock.runUntil(120 * MIN);
+    expect(rx.ups.length).toBeGreaterThan(100);
+    const want = Array.from({ length: 8 }, (_, i) => 903900000 + 200000 * i);
+    expect([...new Set(rx.ups.map((u) => u.ev.params.freqHz))].sort()).toEqual(want);
   });
 
   it('stays on one channel when provisioned for a single-channel bridge (channelHz)', () => {
