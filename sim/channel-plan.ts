@@ -45,6 +45,8 @@ export interface ChannelPlan {
   dutyCycle: boolean;
   /** Highest SF an uplink may use at 125 kHz. */
   maxUplinkSf: number;
+  /** Frequencies a gateway transmits on (its TX chain's range; lora_pkt_fwd tx_freq_min/max). */
+  txRangeHz: [number, number];
 }
 
 const ALL_SF = [7, 8, 9, 10, 11, 12] as const;
@@ -64,6 +66,7 @@ export const EU868_PLAN: ChannelPlan = {
   rx2: { freqHz: 869525000, sf: 12, bwHz: 125000 },
   dutyCycle: true,
   maxUplinkSf: 12,
+  txRangeHz: [863000000, 870000000],
 };
 
 const US_SUBBAND2 = Array.from({ length: 8 }, (_, k) => ch(903900000 + 200000 * k, US_SF));
@@ -83,6 +86,7 @@ export const US915_PLAN: ChannelPlan = {
   rx2: { freqHz: 923300000, sf: 12, bwHz: 500000 },
   dutyCycle: false,
   maxUplinkSf: 10,
+  txRangeHz: [923000000, 928000000],
 };
 
 export function channelPlan(region: RegionName): ChannelPlan {

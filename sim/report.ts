@@ -141,7 +141,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:
     ['downlinks sent / received by their node', `${o.downlinksSent} / ${o.downlinksDelivered}`],
     ['battery life (median / worst)', `${s.battery.medianLifeDays} / ${s.battery.minLifeDays} days on ${s.battery.capacityMah} mAh`],
   ])}</table>
-${gs ? `<h2>Real gateway</h2><table>${rows([['packets over the serial link', gs.rxPacketsToGateway], ['uplinks published to MQTT', gs.published ?? 'n/a'], ['tx requests', gs.txRequests], ['tx sent', gs.txOk], ['tx rejected', gs.txRejected]])}</table>` : ''}
+${gs ? `<h2>Real gateway</h2><table>${rows([[gs.via === 'udp' ? 'rxpk sent by the simulated packet forwarders' : 'packets over the serial link', gs.rxPacketsToGateway], ['uplinks published to MQTT', gs.published ?? 'n/a'], ['tx requests', gs.txRequests], ['tx sent', gs.txOk], ['tx rejected', gs.txRejected]])}</table>` : ''}
 <h2>Map</h2>${map(s)}
 <h2>Traffic</h2>${hourly(s.hourly)}
 <h2>Delivery by spreading factor</h2>${bars('delivery ratio per SF', sfItems, 1, pct)}

@@ -23,7 +23,9 @@ export interface NodeSummary {
 }
 
 export interface GatewaySideCounts {
-  /** RxPackets written to the real gateway over the link. */
+  /** How the sites reached the gateway: kerb serial link in-process, over a pty, or Semtech UDP packet forwarders. */
+  via?: 'link' | 'pty' | 'udp';
+  /** RxPackets written to the real gateway over the link (with udp: rxpk sent). */
   rxPacketsToGateway: number;
   /** TxRequests the gateway sent, and how they ended. */
   txRequests: number;
@@ -223,7 +225,8 @@ export function formatSummary(s: Summary): string {
   if (o.downlinksSent) lines.push(`downlinks: ${o.downlinksDelivered} of ${o.downlinksSent} received by their node`);
   const g = s.gatewaySide;
   if (g) {
-    lines.push(`gateway: ${g.rxPacketsToGateway} packets over the link, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
+    const via = g.via === 'udp' ? 'as rxpk from simulated packet forwarders (Semtech UDP)' : g.via === 'pty' ? 'over the serial link (pty)' : 'over the link';
+    lines.push(`gateway: ${g.rxPacketsToGateway} packets ${via}, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
     if (g.mqttUrl) lines.push(`mqtt: ${g.mqttUrl}${g.embeddedBroker ? ' (embedded broker, stopped with the run)' : ''}, topics ${g.baseTopic ?? 'kerb'}/device/<id>/up (SenML-CBOR)`);
   }
   if (s.run) lines.push(`run: ${s.run.wallS.toFixed(1)} s wall, ${Math.round(s.run.uplinksPerWallS)} uplinks/s, peak RSS ${s.run.peakRssMb.toFixed(0)} MB`);
