@@ -8,6 +8,7 @@ import { readConfigFile, type ConfigInput } from '../host/config-file.ts';
 import { resolvePaths } from '../host/paths.ts';
 import { validBaseTopic } from './topics.ts';
 import { parseUdpRadio, type UdpRadioConfig } from './udp-config.ts';
+import { regionByName, REGION_NAMES } from '../shared/lorawan/region/all.ts';
 
 export type { UdpRadioConfig };
 
@@ -17,7 +18,8 @@ export interface RadioConfig {
 }
 
 export interface GatewayConfig {
-  gateway: { id: string; stateDir: string; registry: string; acceptCounterLoss: boolean };
+  /** region: a LoRaWAN regional channel plan name (shared/lorawan/region/all.ts), upper case. */
+  gateway: { id: string; stateDir: string; registry: string; acceptCounterLoss: boolean; region: string };
   radios: RadioConfig[];
   /** `radios` entries with `type: udp` (Semtech UDP packet forwarders), gateway/udp-config.ts. */
   udpRadios: UdpRadioConfig[];
@@ -70,6 +72,10 @@ export const SCHEMA: Record<string, Leaf> = {
   'gateway.stateDir': { type: 'string', default: '' },
   'gateway.registry': { type: 'string', default: '' },
   'gateway.acceptCounterLoss': { type: 'bool', default: false },
+  'gateway.region': {
+    type: 'string', default: 'EU868',
+    check: (s) => (regionByName(s) ? undefined : `must be a LoRaWAN regional channel plan kerb knows (${REGION_NAMES}; RP002-1.0.3 common names)`),
+  },
   'mqtt.url': {
     type: 'string',
     default: '',
@@ -311,6 +317,7 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   }
   const out = { ...cfg, radios, udpRadios } as unknown as GatewayConfig;
   if (!out.gateway.id) out.gateway.id = defaultGatewayId();
+  out.gateway.region = regionByName(out.gateway.region)!.name;
   if (!out.mqtt.clientId) out.mqtt.clientId = `kerb-${out.gateway.id}`;
   const fileGateway = (src.file?.gateway ?? {}) as Record<string, unknown>;
   const flag = (k: string): string | undefined => (typeof src.flags?.[k] === 'string' ? (src.flags[k] as string) : undefined);

@@ -1,8 +1,10 @@
 // Downlinks for LoRaWAN class A devices (LoRaWAN 1.0.4 §3.3): a command can only reach a node in
 // the receive windows that follow one of its uplinks. Commands wait in a durable queue until the
 // device's next uplink; then the frame is sealed with the session's persisted FCntDown and handed to the
-// radio that heard the uplink, timed for RX1 (uplink end + RECEIVE_DELAY1 on the radio clock, same
-// frequency and data rate, inverted IQ — RP002-1.0.x EU868 RX1DROffset 0).
+// radio that heard the uplink, timed for RX1 (uplink end + RECEIVE_DELAY1 on the radio clock, inverted
+// IQ), on the RX1 channel and data rate of the gateway's region (shared/lorawan/region: the uplink
+// frequency in EU868 and AS923, downlink channel = uplink channel mod 8 in US915; RX1DROffset 0),
+// with the region's RX2 frequency and data rate as the fallback.
 //
 // Results: 'queued' once on disk; 'sent' when the radio reports the transmission; for confirmed
 // downlinks 'acknowledged' when the device's next uplink carries ACK (§4.3.1.2), otherwise the
@@ -34,24 +36,38 @@ import { sealFrame } from '../shared/lorawan/session.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 import type { AesFactory } from '../shared/lorawan/aes.ts';
 import { MTYPE_CONFIRMED_DOWN, MTYPE_UNCONFIRMED_DOWN } from '../shared/lorawan/constants.ts';
-import { EU868_RX2_FREQ } from '../shared/lorawan/dutycycle.ts';
+import { EU868 } from '../shared/lorawan/region/eu868.ts';
+import { DR_NONE } from '../shared/lorawan/region/types.ts';
+import type { Region } from '../shared/lorawan/region/types.ts';
+import { dataRateOf, drBwHz, drSf, maxAppPayload, rx1DataRate, rx1FreqHz } from '../shared/lorawan/region/region.ts';
 import { LINK_TX, LINK_TX_OK, LINK_TX_TOO_LATE, LINK_TX_TOO_EARLY, LINK_TX_BUSY, LINK_TX_HW, LINK_TX_INVALID, LINK_TX_DUTY_CYCLE } from '../shared/link/link.ts';
 import type { TxRequest, TxResult } from '../shared/link/link.ts';
 
-/** RP002-1.0.3 §2.2.7 (EU868): maximum FRMPayload size N (no FOpts) per data rate, by SF at 125 kHz. */
-export function maxPayloadForSf(sf: number, bwHz = 125000): number {
-  if (bwHz === 250000) return 222; // DR6 SF7/250 kHz
-  if (sf >= 10) return 51;
-  if (sf === 9) return 115;
-  return 222;
-}
+/** The largest FRMPayload any region allows (N at the fastest data rates, RP002-1.0.3 repeater compatible). */
 export const MAX_DOWNLINK_PAYLOAD = 222;
-/** LoRaWAN 1.0.4 §2.1 / RP002 EU868 RECEIVE_DELAY1. */
+/** LoRaWAN 1.0.4 §2.1 / RP002 RECEIVE_DELAY1. */
 export const DEFAULT_RX1_DELAY_MS = 1000;
-/** EU868 downlink power in RX1 (14 dBm ERP is the 868.0–868.6 MHz band limit with margin for antenna gain). */
-export const DEFAULT_TX_POWER_DBM = 14;
-/** RX2 data rate kerb nodes listen on (shared/node/constants.ts RX2_SF; RP002 EU868 default DR0). */
-export const RX2_SF = 12;
+/** kerb nodes never receive RXParamSetupReq, so they keep the default RX1DROffset (LoRaWAN 1.0.4 §5.4). */
+export const RX1_DR_OFFSET = 0;
+
+/** A downlink window: frequency and LoRa data rate, or why there is none. */
+export interface Window { freqHz: number; dr: number; sf: number; bwHz: number; maxPayload: number }
+
+/** RX1 of an uplink heard at (freqHz, sf, bwHz) in region r; a string says why there is none. */
+export function rx1Window(r: Region, up: { freqHz: number; sf: number; bwHz: number }): Window | string {
+  const upDr = dataRateOf(r, up.sf, up.bwHz);
+  if (upDr === DR_NONE) return `SF${up.sf}/${up.bwHz / 1000} kHz is no ${r.name} uplink data rate`;
+  const freqHz = rx1FreqHz(r, up.freqHz);
+  if (freqHz < 0) return `${up.freqHz} Hz is no ${r.name} uplink channel`;
+  const dr = rx1DataRate(r, upDr, RX1_DR_OFFSET, r.downlinkDwell);
+  if (dr === DR_NONE || drSf(r, dr) === 0) return `${r.name} defines no RX1 data rate for uplink DR${upDr}`;
+  return { freqHz, dr, sf: drSf(r, dr), bwHz: drBwHz(r, dr), maxPayload: maxAppPayload(r, dr, r.downlinkDwell) };
+}
+
+/** RX2 of region r (its default frequency and data rate). */
+export function rx2Window(r: Region): Window {
+  return { freqHz: r.rx2Hz, dr: r.rx2Dr, sf: drSf(r, r.rx2Dr), bwHz: drBwHz(r, r.rx2Dr), maxPayload: maxAppPayload(r, r.rx2Dr, r.downlinkDwell) };
+}
 
 export function txStatusName(s: number): string {
   switch (s) {
@@ -92,6 +108,8 @@ export interface DownlinkQueueOptions {
   send(radioId: string, req: TxRequest): boolean;
   emit(r: DownlinkResult): void;
   rx1DelayMs?: number;
+  /** Regional channel plan for the RX1/RX2 windows and payload limits. Default EU868. */
+  region?: Region;
   /** Transmissions per command before 'failed' (radio errors, or confirmed and never acknowledged). Default 3. */
   maxAttempts?: number;
   /** Give up on a TxResult after the RX1 time plus this. Default 3000 ms. */
@@ -349,13 +367,26 @@ export class DownlinkQueue {
     }
     if (item && !this.items.includes(item)) item = undefined; // expired while waiting
     if (!item && !ack) return;
+    const region = this.o.region ?? EU868;
+    const w1 = rx1Window(region, up.meta);
+    if (typeof w1 === 'string') {
+      // Metadata the region cannot answer (a radio outside the plan): no window to aim at.
+      this.o.metrics.inc('downlink_tx_results_total', { result: 'no_rx1' });
+      this.o.log.warn('no RX1 window for this uplink; downlink not sent', { device: dev.id, region: region.name, reason: w1 });
+      if (item) {
+        this.remove(item);
+        await this.save().catch(() => {});
+        this.result({ id: item.id, deviceId: dev.id, state: 'failed', at: this.now(), reason: `no RX1 window: ${w1}` });
+      }
+      return;
+    }
     if (item) {
-      const max = maxPayloadForSf(up.meta.sf, up.meta.bwHz);
+      const max = w1.maxPayload;
       const len = item.payload.length / 2;
       if (len > max) {
         this.remove(item);
         await this.save().catch(() => {});
-        this.result({ id: item.id, deviceId: dev.id, state: 'failed', at: this.now(), reason: `payload of ${len} bytes exceeds ${max} bytes allowed at SF${up.meta.sf}` });
+        this.result({ id: item.id, deviceId: dev.id, state: 'failed', at: this.now(), reason: `payload of ${len} bytes exceeds ${max} bytes allowed at ${region.name} DR${w1.dr} (SF${w1.sf}/${w1.bwHz / 1000} kHz)` });
         return;
       }
     }
@@ -379,16 +410,17 @@ export class DownlinkQueue {
     const rx1 = this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS;
     const req: TxRequest = {
       type: LINK_TX, id: 0, payload: phy,
-      freqHz: up.meta.freqHz, sf: up.meta.sf, bwHz: up.meta.bwHz, cr: up.meta.cr,
-      powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true,
+      freqHz: w1.freqHz, sf: w1.sf, bwHz: w1.bwHz, cr: 1,
+      powerDbm: region.downlinkPowerDbm, invertIq: true,
       // The radio clock is a wrapping uint32 of µs.
       atUs: (up.meta.tsUs + rx1 * 1000) % 4294967296,
     };
-    // RX2 (RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s; RP002 EU868: 869.525 MHz, SF12/125 kHz as the
-    // kerb node uses it, shared/node/constants.ts): the identical frame, so no extra FCntDown.
-    const rx2: TxRequest | undefined = phy.length - 13 <= maxPayloadForSf(RX2_SF) ? {
-      type: LINK_TX, id: 0, payload: phy, freqHz: EU868_RX2_FREQ, sf: RX2_SF, bwHz: 125000, cr: 1,
-      powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true, atUs: (up.meta.tsUs + (rx1 + 1000) * 1000) % 4294967296,
+    // RX2 (RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s) on the region's RX2 defaults: the identical frame,
+    // so no extra FCntDown. 13 bytes = MHDR, FHDR without FOpts, FPort, MIC.
+    const w2 = rx2Window(region);
+    const rx2: TxRequest | undefined = phy.length - 13 <= w2.maxPayload ? {
+      type: LINK_TX, id: 0, payload: phy, freqHz: w2.freqHz, sf: w2.sf, bwHz: w2.bwHz, cr: 1,
+      powerDbm: region.downlinkPowerDbm, invertIq: true, atUs: (up.meta.tsUs + (rx1 + 1000) * 1000) % 4294967296,
     } : undefined;
     if (item) {
       item.attempts++;

@@ -24,6 +24,8 @@ import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
 import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
 import { MTYPE_CONFIRMED_UP } from '../shared/lorawan/constants.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
+import { EU868 } from '../shared/lorawan/region/eu868.ts';
+import type { Region } from '../shared/lorawan/region/types.ts';
 
 /** ACKs sent again for one retransmitted confirmed uplink (LoRaWAN 1.0.x nodes retry up to 8 times). */
 const MAX_REACKS = 3;
@@ -36,6 +38,8 @@ export interface IngestOptions {
   log: Logger;
   metrics: Metrics;
   rx1DelayMs?: number;
+  /** The LoRaWAN regional channel plan the radios and nodes use (RX1/RX2, payload limits). Default EU868. */
+  region?: Region;
   downlinkExpiryMs?: number;
   /** Receptions of one frame by several radios within this window are merged (ChirpStack: 200 ms). Default 200. */
   dedupWindowMs?: number;
@@ -65,15 +69,15 @@ interface Pending {
 
 /**
  * Why a reception's radio metadata cannot be real, or undefined. LoRa spreading factors 5..12 and
- * bandwidths 125/250/500 kHz (SX126x/SX127x datasheets); EU868 channels lie in 863..870 MHz
- * (RP002-1.0.x §2.2); RSSI between -174 dBm (the thermal noise density, below any LoRa reception)
- * and +20 dBm, SNR within what the SX127x reports (RegPktSnrValue, -32..+31.75 dB), coding rate
- * 4/5..4/8 (1..4).
+ * bandwidths 125/250/500 kHz (SX126x/SX127x datasheets); the frequency inside the region's band
+ * (EU868 863..870 MHz, US915 902..928 MHz, AS923 915..928 MHz; RP002-1.0.3 §2.4.2, §2.5.2, §2.10.2);
+ * RSSI between -174 dBm (the thermal noise density, below any LoRa reception) and +20 dBm, SNR
+ * within what the SX127x reports (RegPktSnrValue, -32..+31.75 dB), coding rate 4/5..4/8 (1..4).
  */
-export function rxMetaProblem(rx: { sf: number; bwHz: number; freqHz: number; rssiDbm: number; snrDb: number; cr: number }): string | undefined {
+export function rxMetaProblem(rx: { sf: number; bwHz: number; freqHz: number; rssiDbm: number; snrDb: number; cr: number }, region: Region = EU868): string | undefined {
   if (!Number.isInteger(rx.sf) || rx.sf < 5 || rx.sf > 12) return `spreading factor ${rx.sf} (want 5..12)`;
   if (rx.bwHz !== 125000 && rx.bwHz !== 250000 && rx.bwHz !== 500000) return `bandwidth ${rx.bwHz} Hz (want 125, 250 or 500 kHz)`;
-  if (!(rx.freqHz >= 863_000_000 && rx.freqHz <= 870_000_000)) return `frequency ${rx.freqHz} Hz (want 863..870 MHz)`;
+  if (!(rx.freqHz >= region.bandLoHz && rx.freqHz <= region.bandHiHz)) return `frequency ${rx.freqHz} Hz (want ${region.bandLoHz / 1e6}..${region.bandHiHz / 1e6} MHz for ${region.name})`;
   if (!(rx.rssiDbm >= -174 && rx.rssiDbm <= 20)) return `RSSI ${rx.rssiDbm} dBm (want -174..20)`;
   if (!(rx.snrDb >= -32 && rx.snrDb <= 32)) return `SNR ${rx.snrDb} dB (want -32..32)`;
   if (!Number.isInteger(rx.cr) || rx.cr < 1 || rx.cr > 4) return `coding rate ${rx.cr} (want 1..4 for 4/5..4/8)`;
@@ -119,6 +123,7 @@ export class Ingest {
         for (const cb of this.resultCbs) cb(r);
       },
       rx1DelayMs: opts.rx1DelayMs,
+      region: opts.region,
       maxPerDevice: opts.downlinkMaxPerDevice,
       maxTotal: opts.downlinkMaxQueued,
     });
@@ -237,7 +242,7 @@ export class Ingest {
   private onRx(link: RadioLink, rx: RxPacket): void {
     this.opts.metrics.inc('frames_received_total', { radio: link.id });
     if (!this.started || this.stopping) return;
-    const bad = rxMetaProblem(rx);
+    const bad = rxMetaProblem(rx, this.opts.region ?? EU868);
     if (bad) {
       // Published metadata and the RX1 downlink (same SF, BW and frequency) would carry it.
       this.opts.metrics.inc('frames_rejected_total', { reason: 'bad_meta' });

@@ -27,6 +27,7 @@ import { HealthFeature } from './features/health.ts';
 import { RequestsFeature } from './features/requests.ts';
 import { IngestFeature } from './features/ingest.ts';
 import { UdpRadiosFeature } from './features/udp-radios.ts';
+import { regionByName } from '../shared/lorawan/region/all.ts';
 
 export type { IngestOptions, IngestLike };
 
@@ -107,6 +108,7 @@ function ingestOptions(cfg: GatewayConfig, log: KerbLogger, metrics: Metrics): I
     log: log.child({ component: 'ingest' }),
     metrics,
     rx1DelayMs: cfg.downlinks.rx1DelayMs,
+    region: regionByName(cfg.gateway.region)!,
     downlinkExpiryMs: cfg.downlinks.expiryS * 1000,
     downlinkMaxPerDevice: cfg.downlinks.maxPerDevice,
     downlinkMaxQueued: cfg.downlinks.maxQueued,

@@ -28,7 +28,6 @@ export const EU868_SUBBANDS = new Int32Array([
   869400000, 869650000, 10, 1,
   869700000, 870000000, 100, 1,
 ]);
-const SUBBAND_COUNT = 6;
 export const SUBBAND_NONE = -1;
 
 export interface DutyCycle {
@@ -43,36 +42,51 @@ export interface DutyCycle {
   dutyCycle(band: number): number;
 }
 
-export function eu868SubBand(freqHz: number): number {
-  const b = EU868_SUBBANDS;
-  for (let i = 0; i < SUBBAND_COUNT; i++) {
-    const lo = b[i * 4];
-    const aboveLo = b[i * 4 + 3] ? freqHz >= lo : freqHz > lo;
-    if (aboveLo && freqHz <= b[i * 4 + 1]) return i;
+/** Index of the sub-band of `table` (four numbers per band, as EU868_SUBBANDS) holding freqHz, or SUBBAND_NONE. */
+export function subBandIn(table: Int32Array, freqHz: number): number {
+  const n = table.length / 4;
+  for (let i = 0; i < n; i++) {
+    const lo = table[i * 4];
+    const aboveLo = table[i * 4 + 3] ? freqHz >= lo : freqHz > lo;
+    if (aboveLo && freqHz <= table[i * 4 + 1]) return i;
   }
   return SUBBAND_NONE;
 }
 
-export function createDutyCycle(): DutyCycle {
+export function eu868SubBand(freqHz: number): number {
+  return subBandIn(EU868_SUBBANDS, freqHz);
+}
+
+/** A duty-cycle accountant over any sub-band table (a region's `dutyCycle`). */
+export function createDutyCycleFor(table: Int32Array): DutyCycle {
+  const n = table.length / 4;
   // readyAt[i]: earliest start time allowed in sub-band i.
-  const readyAt = new Float64Array([-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
+  const readyAt = new Float64Array(n);
+  for (let i = 0; i < n; i++) readyAt[i] = -Infinity;
+  function band(freqHz: number): number {
+    return subBandIn(table, freqHz);
+  }
   return {
-    subBand: eu868SubBand,
+    subBand: band,
     nextFreeMs: function (freqHz: number, nowMs: number): number {
-      const b = eu868SubBand(freqHz);
+      const b = band(freqHz);
       if (b < 0) return Infinity;
       return readyAt[b] > nowMs ? readyAt[b] : nowMs;
     },
     record: function (freqHz: number, nowMs: number, toaMs: number): number {
-      const b = eu868SubBand(freqHz);
+      const b = band(freqHz);
       if (b < 0) return SUBBAND_NONE;
       // start + T + T·(1/dc − 1) = start + T/dc
-      const next = nowMs + toaMs * EU868_SUBBANDS[b * 4 + 2];
+      const next = nowMs + toaMs * table[b * 4 + 2];
       if (next > readyAt[b]) readyAt[b] = next;
       return b;
     },
-    dutyCycle: function (band: number): number {
-      return band >= 0 && band < SUBBAND_COUNT ? 1 / EU868_SUBBANDS[band * 4 + 2] : 0;
+    dutyCycle: function (b: number): number {
+      return b >= 0 && b < n ? 1 / table[b * 4 + 2] : 0;
     },
   };
+}
+
+export function createDutyCycle(): DutyCycle {
+  return createDutyCycleFor(EU868_SUBBANDS);
 }
