@@ -284,7 +284,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
   const udp = !o.pty && fleet.scenario.gateways.connect === 'udp';
   if (o.pty) for (let g = 0; g < fleet.gateways.length; g++) ptys.push(await openPty(dir, g));
   const cfg: Record<string, unknown> = {
-    gateway: { id: 'kerb-sim', stateDir: join(dir, 'state'), registry },
+    gateway: { id: 'kerb-sim', stateDir: join(dir, 'state'), registry, region: fleet.plan.region },
     radios: udp ? [{ type: 'udp', host: '127.0.0.1', port: 0 }] : ptys.map((p) => ({ path: p.a, baudRate: 115200 })),
     mqtt: o.mqttUrl ? { url: o.mqttUrl } : {},
     broker: { embedded: o.mqttUrl ? 'never' : 'always', port: 0 },

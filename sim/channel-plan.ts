@@ -1,26 +1,22 @@
-// The radio channels a simulated region offers: what nodes hop over, what a concentrator listens
-// on, where class A downlinks go. A small table behind one interface so the simulator can take the
-// shared region tables (RP002) when they exist without touching the models that use it.
-//
-// Sources: LoRaWAN Regional Parameters RP002-1.0.x.
-//  - EU863-870: three default channels 868.1/868.3/868.5 MHz (every device), RX1 on the uplink
-//    channel and data rate (RX1DROffset 0), RX2 869.525 MHz DR0 (SF12/125 kHz). The other five
-//    channels of an 8-channel concentrator are network-defined (CFList); 867.1–867.9 MHz is the
-//    usual choice (and The Things Network's EU868 plan).
-//  - US902-928: upstream 125 kHz channels n = 0..63 at 902.3 + 0.2·n MHz, DR0..DR3 = SF10..SF7
-//    (no SF11/SF12 uplinks: the 400 ms dwell-time limit); upstream 500 kHz channels 64..71 at
-//    903.0 + 1.6·(n − 64) MHz, DR4 = SF8; downstream 500 kHz
-//    channels 0..7 at 923.3 + 0.6·n MHz; RX1 channel = upstream channel mod 8, RX1 DR = DR10..DR13
-//    for uplink DR0..DR3 (SF10..SF7 up → SF10..SF7 down on 500 kHz, RX1DROffset 0); RX2 923.3 MHz
-//    DR8 (SF12/500 kHz). An 8+1-channel concentrator serves one sub-band: sub-band 2 (channels
-//    8..15, 903.9–905.3 MHz, and 500 kHz channel 65, 904.6 MHz) is the common one.
+// The radio channels of a simulated region, read from the shared RP002 region tables
+// (shared/lorawan/region, the tables the node and the gateway use): what nodes hop over, what a
+// concentrator listens on, where class A downlinks go, the band's duty cycle.
+//  - Nodes (simple mode) use the channels a kerb ABP node has enabled out of the box: the region's
+//    default channels that kerb enables (EU868: 868.1/868.3/868.5 MHz; US915: sub-band 2;
+//    AS923-1: its two default channels), those that carry the node's bandwidth.
+//  - A concentrator listens on kerb's channel mask (EU868: the eight channels of the plan
+//    lora_pkt_fwd ships, 867.1–868.5 MHz; US915: sub-band 2 and 500 kHz channel 65).
+//  - RX1: rx1FreqHz / rx1DataRate with RX1DROffset 0; RX2: the region's default.
+import { regionByName, REGION_NAMES } from '../shared/lorawan/region/all.ts';
+import { dataRateOf, drSf, drBwHz, rx1FreqHz, rx1DataRate } from '../shared/lorawan/region/region.ts';
+import type { Region } from '../shared/lorawan/region/types.ts';
 
-export type RegionName = 'EU868' | 'US915';
+export { REGION_NAMES };
 
 export interface Channel {
   freqHz: number;
   bwHz: number;
-  /** Spreading factors a node may use on it. */
+  /** Spreading factors an uplink may use on it. */
   sfs: readonly number[];
 }
 
@@ -31,64 +27,68 @@ export interface DownlinkParams {
 }
 
 export interface ChannelPlan {
-  region: RegionName;
-  /** Channels every node may use without network configuration. */
+  /** RP002 common name ("EU868", "US915", "AS923-1"). */
+  region: string;
+  table: Region;
+  /** Channels a kerb node uses without network configuration. */
   defaultUplink: readonly Channel[];
-  /** An 8-channel concentrator's multi-SF channels (IF0..IF7 on SX1301/SX1302). */
+  /** The channels an 8-channel concentrator configured for kerb listens on. */
   concentrator: readonly Channel[];
-  /** The concentrator's single-SF "LoRa service" channel (IF8), if the region uses one. */
-  loraStd: Channel | null;
   /** Class A RX1 for an uplink on (freq, sf, bw). */
   rx1(freqHz: number, sf: number, bwHz: number): DownlinkParams;
   rx2: DownlinkParams;
-  /** Node-side duty-cycle limits apply (ETSI sub-bands); US915 has a dwell-time limit instead. */
+  /** Node-side duty-cycle limits apply (ETSI sub-bands); elsewhere a dwell time instead. */
   dutyCycle: boolean;
-  /** Highest SF an uplink may use at 125 kHz. */
+  /** Highest SF an uplink may use at 125 kHz on the default channels. */
   maxUplinkSf: number;
-  /** Frequencies a gateway transmits on (its TX chain's range; lora_pkt_fwd tx_freq_min/max). */
+  /** Frequencies a gateway may transmit on (the region's band; lora_pkt_fwd's tx_freq_min/max). */
   txRangeHz: [number, number];
 }
 
-const ALL_SF = [7, 8, 9, 10, 11, 12] as const;
-const US_SF = [7, 8, 9, 10] as const;
-
-function ch(freqHz: number, sfs: readonly number[], bwHz = 125000): Channel {
-  return { freqHz, bwHz, sfs };
+function channelsOf(r: Region, mask: Uint8Array): Channel[] {
+  const out: Channel[] = [];
+  for (let ch = 0; ch < r.uplinkHz.length; ch++) {
+    if (mask[ch] !== 1) continue;
+    const range = r.uplinkDrRange[ch]!;
+    const sfs: number[] = [];
+    let bwHz = 125000;
+    for (let dr = range & 15; dr <= range >> 4; dr++) {
+      if (!drSf(r, dr)) continue;
+      sfs.push(drSf(r, dr));
+      bwHz = drBwHz(r, dr);
+    }
+    out.push({ freqHz: r.uplinkHz[ch]!, bwHz, sfs: sfs.sort((a, b) => a - b) });
+  }
+  return out;
 }
 
-export const EU868_PLAN: ChannelPlan = {
-  region: 'EU868',
-  defaultUplink: [ch(868100000, ALL_SF), ch(868300000, ALL_SF), ch(868500000, ALL_SF)],
-  concentrator: [868100000, 868300000, 868500000, 867100000, 867300000, 867500000, 867700000, 867900000].map((f) => ch(f, ALL_SF)),
-  // RP002 EU868 DR6 (SF7/250 kHz) on 868.3 MHz exists but is rarely configured; not modelled.
-  loraStd: null,
-  rx1: (freqHz, sf, bwHz) => ({ freqHz, sf, bwHz }),
-  rx2: { freqHz: 869525000, sf: 12, bwHz: 125000 },
-  dutyCycle: true,
-  maxUplinkSf: 12,
-  txRangeHz: [863000000, 870000000],
-};
+function planOf(r: Region): ChannelPlan {
+  const both = new Uint8Array(r.uplinkHz.length);
+  for (let i = 0; i < both.length; i++) both[i] = r.defaultMask[i]! & r.kerbMask[i]!;
+  const defaultUplink = channelsOf(r, both);
+  let maxUplinkSf = 7;
+  for (const c of defaultUplink) if (c.bwHz === 125000) maxUplinkSf = Math.max(maxUplinkSf, ...c.sfs);
+  return {
+    region: r.name,
+    table: r,
+    defaultUplink,
+    concentrator: channelsOf(r, r.kerbMask),
+    rx1: (freqHz, sf, bwHz) => {
+      const dr = rx1DataRate(r, dataRateOf(r, sf, bwHz), 0, r.downlinkDwell);
+      const f = rx1FreqHz(r, freqHz);
+      // Outside the plan (a scenario's own channel list): RX1 on the uplink channel and data rate.
+      if (dr < 0 || f < 0) return { freqHz, sf, bwHz };
+      return { freqHz: f, sf: drSf(r, dr), bwHz: drBwHz(r, dr) };
+    },
+    rx2: { freqHz: r.rx2Hz, sf: drSf(r, r.rx2Dr), bwHz: drBwHz(r, r.rx2Dr) },
+    dutyCycle: r.dutyCycle !== null,
+    maxUplinkSf,
+    txRangeHz: [r.bandLoHz, r.bandHiHz],
+  };
+}
 
-const US_SUBBAND2 = Array.from({ length: 8 }, (_, k) => ch(903900000 + 200000 * k, US_SF));
-
-export const US915_PLAN: ChannelPlan = {
-  region: 'US915',
-  defaultUplink: US_SUBBAND2,
-  concentrator: US_SUBBAND2,
-  loraStd: ch(904600000, [8], 500000),
-  rx1: (freqHz, sf, bwHz) => {
-    // Upstream channel number from its frequency, then RX1 channel = n mod 8 (RP002 US902-928).
-    const n = bwHz === 500000 ? 64 + Math.round((freqHz - 903000000) / 1600000) : Math.round((freqHz - 902300000) / 200000);
-    // DR0..DR3 (SF10..SF7/125) → DR10..DR13 (SF10..SF7/500); DR4 (SF8/500) → DR13 (SF7/500).
-    const downSf = bwHz === 500000 ? 7 : sf;
-    return { freqHz: 923300000 + 600000 * (n % 8), sf: downSf, bwHz: 500000 };
-  },
-  rx2: { freqHz: 923300000, sf: 12, bwHz: 500000 },
-  dutyCycle: false,
-  maxUplinkSf: 10,
-  txRangeHz: [923000000, 928000000],
-};
-
-export function channelPlan(region: RegionName): ChannelPlan {
-  return region === 'US915' ? US915_PLAN : EU868_PLAN;
+/** The plan of a region by RP002 common name (case-insensitive), or null. */
+export function channelPlan(name: string): ChannelPlan | null {
+  const r = regionByName(name);
+  return r ? planOf(r) : null;
 }

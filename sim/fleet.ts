@@ -18,7 +18,6 @@ import type { Scenario, FaultSpec } from './scenario.ts';
 import { simAes } from './aes.ts';
 import type { Readings } from '../shared/payload/kerb.ts';
 import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../shared/payload/constants.ts';
-import { EU868_UPLINK_FREQS } from '../shared/lorawan/dutycycle.ts';
 import { timeOnAirMs } from '../shared/lorawan/airtime.ts';
 import { channelPlan } from './channel-plan.ts';
 import type { ChannelPlan } from './channel-plan.ts';
@@ -78,6 +77,18 @@ export interface FleetOptions {
 
 function hex8(n: number): string {
   return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
+ * A simple node's uplink channels: a list as given, else the region's default ('all') or
+ * concentrator channels that carry the node's bandwidth (all of them when none does: a scenario
+ * may study 250/500 kHz on channels the plan reserves for 125 kHz).
+ */
+export function nodeFreqs(plan: ChannelPlan, channels: 'all' | 'concentrator' | number[], bwHz: number): number[] {
+  if (typeof channels !== 'string') return channels;
+  const list = channels === 'all' ? plan.defaultUplink : plan.concentrator;
+  const same = list.filter((c) => c.bwHz === bwHz);
+  return (same.length ? same : list).map((c) => c.freqHz);
 }
 
 /** Equirectangular projection around the scenario origin (ample for a city: < 0.1 % error at 10 km). */
@@ -215,7 +226,7 @@ export class Fleet {
     this.width = pl.width;
     this.height = pl.height;
     this.origin = pl.origin;
-    this.plan = channelPlan(s.region);
+    this.plan = channelPlan(s.region)!;
     this.medium = new Medium(
       this.clock,
       { capture: s.radio.capture, shadowing: s.radio.shadowing, pathLoss: s.radio.pathLoss, coSfThresholdDb: coSfThresholdDb(s.radio.orthogonality) },
@@ -234,7 +245,7 @@ export class Fleet {
       channels = [list?.[0] ?? this.plan.defaultUplink[0]!.freqHz];
       sfs = [sfs[0]!];
       demodulators = 1;
-    } else channels = list ?? (s.region === 'EU868' ? [...EU868_UPLINK_FREQS] : this.plan.defaultUplink.map((c) => c.freqHz));
+    } else channels = list ?? this.plan.defaultUplink.map((c) => c.freqHz);
     this.gatewayRadio = { freqs: channels, sfs, demodulators };
     pl.gateways.forEach((pos, i) => {
       const id = `sim-gw-${String(i + 1).padStart(2, '0')}`;
@@ -321,15 +332,10 @@ export class Fleet {
           traffic: s.nodes.traffic,
           jitter: s.nodes.jitter,
           rxWindows: s.nodes.rxWindows,
-          rx2Sf: s.nodes.rx2Sf,
+          rx2Sf: s.region === 'EU868' ? s.nodes.rx2Sf : this.plan.rx2.sf,
           fcntStart: 0,
           dutyCycle: s.nodes.dutyCycle && this.plan.dutyCycle,
-          freqs:
-            s.nodes.channels === 'all'
-              ? this.plan.defaultUplink.map((c) => c.freqHz)
-              : s.nodes.channels === 'concentrator'
-                ? this.plan.concentrator.map((c) => c.freqHz)
-                : s.nodes.channels,
+          freqs: nodeFreqs(this.plan, s.nodes.channels, s.nodes.bwHz),
           ...(s.nodes.payloadBytes === 'auto' ? {} : { payloadBytes: s.nodes.payloadBytes }),
           ...(s.region === 'EU868' ? {} : { rx1Of: this.plan.rx1, rx2: { freqHz: this.plan.rx2.freqHz, bwHz: this.plan.rx2.bwHz } }),
         },

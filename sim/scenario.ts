@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import type { PathLossModel } from './medium.ts';
 import { BOR_2016 } from './medium.ts';
-import type { RegionName } from './channel-plan.ts';
+import { channelPlan, REGION_NAMES } from './channel-plan.ts';
 import type { Orthogonality } from './concentrator.ts';
 
 /**
@@ -42,8 +42,8 @@ export interface Scenario {
   tzOffsetHours: number;
   origin: { lat: number; lon: number };
   area: Layout;
-  /** Channel plan (sim/channel-plan.ts): EU868 or US915 (sub-band 2). */
-  region: RegionName;
+  /** RP002 regional channel plan (shared/lorawan/region via sim/channel-plan.ts): EU868, US915, AS923-1. */
+  region: string;
   gateways: {
     model: GatewayModel;
     /** Packets a gateway demodulates at once (concentrator: 8; bridge: always 1). */
@@ -190,7 +190,9 @@ export function parseScenario(raw: unknown, baseDir = process.cwd()): Scenario {
   if (!['simple', 'fast', 'fidelity'].includes(s.nodes.mode)) throw new ScenarioError('nodes.mode', 'expected simple, fast or fidelity');
   if (!['periodic', 'poisson'].includes(s.nodes.traffic)) throw new ScenarioError('nodes.traffic', 'expected periodic or poisson');
   if (s.nodes.sf !== 'auto') num('nodes.sf', s.nodes.sf, 7, 12);
-  if (!['EU868', 'US915'].includes(s.region)) throw new ScenarioError('region', `expected EU868 or US915, got ${JSON.stringify(s.region)}`);
+  const plan = typeof s.region === 'string' ? channelPlan(s.region) : null;
+  if (!plan) throw new ScenarioError('region', `expected a LoRaWAN regional channel plan (${REGION_NAMES}), got ${JSON.stringify(s.region)}`);
+  s.region = plan.region;
   if (!['ideal', 'concentrator', 'bridge'].includes(s.gateways.model)) throw new ScenarioError('gateways.model', 'expected ideal, concentrator or bridge');
   num('gateways.demodulators', s.gateways.demodulators, 1, 64);
   if (!['serial', 'udp'].includes(s.gateways.connect)) throw new ScenarioError('gateways.connect', 'expected serial (the kerb serial link) or udp (a Semtech UDP packet forwarder)');
@@ -199,7 +201,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd()): Scenario {
   if (![125000, 250000, 500000].includes(s.nodes.bwHz)) throw new ScenarioError('nodes.bwHz', `expected 125000, 250000 or 500000, got ${JSON.stringify(s.nodes.bwHz)}`);
   if (s.nodes.payloadBytes !== 'auto') num('nodes.payloadBytes', s.nodes.payloadBytes, 1, 222);
   if (s.gateways.model === 'bridge' && s.gateways.sfs.length !== 1) throw new ScenarioError('gateways.sfs', 'a bridge (one SX127x) hears one SF: give one, e.g. [9], and pin the nodes to it (nodes.sf)');
-  if (s.region === 'US915' && typeof s.nodes.sf === 'number' && s.nodes.sf > 10) throw new ScenarioError('nodes.sf', 'US915 uplinks go up to SF10 (DR0; RP002 US902-928 400 ms dwell time)');
+  if (typeof s.nodes.sf === 'number' && s.nodes.sf > plan.maxUplinkSf) throw new ScenarioError('nodes.sf', `${plan.region} uplinks at 125 kHz go up to SF${plan.maxUplinkSf} (RP002 data rates on its default channels)`);
   if (typeof s.nodes.channels === 'string' && !['all', 'concentrator'].includes(s.nodes.channels)) throw new ScenarioError('nodes.channels', 'expected all, concentrator or a list of Hz');
   // The node application (fast, fidelity) fixes these itself (shared/node: EU868 default
   // channels, 125 kHz, CR 4/5, the 12-byte readings): only the simulator's own node takes them.

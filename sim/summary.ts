@@ -1,6 +1,7 @@
 // Run summary: delivered/sent per node, per SF and overall, collisions, airtime and
 // duty-cycle use, gateway-side counts, battery life. Plain JSON; report.ts renders it as HTML.
 import type { Fleet } from './fleet.ts';
+import { nodeFreqs } from './fleet.ts';
 import { median } from './stats.ts';
 
 export interface NodeSummary {
@@ -202,7 +203,7 @@ function modelsOf(f: Fleet, perSf: Summary['perSf']): ModelsSummary {
       mode: sc.nodes.mode, bwHz: sc.nodes.bwHz, cr: `4/${4 + sc.nodes.cr}`,
       payload: sc.nodes.payloadBytes === 'auto' ? 'kerb readings (FPort 1)' : `${sc.nodes.payloadBytes} bytes (FPort 2)`,
       txPowerDbm: sc.nodes.txPowerDbm, sf: String(sc.nodes.sf),
-      channelsHz: sc.nodes.mode === 'simple' ? (typeof nc === 'string' ? (nc === 'all' ? f.plan.defaultUplink : f.plan.concentrator).map((c) => c.freqHz) : nc) : 'node application (EU868 default channels)',
+      channelsHz: sc.nodes.mode === 'simple' ? nodeFreqs(f.plan, nc, sc.nodes.bwHz) : 'node application (EU868 default channels)',
       dutyCycle: sc.nodes.mode === 'simple' ? sc.nodes.dutyCycle && f.plan.dutyCycle : true,
     },
     traffic: { kind: sc.nodes.mode === 'simple' ? sc.nodes.traffic : 'periodic (node application)', intervalS: sc.nodes.intervalS, jitter: sc.nodes.jitter },
@@ -219,7 +220,7 @@ export function formatSummary(s: Summary): string {
     `models: ${s.models.region}, ${s.models.gateway.model} gateway (${s.models.gateway.channelsHz.length} ch, ${s.models.gateway.demodulators} demodulators), SF orthogonality ${s.models.radio.orthogonality}, co-SF capture ${s.models.radio.coSfThresholdDb} dB`,
     `uplinks: ${o.delivered} of ${o.sent} delivered (${pct(o.deliveryRatio)}); lost: ${o.collided} collisions, ${o.outOfRange} out of range, ${o.gatewayBusy} while gateway transmitting${o.noDemodulator ? `, ${o.noDemodulator} no free demodulator` : ''}`,
     `per SF: ${Object.entries(s.perSf).map(([k, v]) => `SF${k} ${v.nodes} nodes ${pct(v.deliveryRatio)}`).join(', ')}`,
-    `airtime: ${o.airtimeS} s total, duty cycle mean ${o.dutyCycleMeanPct.toFixed(3)} % / max ${o.dutyCycleMaxPct.toFixed(3)} % (EU868 limit 1 %)`,
+    `airtime: ${o.airtimeS} s total, duty cycle mean ${o.dutyCycleMeanPct.toFixed(3)} % / max ${o.dutyCycleMaxPct.toFixed(3)} % (${s.models.region === 'EU868' ? 'EU868 limit 1 %' : `${s.models.region}: no duty-cycle limit`})`,
     `battery (${s.battery.capacityMah} mAh): median ${s.battery.medianLifeDays} days, worst ${s.battery.minLifeDays} days`,
   ];
   if (o.downlinksSent) lines.push(`downlinks: ${o.downlinksDelivered} of ${o.downlinksSent} received by their node`);

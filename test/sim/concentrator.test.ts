@@ -12,10 +12,10 @@ import type { Orthogonality } from '../../sim/concentrator.ts';
 import { parseScenario, ScenarioError } from '../../sim/scenario.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { summarize } from '../../sim/summary.ts';
-import { EU868_PLAN, US915_PLAN } from '../../sim/channel-plan.ts';
+import { channelPlan } from '../../sim/channel-plan.ts';
 
 const VECTOR = JSON.parse(readFileSync(new URL('../vectors/croce-2018-sir.json', import.meta.url), 'utf8')) as { sfs: number[]; sirDb: number[][] };
-const CH8 = EU868_PLAN.concentrator.map((c) => c.freqHz);
+const CH8 = channelPlan('EU868')!.concentrator.map((c) => c.freqHz);
 const D = 50; // every node 50 m from the gateway: the same path loss for all
 const LOSS = meanPathLossDb(BOR_2016, D);
 
@@ -190,7 +190,9 @@ describe('scenario switches and the summary', () => {
     f.runSync();
     const s = summarize(f);
     expect(s.models.region).toBe('US915');
-    expect(s.models.gateway.channelsHz).toEqual(US915_PLAN.concentrator.map((c) => c.freqHz));
+    // Sub-band 2: channels 8..15 (903.9–905.3 MHz) and 500 kHz channel 65 (904.6 MHz), RP002 §2.5.2.
+    expect(s.models.gateway.channelsHz).toEqual([903900000, 904100000, 904300000, 904500000, 904700000, 904900000, 905100000, 905300000, 904600000]);
+    expect(s.models.nodes.channelsHz).toEqual([903900000, 904100000, 904300000, 904500000, 904700000, 904900000, 905100000, 905300000]);
     expect(Math.max(...s.nodes.map((n) => n.sf))).toBeLessThanOrEqual(10);
     expect(s.overall.delivered).toBeGreaterThan(0);
     // 40-byte FRMPayload + 13 bytes of LoRaWAN = 53-byte PHYPayload at CR 4/8.
@@ -201,7 +203,7 @@ describe('scenario switches and the summary', () => {
 
   it('rejects what the node application cannot do, naming the key', () => {
     expect(() => parseScenario({ name: 'x', seed: 1, nodes: { mode: 'fast', cr: 2 } })).toThrow(/nodes\.cr: only nodes\.mode simple/);
-    expect(() => parseScenario({ name: 'x', seed: 1, region: 'AS923' })).toThrow(ScenarioError);
+    expect(() => parseScenario({ name: 'x', seed: 1, region: 'CN470' })).toThrow(ScenarioError);
     expect(() => parseScenario({ name: 'x', seed: 1, gateways: { model: 'bridge' } })).toThrow(/gateways\.sfs: a bridge/);
     expect(() => parseScenario({ name: 'x', seed: 1, radio: { orthogonality: 'perfect' } })).toThrow(/radio\.orthogonality/);
   });

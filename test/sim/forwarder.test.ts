@@ -8,6 +8,7 @@ import { Decoder } from 'cbor-x';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { parseScenario } from '../../sim/scenario.ts';
 import { Fleet } from '../../sim/fleet.ts';
+import type { TraceEvent } from '../../sim/fleet.ts';
 import { runWithGateway } from '../../sim/attach.ts';
 import type { AttachContext } from '../../sim/attach.ts';
 import { SimForwarder, simGatewayEui } from '../../sim/forwarder.ts';
@@ -72,6 +73,33 @@ describe('fleet through simulated packet forwarders', () => {
       await new Promise<void>((r) => sub.end(true, {}, () => r()));
       await mosq.close();
     }
+  });
+});
+
+describe('US915 through the forwarder', () => {
+  it('simple nodes on sub-band 2; the gateway (gateway.region US915) answers on the RP002 RX1 channel, 500 kHz, and the node takes it in RX1', { timeout: 60_000 }, async () => {
+    const sc = parseScenario({
+      name: 'us', seed: 5, duration: '1h', region: 'US915', area: { layout: 'grid', spacingM: 60 },
+      gateways: { model: 'concentrator', connect: 'udp' }, nodes: { count: 12, mode: 'simple', intervalS: 300 },
+      downlinks: [{ atH: 0.1, node: 3, fport: 10, payload: '017800' }],
+    });
+    const events: TraceEvent[] = [];
+    const fleet = new Fleet(sc, { recordDelivered: true, sinks: [{ event: (e) => events.push(e) }] });
+    const g = await runWithGateway(fleet, { startGateway });
+    expect(g.published).toBe(fleet.delivered.length);
+    expect(g.txOk).toBe(1);
+    const ups = events.filter((e) => e.ev === 'up' && e.node === 3) as Extract<TraceEvent, { ev: 'up' }>[];
+    const down = events.find((e) => e.ev === 'down') as Extract<TraceEvent, { ev: 'down' }>;
+    const rx = events.find((e) => e.ev === 'dl_rx') as Extract<TraceEvent, { ev: 'dl_rx' }>;
+    expect(rx).toMatchObject({ node: 3, fport: 10, window: 1 });
+    // The uplink it answers: the last one of node 3 that ended about 1 s before the downlink.
+    const up = ups.filter((u) => u.end <= down.t).at(-1)!;
+    expect(down.t - up.end).toBeCloseTo(1000, 0);
+    const channel = (up.freq - 902300000) / 200000;
+    expect(channel).toBeGreaterThanOrEqual(8);
+    expect(channel).toBeLessThanOrEqual(15);
+    expect(down.freq).toBe(923300000 + 600000 * (channel % 8));
+    expect(down.sf).toBe(up.sf);
   });
 });
 
