@@ -94,7 +94,7 @@ export class SimForwarder {
     while (!this.pullAcked) {
       if (Date.now() > until) throw new Error(`simulated packet forwarder ${this.o.eui}: no PULL_ACK from 127.0.0.1:${this.o.serverPort}`);
       this.keepalive();
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 5));
     }
     this.sendStat();
     this.wallTimer = setInterval(() => {
