@@ -9,7 +9,8 @@
 //    SX1302/SX1303 HATs are modelled with the same 8 (`gateways.demodulators` changes it). A packet
 //    takes a demodulator when it starts arriving and frees it at its end; a packet that finds all
 //    of them busy is lost there ('no_demodulator'), whatever its power. kerb's single-channel
-//    bridge (one SX127x) has one. A gateway that is transmitting takes nothing (half-duplex).
+//    bridge (one SX127x) needs no count: on its one channel and SF the medium's capture rule lets
+//    at most one of overlapping frames through. A transmitting gateway takes nothing (half-duplex).
 //  - Imperfect orthogonality. Croce, Gucciardo, Mangione, Santaromita, Tinnirello, "Impact of LoRa
 //    Imperfect Orthogonality: Analysis of Link-Level Performance", IEEE Communications Letters
 //    22(4), 2018, Table I: the signal-to-interference ratio (dB) a packet of SF_i needs to be
@@ -17,8 +18,9 @@
 //    rejection); different SFs: −8 … −25 dB (an interferer of another SF kills only when it is much
 //    stronger). The table is for a single interferer; with several, kerb sums the power of the
 //    interferers of each SF that overlap the packet anywhere and applies the threshold per SF
-//    (as FLoRa and ns-3's lorawan module do with per-SF cumulative interference). The same-SF rule
-//    stays the medium's (threshold + preamble lock), with the threshold taken from the diagonal.
+//    (ns-3's lorawan module sums interference energy per SF, weighted by overlap time; not
+//    weighting is pessimistic for short overlaps). The same-SF rule stays the medium's (threshold
+//    and preamble lock), with the threshold taken from the diagonal.
 import type { AirFrame, GatewayReceiver, LossReason } from './medium.ts';
 
 export type Orthogonality = 'ideal' | 'croce2018';

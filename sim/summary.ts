@@ -47,7 +47,8 @@ export interface ModelsSummary {
   gateway: { model: string; channelsHz: number[]; sfs: number[]; demodulators: number | 'unlimited'; connect: string; halfDuplex: true };
   radio: { capture: boolean; coSfThresholdDb: number; orthogonality: string; shadowing: boolean; pathLoss: { d0M: number; pl0Db: number; gamma: number; sigmaDb: number } };
   nodes: { mode: string; bwHz: number; cr: string; payload: string; txPowerDbm: number; sf: string; channelsHz: number[] | string; dutyCycle: boolean };
-  traffic: { kind: string; intervalS: number; jitter: number };
+  /** jitter: ± fraction of the interval (simple nodes); null where the node application times its own reports. */
+  traffic: { kind: string; intervalS: number; jitter: number | null };
   /** Time on air of the uplinks actually sent, per SF (ms; mean over the frames of that SF). */
   timeOnAirMs: Record<string, number>;
 }
@@ -206,7 +207,9 @@ function modelsOf(f: Fleet, perSf: Summary['perSf']): ModelsSummary {
       channelsHz: sc.nodes.mode === 'simple' ? nodeFreqs(f.plan, nc, sc.nodes.bwHz) : 'node application (EU868 default channels)',
       dutyCycle: sc.nodes.mode === 'simple' ? sc.nodes.dutyCycle && f.plan.dutyCycle : true,
     },
-    traffic: { kind: sc.nodes.mode === 'simple' ? sc.nodes.traffic : 'periodic (node application)', intervalS: sc.nodes.intervalS, jitter: sc.nodes.jitter },
+    traffic: sc.nodes.mode === 'simple'
+      ? { kind: sc.nodes.traffic, intervalS: sc.nodes.intervalS, jitter: sc.nodes.traffic === 'periodic' ? sc.nodes.jitter : null }
+      : { kind: 'periodic (node application)', intervalS: sc.nodes.intervalS, jitter: null },
     timeOnAirMs: toa,
   };
 }
