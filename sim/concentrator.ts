@@ -22,6 +22,7 @@
 //    weighting is pessimistic for short overlaps). The same-SF rule stays the medium's (threshold
 //    and preamble lock), with the threshold taken from the diagonal.
 import type { AirFrame, GatewayReceiver, LossReason } from './medium.ts';
+import { sensitivityDbm } from './medium.ts';
 
 export type Orthogonality = 'ideal' | 'croce2018';
 
@@ -64,7 +65,6 @@ interface Track {
   f: AirFrame;
   /** Index into f.rxIdx / f.rxDbm for this gateway. */
   k: number;
-  demod: boolean;
   /** Other-SF frames overlapping f at this gateway. */
   cross: Track[] | null;
 }
@@ -72,11 +72,14 @@ interface Track {
 /** Implements the medium's GatewayReceiver hook for every gateway of a fleet. */
 export class ConcentratorReceivers implements GatewayReceiver {
   private readonly o: ReceiverOptions;
+  private readonly cross: boolean;
   /** Per gateway: end times of the frames holding a demodulator. */
   private readonly busy: number[][];
-  /** Per gateway: frames on the air there, by frequency. */
+  /** Receptions that found no free demodulator, as f.id · 65536 + k (rare: no object per frame). */
+  private readonly noDemod = new Set<number>();
+  /** Per gateway: frames on the air there that can matter for inter-SF interference, by frequency. */
   private readonly onAir: Map<number, Track[]>[];
-  /** Per frame id: its tracks, in rxIdx order. */
+  /** Per frame id: its tracks (croce2018 only). */
   private readonly tracks = new Map<number, Track[]>();
   /** Packets lost for want of a demodulator, per gateway. */
   readonly lostNoDemod: Uint32Array;
@@ -85,6 +88,7 @@ export class ConcentratorReceivers implements GatewayReceiver {
 
   constructor(o: ReceiverOptions) {
     this.o = o;
+    this.cross = o.orthogonality !== 'ideal';
     const n = o.demodulators.length;
     this.busy = Array.from({ length: n }, () => []);
     this.onAir = Array.from({ length: n }, () => new Map());
@@ -94,24 +98,26 @@ export class ConcentratorReceivers implements GatewayReceiver {
 
   begin(f: AirFrame, sensDbm: number): void {
     const now = f.startMs;
-    const ts: Track[] = [];
-    const cross = this.o.orthogonality !== 'ideal';
+    // Below this a frame is neither decodable nor a threat to one of another SF: a packet needs at
+    // least the SF12 sensitivity, and Table I's mildest cross-SF entry is −8 dB.
+    const floor = Math.min(sensDbm, sensitivityDbm(12, f.bwHz) + 8);
+    let ts: Track[] | null = null;
     for (let k = 0; k < f.rxIdx.length; k++) {
       const g = f.rxIdx[k]!;
-      const t: Track = { f, k, demod: false, cross: null };
-      ts.push(t);
+      const p = f.rxDbm[k]!;
+      const limit = this.o.demodulators[g]!;
       // Only a packet the receiver can detect (above sensitivity) takes a demodulator.
-      if (f.rxDbm[k]! >= sensDbm && this.o.listens(g, f.freqHz, f.sf) && !this.o.transmitting(g, now)) {
+      if (limit !== Infinity && p >= sensDbm && this.o.listens(g, f.freqHz, f.sf) && !this.o.transmitting(g, now)) {
         const b = this.busy[g]!;
         let w = 0;
         for (let i = 0; i < b.length; i++) if (b[i]! > now) b[w++] = b[i]!;
         b.length = w;
-        if (w < this.o.demodulators[g]!) {
-          b.push(f.endMs);
-          t.demod = true;
-        }
+        if (w < limit) b.push(f.endMs);
+        else this.noDemod.add(f.id * 65536 + k);
       }
-      if (!cross) continue;
+      if (!this.cross || p < floor) continue;
+      const t: Track = { f, k, cross: null };
+      (ts ??= []).push(t);
       const m = this.onAir[g]!;
       let list = m.get(f.freqHz);
       if (!list) {
@@ -125,17 +131,19 @@ export class ConcentratorReceivers implements GatewayReceiver {
       }
       list.push(t);
     }
-    this.tracks.set(f.id, ts);
+    if (ts) this.tracks.set(f.id, ts);
   }
 
   verdict(f: AirFrame, k: number, g: number, p: number): LossReason | null {
-    const t = this.tracks.get(f.id)?.[k];
-    if (!t) return null;
-    if (!t.demod) {
+    if (this.noDemod.size && this.noDemod.delete(f.id * 65536 + k)) {
       this.lostNoDemod[g]!++;
       return 'no_demodulator';
     }
-    if (!t.cross) return null;
+    if (!this.cross) return null;
+    const ts = this.tracks.get(f.id);
+    let t: Track | undefined;
+    if (ts) for (const x of ts) if (x.k === k) t = x;
+    if (!t?.cross) return null;
     // Interference power per interfering SF (mW), then Croce's threshold per SF.
     const sum = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     for (const o of t.cross) sum[o.f.sf]! += Math.pow(10, o.f.rxDbm[o.k]! / 10);
@@ -150,10 +158,11 @@ export class ConcentratorReceivers implements GatewayReceiver {
   }
 
   end(f: AirFrame): void {
+    // Receptions the medium decided before asking (range, half-duplex) leave no trace behind.
+    if (this.noDemod.size) for (let k = 0; k < f.rxIdx.length; k++) this.noDemod.delete(f.id * 65536 + k);
     const ts = this.tracks.get(f.id);
     if (!ts) return;
     this.tracks.delete(f.id);
-    if (this.o.orthogonality === 'ideal') return;
     for (const t of ts) {
       const list = this.onAir[f.rxIdx[t.k]!]!.get(f.freqHz);
       if (!list) continue;
