@@ -505,7 +505,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
     const c = radios.reduce((a, r) => ({ rx: a.rx + r.counts.rx, tx: a.tx + r.counts.tx, ok: a.ok + r.counts.txOk, rej: a.rej + r.counts.txRejected }), { rx: 0, tx: 0, ok: 0, rej: 0 });
     const until2 = Date.now() + 5000;
     while (Date.now() < until2 && published < (metrics.uplinks_total ?? 0)) await sleep(20);
-    return { via: udp ? 'udp' : o.pty ? 'pty' : 'link', rxPacketsToGateway: c.rx, txRequests: c.tx, txOk: c.ok, txRejected: c.rej, published, metrics, mqttUrl: handle.mqttUrl, baseTopic: handle.config.mqtt.baseTopic, embeddedBroker: !o.mqttUrl };
+    return { via: udp ? 'udp' : o.pty ? 'pty' : 'link', ...(udp ? { forwarders: forwarders.map((f) => f.euiHex) } : {}), rxPacketsToGateway: c.rx, txRequests: c.tx, txOk: c.ok, txRejected: c.rej, published, metrics, mqttUrl: handle.mqttUrl, baseTopic: handle.config.mqtt.baseTopic, embeddedBroker: !o.mqttUrl };
   } finally {
     for (const c of cleanups) await c().catch(() => {});
     await handle.stop();

@@ -65,6 +65,8 @@ export class SimForwarder {
   /** Called with the target node of each PULL_RESP (lockstep releases its hold). */
   onTxRequest: ((node: number) => void) | null = null;
   readonly gw: number;
+  /** Gateway EUI (16 hex digits), as the kerb gateway names the radio: `udp:<eui>`. */
+  readonly euiHex: string;
   private readonly fleet: Fleet;
   private readonly o: ForwarderOptions;
   private readonly socket = dgram.createSocket('udp4');
@@ -83,6 +85,7 @@ export class SimForwarder {
     this.gw = gw;
     this.o = o;
     this.eui = Buffer.from(o.eui, 'hex');
+    this.euiHex = o.eui;
     this.socket.on('message', (m) => this.fromServer(m));
     this.socket.on('error', () => {});
   }

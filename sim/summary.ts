@@ -26,6 +26,8 @@ export interface NodeSummary {
 export interface GatewaySideCounts {
   /** How the sites reached the gateway: kerb serial link in-process, over a pty, or Semtech UDP packet forwarders. */
   via?: 'link' | 'pty' | 'udp';
+  /** With udp: the simulated forwarders' gateway EUIs. */
+  forwarders?: string[];
   /** RxPackets written to the real gateway over the link (with udp: rxpk sent). */
   rxPacketsToGateway: number;
   /** TxRequests the gateway sent, and how they ended. */
@@ -229,7 +231,8 @@ export function formatSummary(s: Summary): string {
   if (o.downlinksSent) lines.push(`downlinks: ${o.downlinksDelivered} of ${o.downlinksSent} received by their node`);
   const g = s.gatewaySide;
   if (g) {
-    const via = g.via === 'udp' ? 'as rxpk from simulated packet forwarders (Semtech UDP)' : g.via === 'pty' ? 'over the serial link (pty)' : 'over the link';
+    const fw = g.forwarders ?? [];
+    const via = g.via === 'udp' ? `as rxpk from ${fw.length} simulated packet forwarder${fw.length === 1 ? '' : 's'} (Semtech UDP, EUI ${fw.length > 2 ? `${fw[0]}…` : fw.join(', ')})` : g.via === 'pty' ? 'over the serial link (pty)' : 'over the link';
     lines.push(`gateway: ${g.rxPacketsToGateway} packets ${via}, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
     if (g.mqttUrl) lines.push(`mqtt: ${g.mqttUrl}${g.embeddedBroker ? ' (embedded broker, stopped with the run)' : ''}, topics ${g.baseTopic ?? 'kerb'}/device/<id>/up (SenML-CBOR)`);
   }
