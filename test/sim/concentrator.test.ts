@@ -9,7 +9,7 @@ import { VirtualClock } from '../../sim/clock.ts';
 import { Prng } from '../../sim/prng.ts';
 import { ConcentratorReceivers, CROCE_2018_SIR_DB, sirThresholdDb, coSfThresholdDb } from '../../sim/concentrator.ts';
 import type { Orthogonality } from '../../sim/concentrator.ts';
-import { parseScenario, ScenarioError } from '../../sim/scenario.ts';
+import { parseScenario, loadScenario, ScenarioError } from '../../sim/scenario.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { summarize } from '../../sim/summary.ts';
 import { channelPlan } from '../../sim/channel-plan.ts';
@@ -199,6 +199,18 @@ describe('scenario switches and the summary', () => {
     const sf = String(s.nodes[0]!.sf);
     expect(s.models.timeOnAirMs[sf]).toBeCloseTo(Fleet.toaMsWith(Number(sf), 125000, 4, 53), 1);
     expect(s.models.nodes).toMatchObject({ cr: '4/8', payload: '40 bytes (FPort 2)', dutyCycle: false });
+  });
+
+  it('the shipped concentrator-capacity scenario loses packets to the demodulator limit and to other SFs', () => {
+    const sc = loadScenario(new URL('../../sim/scenarios/concentrator-capacity.yaml', import.meta.url).pathname);
+    sc.durationH = 0.25;
+    const f = new Fleet(sc);
+    f.runSync();
+    const s = summarize(f);
+    expect(s.models.gateway).toMatchObject({ model: 'concentrator', demodulators: 8 });
+    expect(s.overall.noDemodulator).toBeGreaterThan(0);
+    expect(s.gateways[0]!.lostOtherSf).toBeGreaterThan(0);
+    expect(s.overall.delivered).toBeGreaterThan(s.overall.sent / 3);
   });
 
   it('rejects what the node application cannot do, naming the key', () => {
