@@ -446,9 +446,9 @@ export class DownlinkQueue {
     return true;
   }
 
-  /** A TxResult from a radio. */
-  onTxResult(r: TxResult): void {
-    this.txDone(r.id, r);
+  /** A TxResult from a radio, with the radio's own name for it when it has one (e.g. `TX_ACK TOO_LATE`). */
+  onTxResult(r: TxResult, detail?: string): void {
+    this.txDone(r.id, r, undefined, detail);
   }
 
   private isInflight(i: Stored): boolean {
@@ -456,7 +456,7 @@ export class DownlinkQueue {
     return false;
   }
 
-  private txDone(txId: number, r: TxResult | undefined, why?: string): void {
+  private txDone(txId: number, r: TxResult | undefined, why?: string, detail?: string): void {
     const f = this.inflight.get(txId);
     if (!f) return;
     this.inflight.delete(txId);
@@ -465,11 +465,11 @@ export class DownlinkQueue {
     const ok = r !== undefined && r.status === LINK_TX_OK;
     if (r && !ok && f.rx2 && (r.status === LINK_TX_TOO_LATE || r.status === LINK_TX_BUSY || r.status === LINK_TX_DUTY_CYCLE)) {
       this.o.metrics.inc('downlink_tx_results_total', { result: 'rx1_missed' });
-      this.o.log.debug('RX1 not possible; trying RX2', { device: f.deviceId, reason: txStatusName(r.status) });
+      this.o.log.debug('RX1 not possible; trying RX2', { device: f.deviceId, reason: txStatusName(r.status), detail });
       this.transmit(f.rx2, { ...f, rx2: undefined }, (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) + 1000);
       return;
     }
-    const reason = why ?? (r ? txStatusName(r.status) : 'no TxResult from the radio');
+    const reason = why ?? (r ? txStatusName(r.status) + (detail ? `: ${detail}` : '') : 'no TxResult from the radio');
     this.o.metrics.inc('downlink_tx_results_total', { result: ok ? 'ok' : 'error' });
     const item = f.item;
     if (!item) {

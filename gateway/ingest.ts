@@ -231,7 +231,7 @@ export class Ingest {
 
   private onMessage(link: RadioLink, m: LinkMessage): void {
     if (m.type === LINK_RX) this.onRx(link, m);
-    else if (m.type === LINK_TX_RESULT) this.downlinks.onTxResult(m);
+    else if (m.type === LINK_TX_RESULT) this.downlinks.onTxResult(m, link.transport.txResultDetail?.(m.id));
     else if (m.type === LINK_STATUS) {
       this.opts.metrics.set('radio_rx_bad', m.rxBad, { radio: link.id });
       this.opts.metrics.set('radio_uptime_seconds', m.uptimeS, { radio: link.id });

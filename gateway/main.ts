@@ -152,7 +152,11 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     };
     const publisher = new PublisherFeature(ctx);
     const availability = new AvailabilityFeature(ctx);
-    const health = new HealthFeature(ctx, { outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount() });
+    const udpRadios = new UdpRadiosFeature(ctx);
+    const health = new HealthFeature(ctx, {
+      outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount(),
+      forwarders: () => udpRadios.radios.flatMap((r) => r.states()),
+    });
     const ingestFeature = new IngestFeature(ctx, publisher);
     // HTTP binds before MQTT connects: a port in use fails the start before anything goes on the air.
     const features: Feature[] = [
@@ -162,7 +166,6 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       new HomeAssistantFeature(ctx),
       new DownlinkCommandsFeature(ctx, deps.namedCommands ?? encodeNamedCommand),
     ];
-    const udpRadios = new UdpRadiosFeature(ctx);
     features.push(new RequestsFeature(ctx, [...features, ingestFeature]), ingestFeature, udpRadios);
     await composition.start(features);
     composition.live();

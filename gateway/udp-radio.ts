@@ -7,7 +7,9 @@
 // with PULL_ACK (§5.3) and remembered as the address for PULL_RESP (§5.2: the forwarder keeps the
 // route open through NAT); rxpk with stat 1 (CRC ok, §4) become link RxPackets; a TxRequest becomes
 // a txpk timed on the concentrator counter (§6, imme false), and the TX_ACK error (§5.5, §6) becomes
-// the TxResult. `stat` (§4) is the heartbeat: no stat for 3× the stat interval → the radio is down.
+// the TxResult (and its name, txResultDetail, into the downlink result's reason). `stat` (§4) is the
+// heartbeat: no stat for 3× the stat interval → the radio is reported down (kept, with its EUI and
+// when it was last heard, until it is heard again).
 import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { createDeframer, encodeLinkMessage, LINK_RX, LINK_TX, LINK_TX_RESULT, LINK_TX_OK, LINK_TX_TOO_LATE, LINK_TX_TOO_EARLY, LINK_TX_BUSY, LINK_TX_HW, LINK_TX_INVALID } from '../shared/link/link.ts';
@@ -46,6 +48,12 @@ class Forwarder implements LinkTransport {
   lastStat: Stat | undefined;
   /** performance.now() of the last stat (or of the first datagram, before any stat). */
   lastStatAt = performance.now();
+  /** Wall-clock time (ms) of the last datagram of any kind, for /health. */
+  lastSeenMs = Date.now();
+  /** No stat for 3× the stat interval. */
+  down = false;
+  /** TX_ACK error of the TxResult being emitted, for txResultDetail(). */
+  private ackError: { txId: number; error: string } | undefined;
   private dataCbs: ((chunk: Uint8Array) => void)[] = [];
   private closeCbs: ((err?: Error) => void)[] = [];
   private closed = false;
@@ -129,8 +137,32 @@ class Forwarder implements LinkTransport {
     clearTimeout(p.timer);
     this.d.metrics.inc('udp_tx_ack_total', { radio: this.name, error });
     if (error !== 'NONE') this.d.log.warn('forwarder refused a downlink', { radio: this.name, error });
-    this.result(p.txId, txAckStatus(error));
+    // The TxResult reaches ingest synchronously (through the link deframer), which asks for the name then.
+    this.ackError = { txId: p.txId, error };
+    try {
+      this.result(p.txId, txAckStatus(error));
+    } finally {
+      this.ackError = undefined;
+    }
   }
+
+  /** The forwarder's own name for the TxResult being delivered: `TX_ACK <error>` (PROTOCOL.TXT §6). */
+  txResultDetail(txId: number): string | undefined {
+    const a = this.ackError;
+    return a && a.txId === txId && a.error !== 'NONE' ? `TX_ACK ${a.error}` : undefined;
+  }
+}
+
+/** A forwarder as /health shows it. */
+export interface ForwarderState {
+  radio: string;
+  gatewayEui: string;
+  /** false once no stat came for 3× the stat interval, until the next one. */
+  up: boolean;
+  /** Last datagram of any kind, ISO 8601. */
+  lastSeen: string;
+  pullAddress: string | undefined;
+  stat: Stat | undefined;
 }
 
 export interface UdpRadioOptions {
@@ -139,7 +171,7 @@ export interface UdpRadioOptions {
   metrics: Metrics;
   /** Hands a newly heard forwarder to ingest (Ingest.attachTransport). */
   attach(t: LinkTransport): void;
-  /** How often liveness is checked. Default 1000 ms. */
+  /** How often liveness is checked. Default 1000 ms, or half the down limit when that is shorter. */
   checkIntervalMs?: number;
 }
 
@@ -171,7 +203,7 @@ export class UdpRadio {
     s.on('error', (e) => this.o.log.error('udp radio socket error', { error: String(e) }));
     s.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
     this.socket = s;
-    this.check = setInterval(() => this.liveness(), this.o.checkIntervalMs ?? 1000);
+    this.check = setInterval(() => this.liveness(), this.o.checkIntervalMs ?? Math.min(1000, 1.5 * this.o.config.statIntervalS * 1000));
     this.check.unref?.();
     this.o.log.info('udp radio listening for packet forwarders', { host, port: this.port, allow: this.o.config.allow });
   }
@@ -219,12 +251,23 @@ export class UdpRadio {
       const d = r.d;
       this.o.metrics.inc('udp_datagrams_total', { kind: d.kind });
       const from = { address: rinfo.address, port: rinfo.port };
+      if (d.kind !== 'push_data' && d.kind !== 'pull_data' && d.kind !== 'tx_ack') {
+        // Server → gateway messages: a forwarder never sends them.
+        return this.drop('unexpected', rinfo, d.kind);
+      }
+      const known = this.forwarders.get(d.eui);
+      if (known) known.lastSeenMs = Date.now();
       if (d.kind === 'push_data') {
         this.sendTo(encodeAck('push_ack', d.token), from);
         const f = this.forwarder(d.eui);
         if (d.stat) {
           f.lastStat = d.stat;
           f.lastStatAt = performance.now();
+          if (f.down) {
+            f.down = false;
+            this.o.metrics.set('radio_up', 1, { radio: f.name });
+            this.o.log.info('packet forwarder up again', { radio: f.name, gatewayEui: f.eui });
+          }
           for (const [k, v] of Object.entries(d.stat)) if (typeof v === 'number') this.o.metrics.set(`udp_forwarder_${k}`, v, { radio: f.name });
         }
         for (const why of d.skipped) this.rateLog.note(`udp:rxpk:${f.name}`, 'warn', 'rxpk skipped', { radio: f.name, reason: why });
@@ -238,11 +281,8 @@ export class UdpRadio {
       } else if (d.kind === 'pull_data') {
         this.sendTo(encodeAck('pull_ack', d.token), from);
         this.forwarder(d.eui).pullAddr = from;
-      } else if (d.kind === 'tx_ack') {
-        this.forwarders.get(d.eui)?.txAck(d.token, d.error);
       } else {
-        // PUSH_ACK, PULL_ACK, PULL_RESP are server → gateway: a forwarder never sends them.
-        this.drop('unexpected', rinfo, d.kind);
+        known?.txAck(d.token, d.error);
       }
     } catch (e) {
       this.o.log.error('udp datagram handler failed', { from: `${rinfo.address}:${rinfo.port}`, error: String(e) });
@@ -251,20 +291,22 @@ export class UdpRadio {
 
   private liveness(): void {
     const limit = 3 * this.o.config.statIntervalS * 1000;
-    for (const [eui, f] of this.forwarders) {
+    for (const f of this.forwarders.values()) {
       const silent = performance.now() - f.lastStatAt;
-      if (silent > limit) {
-        this.o.log.warn('packet forwarder down: no stat', { radio: f.name, silentS: Math.round(silent / 1000), statIntervalS: this.o.config.statIntervalS });
-        this.forwarders.delete(eui);
-        f.close();
+      if (silent > limit && !f.down) {
+        // Reported, not forgotten: /health keeps showing which forwarder went quiet and since when.
+        f.down = true;
+        this.o.metrics.set('radio_up', 0, { radio: f.name });
+        this.o.log.warn('packet forwarder down: no stat', { radio: f.name, gatewayEui: f.eui, silentS: Math.round(silent / 1000), statIntervalS: this.o.config.statIntervalS });
       }
     }
   }
 
-  /** Forwarders currently heard, for health reporting. */
-  states(): { radio: string; gatewayEui: string; pullAddress: string | undefined; stat: Stat | undefined }[] {
+  /** Every forwarder heard since start, for health reporting. */
+  states(): ForwarderState[] {
     return [...this.forwarders.values()].map((f) => ({
-      radio: f.name, gatewayEui: f.eui, pullAddress: f.pullAddr ? `${f.pullAddr.address}:${f.pullAddr.port}` : undefined, stat: f.lastStat,
+      radio: f.name, gatewayEui: f.eui, up: !f.down, lastSeen: new Date(f.lastSeenMs).toISOString(),
+      pullAddress: f.pullAddr ? `${f.pullAddr.address}:${f.pullAddr.port}` : undefined, stat: f.lastStat,
     }));
   }
 }

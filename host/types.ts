@@ -31,4 +31,9 @@ export interface LinkTransport {
   onData(cb: (chunk: Uint8Array) => void): void;
   onClose(cb: (err?: Error) => void): void;
   close(): void;
+  /**
+   * The radio's own words for the TxResult with this id, asked as that TxResult arrives (a Semtech
+   * forwarder's TX_ACK error name); undefined when it has none.
+   */
+  txResultDetail?(txId: number): string | undefined;
 }

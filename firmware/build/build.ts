@@ -22,6 +22,8 @@ export interface BuildOptions {
   boards?: string[];
   entries?: string[];
   minifyIdentifiers?: boolean;
+  /** LoRaWAN region of the node bundles (firmware/build/region.ts). Default EU868. */
+  region?: string;
 }
 
 /** KERB_FW_MAJOR/MINOR/PATCH as numbers, so the firmware carries no version-string parsing. */
@@ -34,10 +36,10 @@ export function bundleName(board: string, entry: string): string {
   return `${board}-${entry}.js`;
 }
 
-export async function buildOne(root: string, board: string, entry: string, minifyIdentifiers = MINIFY_IDENTIFIERS): Promise<BundleResult> {
+export async function buildOne(root: string, board: string, entry: string, minifyIdentifiers = MINIFY_IDENTIFIERS, region = 'EU868'): Promise<BundleResult> {
   const file = ENTRY_FILES[entry];
   if (!file) throw new Error(`unknown entry '${entry}' (known: ${Object.keys(ENTRY_FILES).join(', ')})`);
-  return bundleEntry(resolve(root, file), { defines: { ...BOARD_DEFINES[board], KERB_BRIDGE: entry === 'bridge', KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION, ...fwDefines() }, minifyIdentifiers });
+  return bundleEntry(resolve(root, file), { defines: { ...BOARD_DEFINES[board], KERB_BRIDGE: entry === 'bridge', KERB_BOARD: board, KERB_FW_VERSION: FW_VERSION, ...fwDefines() }, minifyIdentifiers, region });
 }
 
 export async function buildAll(o: BuildOptions): Promise<BuildItem[]> {
@@ -50,7 +52,7 @@ export async function buildAll(o: BuildOptions): Promise<BuildItem[]> {
     if (!budgets) throw new Error(`unknown board '${board}' (known: ${Object.keys(BUDGETS).join(', ')})`);
     for (const entry of o.entries ?? Object.keys(budgets)) {
       if (!existsSync(resolve(o.root, ENTRY_FILES[entry] ?? ''))) continue; // entry not written yet
-      const result = await buildOne(o.root, board, entry, o.minifyIdentifiers);
+      const result = await buildOne(o.root, board, entry, o.minifyIdentifiers, o.region);
       const name = bundleName(board, entry);
       const file = join(outDir, name);
       const problems: string[] = [];

@@ -6,12 +6,15 @@
 import * as esbuild from 'esbuild';
 import { BUILTIN_MODULES, ESBUILD_TARGET, SUPPORTED } from './target.ts';
 import { checkSubset, type Violation } from './subset.ts';
+import { regionPlugin } from './region.ts';
 
 export interface BundleOptions {
   /** Values for `declare const` compile-time constants, e.g. { KERB_BOARD: 'puck' }. */
   defines?: Record<string, string | number | boolean>;
   minifyIdentifiers?: boolean;
   minifyWhitespace?: boolean;
+  /** LoRaWAN region whose tables the bundle carries (firmware/build/region.ts). Default EU868. */
+  region?: string;
 }
 
 export interface BundleResult {
@@ -104,7 +107,7 @@ function baseOptions(opts: BundleOptions): esbuild.BuildOptions {
     define: defineMap(opts.defines),
     minifySyntax: true,
     treeShaking: true,
-    plugins: [pureTables],
+    plugins: [regionPlugin(opts.region ?? 'EU868'), pureTables],
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',

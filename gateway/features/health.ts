@@ -4,12 +4,18 @@ import type { Uplink } from '../types.ts';
 import { redactUrl } from '../mqtt.ts';
 import { startHttp, type HealthReport, type HttpServer } from '../http.ts';
 import type { Feature, GatewayContext, RequestHandler } from './feature.ts';
+import type { ForwarderState } from '../udp-radio.ts';
 
 /** What health reads from the other features. */
 export interface HealthSources {
   outbox(): { depth: number; bytes: number; inflight: number; dropped: number; unwritable?: string };
   devicesOnline(): number;
+  /** Semtech UDP forwarders heard since start (gateway/udp-radio.ts), up or down. */
+  forwarders?(): ForwarderState[];
 }
+
+/** One radio in /health: serial and in-process radios by name; forwarders also with their EUI and last datagram. */
+export interface RadioHealth { radio: string; up: boolean; gatewayEui?: string; lastSeen?: string }
 
 export class HealthFeature implements Feature {
   readonly name = 'health';
@@ -94,8 +100,15 @@ export class HealthFeature implements Feature {
     };
   }
 
-  private radios(): { radio: string; up: boolean }[] {
-    return this.ctx.ingest.radioStates().map((r) => ({ radio: r.radio, up: r.state === 'up' }));
+  private radios(): RadioHealth[] {
+    const fwd = new Map((this.sources.forwarders?.() ?? []).map((f) => [f.radio, f]));
+    const out: RadioHealth[] = this.ctx.ingest.radioStates().map((r) => {
+      const f = fwd.get(r.radio);
+      fwd.delete(r.radio);
+      return f ? { radio: r.radio, up: f.up && r.state === 'up', gatewayEui: f.gatewayEui, lastSeen: f.lastSeen } : { radio: r.radio, up: r.state === 'up' };
+    });
+    for (const f of fwd.values()) out.push({ radio: f.radio, up: false, gatewayEui: f.gatewayEui, lastSeen: f.lastSeen });
+    return out;
   }
 
   private uptimeS(): number {
