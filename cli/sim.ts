@@ -18,10 +18,11 @@ const HELP = `usage: kerb sim --scenario <file.yaml|json> [options]
   --scenario FILE    scenario file (see sim/scenarios/ and docs/simulator.md)
   --seed N           override the scenario's seed
   --hours H          override the simulated duration
-  --gateway          run the real kerb gateway in-process and feed it over the serial link
-                     (embedded MQTT broker unless --mqtt-url)
+  --gateway          run the real kerb gateway in-process and feed it as the scenario's
+                     gateways.connect says: simulated packet forwarders over UDP (udp) or the
+                     kerb serial link (serial); embedded MQTT broker unless --mqtt-url
   --mqtt-url URL     broker for the gateway (e.g. mqtt://localhost:1883)
-  --pty              connect to the gateway over a socat pseudo-terminal instead of in-process
+  --pty              connect to the gateway over the serial link on a socat pseudo-terminal
   --paced xN         pace virtual time at N × real time (1 = real time); default: as fast as the
                      gateway keeps up
   --live             run until Ctrl-C: the street in real time (or --paced) into the gateway with

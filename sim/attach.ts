@@ -1,7 +1,8 @@
 // Connects a simulated fleet to the real, unmodified kerb gateway. Each simulated gateway site is
 // one radio speaking the kerb serial link (shared/link): in-process through
 // ingest.attachTransport(), or over a socat pseudo-terminal that the gateway opens like a USB
-// radio. The gateway de-duplicates frames heard by several sites, verifies, publishes to MQTT and
+// radio; or, with the scenario's `gateways.connect: udp`, a simulated Semtech packet forwarder
+// (sim/forwarder.ts) on a real UDP socket to the gateway's `type: udp` radio. The gateway de-duplicates frames heard by several sites, verifies, publishes to MQTT and
 // answers with TxRequests, which the medium transmits into the nodes' class A receive windows.
 //
 // Virtual vs wall time: the gateway schedules RX1 on the radio's µs clock (TxRequest.atUs =
@@ -25,19 +26,18 @@ import type { LinkTransport } from '../host/types.ts';
 import type { Fleet } from './fleet.ts';
 import type { AirFrame } from './medium.ts';
 import type { GatewaySideCounts } from './summary.ts';
+import { SimForwarder, simGatewayEui } from './forwarder.ts';
 
-const U32 = 4294967296;
+import { tsUsOf, virtualAt } from './radio-clock.ts';
 
-export function tsUsOf(ms: number): number {
-  return ((Math.round(ms * 1000) % U32) + U32) % U32;
-}
+export { tsUsOf, virtualAt };
 
-/** The virtual ms at which radio-clock µs value atUs next occurs (or a past time if it just passed). */
-export function virtualAt(atUs: number, nowMs: number): number {
-  const nowUs = tsUsOf(nowMs);
-  let d = (atUs - nowUs + U32) % U32;
-  if (d > U32 / 2) d -= U32; // more than 35 min ahead: treat as "already passed"
-  return nowMs + d / 1000;
+/** What the attachment needs of a simulated gateway site, whichever way it reaches the gateway. */
+export interface SiteRadio {
+  readonly gw: number;
+  readonly counts: { rx: number; tx: number; txOk: number; txRejected: number };
+  onTxRequest: ((node: number) => void) | null;
+  deliver(f: AirFrame, rssiDbm: number, snrDb: number): void;
 }
 
 /** One simulated gateway site as a kerb link radio (the simulator's side of the serial link). */
@@ -199,6 +199,8 @@ export interface SimGateway {
     queueDownlink(d: { id: string; deviceId: string; fport: number; payload: Uint8Array; confirmed: boolean; expiresAt: number }): Promise<unknown> | unknown;
   };
   mqttUrl: string;
+  /** Bound ports of the gateway's `type: udp` radios. */
+  udpPorts?: number[];
   outbox: { readonly depth: number };
   metrics: { value(name: string): Promise<number> };
   mqttConnected(): boolean;
@@ -235,7 +237,7 @@ export interface AttachOptions {
 export interface AttachContext {
   fleet: Fleet;
   gateway: SimGateway;
-  radios: SimRadio[];
+  radios: SiteRadio[];
   mqttUrl: string;
   /** Queue a downlink at the gateway for node i, and hold virtual time for its RX1. */
   queueDownlink(node: number, fport: number, payload: Uint8Array, id?: string): Promise<void>;
@@ -278,10 +280,12 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
   const ptys: PtyLink[] = [];
   const ports: { close(cb?: () => void): void }[] = [];
   const cleanups: (() => Promise<void>)[] = [];
+  // A pseudo-terminal carries the kerb serial link: --pty overrides a scenario's udp connection.
+  const udp = !o.pty && fleet.scenario.gateways.connect === 'udp';
   if (o.pty) for (let g = 0; g < fleet.gateways.length; g++) ptys.push(await openPty(dir, g));
   const cfg: Record<string, unknown> = {
-    gateway: { id: 'kerb-sim', stateDir: join(dir, 'state'), registry },
-    radios: ptys.map((p) => ({ path: p.a, baudRate: 115200 })),
+    gateway: { id: 'kerb-sim', stateDir: join(dir, 'state'), registry, region: fleet.plan.region },
+    radios: udp ? [{ type: 'udp', host: '127.0.0.1', port: 0 }] : ptys.map((p) => ({ path: p.a, baudRate: 115200 })),
     mqtt: o.mqttUrl ? { url: o.mqttUrl } : {},
     broker: { embedded: o.mqttUrl ? 'never' : 'always', port: 0 },
     http: { enabled: false },
@@ -291,7 +295,19 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
     ...(o.gatewayConfig ?? {}),
   };
   const handle = await o.startGateway(cfg as never);
-  const radios = fleet.gateways.map((g) => new SimRadio(fleet, g.index));
+  const forwarders: SimForwarder[] = [];
+  if (udp) {
+    const port = handle.udpPorts?.[0];
+    if (!port) {
+      await handle.stop();
+      throw new Error('gateways.connect: udp needs a gateway with a type: udp radio (handle.udpPorts)');
+    }
+    for (const g of fleet.gateways) forwarders.push(new SimForwarder(fleet, g.index, { serverPort: port, eui: simGatewayEui(g.index), txRangeHz: fleet.plan.txRangeHz }));
+    cleanups.push(async () => {
+      for (const f of forwarders) await f.close();
+    });
+  }
+  const radios: SiteRadio[] = udp ? forwarders : fleet.gateways.map((g) => new SimRadio(fleet, g.index));
   const holds = new Map<number, number>(); // node → virtual ms before which its RX1 decision is due
   const expecting = new Map<number, number>(); // node → count of downlinks expected
   let waitingFor = -1;
@@ -306,23 +322,25 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
     };
   }
   try {
-    if (o.pty) {
+    if (udp) {
+      for (const f of forwarders) await f.start();
+    } else if (o.pty) {
       const { SerialPort } = await import('serialport');
       for (const [g, p] of ptys.entries()) {
         const sp = new SerialPort({ path: p.b, baudRate: 115200 });
         await new Promise<void>((res, rej) => sp.once('open', () => res()).once('error', rej));
-        sp.on('data', (d: Buffer) => radios[g]!.push(new Uint8Array(d.buffer, d.byteOffset, d.length)));
-        radios[g]!.connect((bytes) => sp.write(Buffer.from(bytes)));
+        sp.on('data', (d: Buffer) => (radios[g] as SimRadio).push(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+        (radios[g] as SimRadio).connect((bytes) => sp.write(Buffer.from(bytes)));
         ports.push(sp);
       }
     } else {
-      for (const r of radios) handle.ingest.attachTransport(new SimLinkTransport(`sim:${fleet.gateways[r.gw]!.id}`, r));
+      for (const r of radios) handle.ingest.attachTransport(new SimLinkTransport(`sim:${fleet.gateways[r.gw]!.id}`, r as SimRadio));
     }
     fleet.gatewayRxListeners.push((g, f, rssi, snr) => {
       radios[g]!.deliver(f, rssi, snr);
       if (expecting.has(f.src)) {
-        // RX1 opens at end + 1 s; decide 20 ms before.
-        const until = f.endMs + 980;
+        // RX1 opens at end + 1 s; decide 50 ms before (a packet forwarder wants a txpk 31.5 ms ahead).
+        const until = f.endMs + 950;
         const prev = holds.get(f.src);
         if (prev === undefined || until < prev) holds.set(f.src, until);
       }
@@ -381,6 +399,17 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
       for (const d of dueDownlinks.splice(0)) await ctx.queueDownlink(d.node, d.fport, d.payload, d.id);
     };
 
+    let synced = 0;
+    /** The forwarders' fetch cycle; and UDP has no flow control, so let the gateway catch up now and then. */
+    const flushUdp = async (): Promise<void> => {
+      if (!udp) return;
+      for (const f of forwarders) f.flush();
+      if (written() - synced > 256) {
+        await syncGateway(10_000);
+        synced = written();
+      }
+    };
+
     fleet.start();
     const grace = o.downlinkGraceMs ?? 3000;
     const maxDepth = o.maxOutboxDepth ?? 5000;
@@ -408,6 +437,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
             }
           }
           fleet.clock.runUntil(target);
+          await flushUdp();
           await queueDue();
           if (holdNode >= 0 && holds.get(holdNode) === target) {
             // Hold virtual time at the RX1 deadline until the gateway has answered, then resume the
@@ -437,6 +467,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
         }
         const before = radios.reduce((a, r) => a + r.counts.rx, 0);
         fleet.clock.runUntil(target);
+        await flushUdp();
         await queueDue();
         const wrote = radios.reduce((a, r) => a + r.counts.rx, 0) - before;
         sinceYield += wrote;
@@ -458,6 +489,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
     fleet.stop();
     // Let receive windows and downlinks in flight finish in virtual time.
     fleet.clock.runUntil(fleet.clock.now() + 5000);
+    await flushUdp();
     const drainMs = o.drainTimeoutMs ?? 60_000;
     const drainUntil = Date.now() + drainMs;
     await syncGateway(drainMs);
@@ -473,7 +505,7 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
     const c = radios.reduce((a, r) => ({ rx: a.rx + r.counts.rx, tx: a.tx + r.counts.tx, ok: a.ok + r.counts.txOk, rej: a.rej + r.counts.txRejected }), { rx: 0, tx: 0, ok: 0, rej: 0 });
     const until2 = Date.now() + 5000;
     while (Date.now() < until2 && published < (metrics.uplinks_total ?? 0)) await sleep(20);
-    return { rxPacketsToGateway: c.rx, txRequests: c.tx, txOk: c.ok, txRejected: c.rej, published, metrics, mqttUrl: handle.mqttUrl, baseTopic: handle.config.mqtt.baseTopic, embeddedBroker: !o.mqttUrl };
+    return { via: udp ? 'udp' : o.pty ? 'pty' : 'link', ...(udp ? { forwarders: forwarders.map((f) => f.euiHex) } : {}), rxPacketsToGateway: c.rx, txRequests: c.tx, txOk: c.ok, txRejected: c.rej, published, metrics, mqttUrl: handle.mqttUrl, baseTopic: handle.config.mqtt.baseTopic, embeddedBroker: !o.mqttUrl };
   } finally {
     for (const c of cleanups) await c().catch(() => {});
     await handle.stop();

@@ -18,8 +18,10 @@ import type { Scenario, FaultSpec } from './scenario.ts';
 import { simAes } from './aes.ts';
 import type { Readings } from '../shared/payload/kerb.ts';
 import { STATUS_PM_FAULT, STATUS_THP_FAULT, STATUS_NOISE_FAULT } from '../shared/payload/constants.ts';
-import { EU868_UPLINK_FREQS } from '../shared/lorawan/dutycycle.ts';
 import { timeOnAirMs } from '../shared/lorawan/airtime.ts';
+import { channelPlan } from './channel-plan.ts';
+import type { ChannelPlan } from './channel-plan.ts';
+import { ConcentratorReceivers, coSfThresholdDb } from './concentrator.ts';
 
 export const HOUR_MS = 3600_000;
 
@@ -75,6 +77,18 @@ export interface FleetOptions {
 
 function hex8(n: number): string {
   return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
+ * A simple node's uplink channels: a list as given, else the region's default ('all') or
+ * concentrator channels that carry the node's bandwidth (all of them when none does: a scenario
+ * may study 250/500 kHz on channels the plan reserves for 125 kHz).
+ */
+export function nodeFreqs(plan: ChannelPlan, channels: 'all' | 'concentrator' | number[], bwHz: number): number[] {
+  if (typeof channels !== 'string') return channels;
+  const list = channels === 'all' ? plan.defaultUplink : plan.concentrator;
+  const same = list.filter((c) => c.bwHz === bwHz);
+  return (same.length ? same : list).map((c) => c.freqHz);
 }
 
 /** Equirectangular projection around the scenario origin (ample for a city: < 0.1 % error at 10 km). */
@@ -176,6 +190,12 @@ export class Fleet {
   readonly gatewayRxListeners: ((gw: number, f: AirFrame, rssiDbm: number, snrDb: number) => void)[] = [];
   /** Notes for the summary (mode fallbacks and the like). */
   readonly notes: string[] = [];
+  /** The region's channels (sim/channel-plan.ts). */
+  readonly plan: ChannelPlan;
+  /** Demodulator limit and inter-SF interference, when the scenario switches either on. */
+  readonly receivers: ConcentratorReceivers | null = null;
+  /** What each gateway listens on and how many packets it demodulates at once (summary). */
+  readonly gatewayRadio: { freqs: number[]; sfs: number[]; demodulators: number };
   private sites: SiteProfile[] = [];
   private soc0: Float64Array;
   private sinks: TraceSink[];
@@ -206,13 +226,44 @@ export class Fleet {
     this.width = pl.width;
     this.height = pl.height;
     this.origin = pl.origin;
-    this.medium = new Medium(this.clock, { capture: s.radio.capture, shadowing: s.radio.shadowing, pathLoss: s.radio.pathLoss }, this.rng.fork('medium'));
-    const channels = s.gateways.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.gateways.channels;
+    this.plan = channelPlan(s.region)!;
+    this.medium = new Medium(
+      this.clock,
+      { capture: s.radio.capture, shadowing: s.radio.shadowing, pathLoss: s.radio.pathLoss, coSfThresholdDb: coSfThresholdDb(s.radio.orthogonality) },
+      this.rng.fork('medium'),
+    );
+    const gm = s.gateways.model;
+    const list = s.gateways.channels === 'all' ? null : s.gateways.channels;
+    let channels: number[];
+    let sfs = s.gateways.sfs;
+    let demodulators = Infinity;
+    if (gm === 'concentrator') {
+      channels = list ?? this.plan.concentrator.map((c) => c.freqHz);
+      demodulators = s.gateways.demodulators;
+    } else if (gm === 'bridge') {
+      // One SX127x: one channel, one SF, one packet at a time.
+      channels = [list?.[0] ?? this.plan.defaultUplink[0]!.freqHz];
+      sfs = [sfs[0]!];
+      demodulators = 1;
+    } else channels = list ?? this.plan.defaultUplink.map((c) => c.freqHz);
+    this.gatewayRadio = { freqs: channels, sfs, demodulators };
     pl.gateways.forEach((pos, i) => {
       const id = `sim-gw-${String(i + 1).padStart(2, '0')}`;
-      this.medium.addGateway({ id, pos, antennaGainDb: s.gateways.antennaGainDb, freqs: channels, sfs: s.gateways.sfs, txPowerDbm: s.gateways.txPowerDbm });
+      this.medium.addGateway({ id, pos, antennaGainDb: s.gateways.antennaGainDb, freqs: channels, sfs, txPowerDbm: s.gateways.txPowerDbm });
       this.gateways.push({ index: i, id, pos, ...toLatLon(pl.origin, pos) });
     });
+    if (gm !== 'ideal' || s.radio.orthogonality !== 'ideal') {
+      const m = this.medium;
+      this.receivers = new ConcentratorReceivers({
+        // A bridge's single SX127x needs no count: it hears one channel and one SF, where the
+        // medium's capture rule already lets at most one of overlapping frames through.
+        demodulators: pl.gateways.map(() => (gm === 'bridge' ? Infinity : demodulators)),
+        orthogonality: s.radio.orthogonality,
+        transmitting: (g, t) => m.gatewayTransmittingAt(g, t),
+        listens: (g, f, sf) => m.gatewayListens(g, f, sf),
+      });
+      m.receiver = this.receivers;
+    }
     this.stats = new Stats(pl.nodes.length, pl.gateways.length);
     this.soc0 = new Float64Array(pl.nodes.length);
     if (s.nodes.mode === 'fidelity' && !opts.firmwareBundle) {
@@ -245,13 +296,14 @@ export class Fleet {
     const nwkSKey = r.fork('nwk').bytes(16);
     const appSKey = r.fork('app').bytes(16);
     const m = this.medium.addNode({ pos, antennaGainDb: s.nodes.antennaGainDb });
-    let sf = typeof s.nodes.sf === 'number' ? s.nodes.sf : 12;
+    const maxSf = this.plan.maxUplinkSf;
+    let sf = typeof s.nodes.sf === 'number' ? s.nodes.sf : maxSf;
     if (s.nodes.sf === 'auto') {
       let best = Infinity;
       for (let g = 0; g < this.gateways.length; g++) best = Math.min(best, this.medium.meanLossDb(m, g));
       const rssi = s.nodes.txPowerDbm - best;
-      for (let k = 7; k <= 12; k++) {
-        if (rssi - sensitivityDbm(k, 125000) >= s.nodes.sfMarginDb) {
+      for (let k = 7; k <= maxSf; k++) {
+        if (rssi - sensitivityDbm(k, s.nodes.bwHz) >= s.nodes.sfMarginDb) {
           sf = k;
           break;
         }
@@ -273,22 +325,24 @@ export class Fleet {
           devAddr,
           session: { nwkSKey: simAes(nwkSKey), appSKey: simAes(appSKey) },
           sf,
-          bwHz: 125000,
-          cr: 1,
+          bwHz: s.nodes.bwHz,
+          cr: s.nodes.cr,
           txPowerDbm: s.nodes.txPowerDbm,
           intervalMs,
           traffic: s.nodes.traffic,
           jitter: s.nodes.jitter,
           rxWindows: s.nodes.rxWindows,
-          rx2Sf: s.nodes.rx2Sf,
+          rx2Sf: s.region === 'EU868' ? s.nodes.rx2Sf : this.plan.rx2.sf,
           fcntStart: 0,
-          dutyCycle: s.nodes.dutyCycle,
-          freqs: s.nodes.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.nodes.channels,
+          dutyCycle: s.nodes.dutyCycle && this.plan.dutyCycle,
+          freqs: nodeFreqs(this.plan, s.nodes.channels, s.nodes.bwHz),
+          ...(s.nodes.payloadBytes === 'auto' ? {} : { payloadBytes: s.nodes.payloadBytes }),
+          ...(s.region === 'EU868' ? {} : { rx1Of: this.plan.rx1, rx2: { freqHz: this.plan.rx2.freqHz, bwHz: this.plan.rx2.bwHz } }),
         },
         r.fork('traffic'),
         (t) => this.sample(i, t),
         {
-          onUplink: (n, u) => this.onUplink(n, u.fcnt, u.fport, u.sf, u.phy.length, u.readings, null),
+          onUplink: (n, u) => this.onUplink(n, u.fcnt, u.fport, u.sf, u.phy.length, u.fport === 1 ? u.readings : null, u.fport === 1 ? null : u.payload),
           onDownlink: (n, fport, p, window) => {
             this.stats.downlinks[n]!++;
             // FPort 10 command 0x01: set the reporting interval (u16 LE seconds), docs/protocol.md §4.
@@ -431,7 +485,7 @@ export class Fleet {
 
   private onUplink(n: number, fcnt: number, fport: number, sf: number, len: number, readings: Readings | null, plain: Uint8Array | null): void {
     this.stats.sent[n]!++;
-    this.stats.airtimeMs[n]! += timeOnAirMs(sf, 125000, 1, len, 8, true, true);
+    this.stats.airtimeMs[n]! += timeOnAirMs(sf, this.scenario.nodes.bwHz, this.scenario.nodes.cr, len, 8, true, true);
     if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + fcnt, { node: n, fcnt, fport, readings, plain });
     this.lastFcnt[n] = fcnt;
   }
@@ -442,6 +496,7 @@ export class Fleet {
     let ok = 0;
     let coll = false;
     let busy = false;
+    let noDemod = false;
     for (const r of rx) {
       if (r.ok) {
         ok++;
@@ -452,6 +507,9 @@ export class Fleet {
       } else if (r.reason === 'gw_busy') {
         busy = true;
         st.gwBusyLost[r.gw]!++;
+      } else if (r.reason === 'no_demodulator') {
+        noDemod = true;
+        st.gwNoDemod[r.gw]!++;
       }
     }
     st.multiGw[Math.min(8, ok)]!++;
@@ -459,6 +517,7 @@ export class Fleet {
     if (ok) st.delivered[n]!++;
     else if (coll) st.collided[n]!++;
     else if (busy) st.gwBusy[n]!++;
+    else if (noDemod) st.noDemod[n]!++;
     else st.outOfRange[n]!++;
     const fcnt = this.lastFcnt[n] ?? 0;
     if (this.opts.recordDelivered) {
@@ -530,6 +589,11 @@ export class Fleet {
   /** Airtime (ms) of a kerb uplink of len bytes at sf (for docs and reports). */
   static toaMs(sf: number, len: number): number {
     return timeOnAirMs(sf, 125000, 1, len, 8, true, true);
+  }
+
+  /** Airtime (ms) of an uplink of len bytes at sf, bandwidth and coding rate (1..4 = 4/5..4/8). */
+  static toaMsWith(sf: number, bwHz: number, cr: number, len: number): number {
+    return timeOnAirMs(sf, bwHz, cr, len, 8, true, true);
   }
 
   static devAddrHex(a: number): string {

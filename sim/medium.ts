@@ -23,8 +23,8 @@
 //    prevent capture of any decodable frame).
 //  - Gateways are half-duplex: an uplink that overlaps a gateway's own downlink is lost at that
 //    gateway. A gateway listens on a configurable set of channels and SFs (an 8-channel concentrator
-//    hears all EU868 channels and SFs; kerb's single-SX127x bridge hears one). Demodulator count
-//    limits of SX1301 concentrators are not modelled.
+//    hears all EU868 channels and SFs; kerb's single-SX127x bridge hears one). A GatewayReceiver
+//    (sim/concentrator.ts) can add a demodulator limit and interference between SFs.
 //  - Class A receive windows: a node hears a downlink whose preamble starts while its window is
 //    open, on the window's frequency and SF, with inverted IQ, above sensitivity.
 import type { Radio, RadioParams, RadioRx } from '../shared/hal/radio.ts';
@@ -95,7 +95,7 @@ export interface NodeSite {
   antennaGainDb: number;
 }
 
-export type LossReason = 'range' | 'collision' | 'gw_busy' | 'not_listening';
+export type LossReason = 'range' | 'collision' | 'gw_busy' | 'not_listening' | 'no_demodulator';
 
 /** One transmission on the air. */
 export interface AirFrame {
@@ -142,6 +142,20 @@ export interface MediumOptions {
   capture: boolean;
   /** Draw shadowing per transmission (true) or use the mean path loss only. */
   shadowing: boolean;
+  /** SIR a frame needs over a same-SF interferer to be captured (6 dB; Croce et al. 2018: 1 dB). */
+  coSfThresholdDb: number;
+}
+
+/**
+ * A model of the gateways' receivers beyond the medium's own rules (sim/concentrator.ts): told of
+ * every uplink when it starts (its rxIdx/rxDbm known) and when it ends, and asked, per gateway that
+ * would otherwise decide by the medium's rules, whether it objects.
+ */
+export interface GatewayReceiver {
+  begin(f: AirFrame, sensDbm: number): void;
+  /** k: index of gateway g in f.rxIdx; p: received power there. null = no objection. */
+  verdict(f: AirFrame, k: number, g: number, p: number): LossReason | null;
+  end(f: AirFrame): void;
 }
 
 interface RxWindow {
@@ -185,6 +199,8 @@ export class Medium {
   private nextId = 1;
   private rng: Prng;
   observer: MediumObserver = {};
+  /** Optional receiver model of the gateways (demodulators, inter-SF interference). */
+  receiver: GatewayReceiver | null = null;
 
   readonly clock: VirtualClock;
   constructor(
@@ -193,7 +209,7 @@ export class Medium {
     rng: Prng,
   ) {
     this.clock = clock;
-    this.opts = { pathLoss: BOR_2016, capture: true, shadowing: true, ...opts };
+    this.opts = { pathLoss: BOR_2016, capture: true, shadowing: true, coSfThresholdDb: CAPTURE_THRESHOLD_DB, ...opts };
     this.rng = rng.fork('shadowing');
   }
 
@@ -287,7 +303,7 @@ export class Medium {
       if (!this.opts.capture) return false;
       // Overlap only within f's first Npre−5 preamble symbols: f still locks.
       if (i.endMs <= f.criticalMs) continue;
-      if (p - pi < CAPTURE_THRESHOLD_DB) return false;
+      if (p - pi < this.opts.coSfThresholdDb) return false;
       // f is ≥ 6 dB stronger: it must also have won the preamble lock — it started first, or it
       // arrived while the receiver was still in i's preamble (before i's header), so the receiver
       // re-synchronised onto the stronger preamble.
@@ -336,6 +352,7 @@ export class Medium {
     };
     n.txUntil = f.endMs;
     this.begin(f);
+    this.receiver?.begin(f, sensitivityDbm(f.sf, f.bwHz));
     this.clock.setTimeout(() => {
       this.finish(f);
       this.resolveUplink(f);
@@ -366,8 +383,11 @@ export class Medium {
         continue;
       }
       const ok = this.survives(f, p, (o) => powerAt(o, g), sens);
-      out.push(ok ? { gw: g, rssiDbm: p, snrDb: snr, ok } : { gw: g, rssiDbm: p, snrDb: snr, ok, reason: 'collision' });
+      const why = this.receiver ? this.receiver.verdict(f, i, g, p) : null;
+      if (why) out.push({ gw: g, rssiDbm: p, snrDb: snr, ok: false, reason: why });
+      else out.push(ok ? { gw: g, rssiDbm: p, snrDb: snr, ok } : { gw: g, rssiDbm: p, snrDb: snr, ok, reason: 'collision' });
     }
+    this.receiver?.end(f);
     f.interferers = null;
     this.observer.uplinkEnd?.(f, out);
     if (this.observer.gatewayRx) for (const r of out) if (r.ok) this.observer.gatewayRx(r.gw, f, r.rssiDbm, r.snrDb);
@@ -457,6 +477,17 @@ export class Medium {
     n.window = null;
     this.unlistWindow(w);
     w.done(RADIO_ERR_TIMEOUT, null);
+  }
+
+  /** Whether gateway g listens on that channel and SF. */
+  gatewayListens(g: number, freqHz: number, sf: number): boolean {
+    const l = this.gwListen[g]!;
+    return l.freqs.has(freqHz) && l.sfs.has(sf);
+  }
+
+  /** Whether gateway g is on the air (transmitting a downlink) at virtual time t. */
+  gatewayTransmittingAt(g: number, t: number): boolean {
+    return this.gwTxFrom[g]! <= t && t < this.gwTxUntil[g]!;
   }
 
   /** Earliest virtual time at which gateway g can start a transmission. */

@@ -141,7 +141,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:
     ['downlinks sent / received by their node', `${o.downlinksSent} / ${o.downlinksDelivered}`],
     ['battery life (median / worst)', `${s.battery.medianLifeDays} / ${s.battery.minLifeDays} days on ${s.battery.capacityMah} mAh`],
   ])}</table>
-${gs ? `<h2>Real gateway</h2><table>${rows([['packets over the serial link', gs.rxPacketsToGateway], ['uplinks published to MQTT', gs.published ?? 'n/a'], ['tx requests', gs.txRequests], ['tx sent', gs.txOk], ['tx rejected', gs.txRejected]])}</table>` : ''}
+${gs ? `<h2>Real gateway</h2><table>${rows([[gs.via === 'udp' ? 'rxpk sent by the simulated packet forwarders' : 'packets over the serial link', gs.rxPacketsToGateway], ['uplinks published to MQTT', gs.published ?? 'n/a'], ['tx requests', gs.txRequests], ['tx sent', gs.txOk], ['tx rejected', gs.txRejected]])}</table>` : ''}
 <h2>Map</h2>${map(s)}
 <h2>Traffic</h2>${hourly(s.hourly)}
 <h2>Delivery by spreading factor</h2>${bars('delivery ratio per SF', sfItems, 1, pct)}
@@ -151,7 +151,7 @@ ${series.length ? `<h2>Environment at ${esc(s.nodes[0]?.id ?? '')}</h2>${series.
 <h2>Gateways</h2><table><tr><th>id</th><th>decoded</th><th>collisions</th><th>lost while transmitting</th><th>downlinks</th></tr>${gwRows}</table>
 <h2>Worst nodes</h2><table><tr><th>id</th><th>DevAddr</th><th>SF</th><th>delivered</th><th>ratio</th><th>collided</th><th>out of range</th><th>battery days</th></tr>${worstRows}</table>
 ${s.notes.length ? `<h2>Notes</h2><ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
-<p><small>Models: log-distance path loss with shadowing (Bor et al. 2016), SX1272/76 sensitivities, LoRa time on air (Semtech AN1200.13), EU868 duty cycle, capture effect (≥ 6 dB + preamble lock). See docs/simulator.md.</small></p>
+<p><small>Models: log-distance path loss with shadowing (Bor et al. 2016), SX1272/76 sensitivities, LoRa time on air (Semtech AN1200.13), EU868 duty cycle, capture effect (≥ ${s.models.radio.coSfThresholdDb} dB + preamble lock); this run: ${esc(s.models.region)}, ${esc(s.models.gateway.model)} gateway (${s.models.gateway.channelsHz.length} channels, ${s.models.gateway.demodulators} demodulators), SF orthogonality ${esc(s.models.radio.orthogonality)}${s.models.radio.orthogonality === 'croce2018' ? ' (Croce et al. 2018)' : ''}. See docs/simulator.md.</small></p>
 </body></html>
 `;
 }

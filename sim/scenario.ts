@@ -5,6 +5,16 @@ import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import type { PathLossModel } from './medium.ts';
 import { BOR_2016 } from './medium.ts';
+import { channelPlan, REGION_NAMES } from './channel-plan.ts';
+import type { Orthogonality } from './concentrator.ts';
+
+/**
+ * What a simulated gateway's receiver is: `ideal` hears every configured channel and SF and
+ * demodulates any number of packets at once (the model before the concentrator existed);
+ * `concentrator` is an SX1301/SX1302-class 8-channel gateway with a demodulator limit; `bridge` is
+ * kerb's single-channel SX127x radio bridge (one channel, one SF, one packet at a time).
+ */
+export type GatewayModel = 'ideal' | 'concentrator' | 'bridge';
 
 export type Layout =
   | { layout: 'random'; widthM: number; heightM: number }
@@ -32,13 +42,20 @@ export interface Scenario {
   tzOffsetHours: number;
   origin: { lat: number; lon: number };
   area: Layout;
+  /** RP002 regional channel plan (shared/lorawan/region via sim/channel-plan.ts): EU868, US915, AS923-1. */
+  region: string;
   gateways: {
+    model: GatewayModel;
+    /** Packets a gateway demodulates at once (concentrator: 8; bridge: always 1). */
+    demodulators: number;
+    /** With --gateway: each site feeds the real gateway over the kerb serial link or as a Semtech UDP packet forwarder. */
+    connect: 'serial' | 'udp';
     count: number;
     placement: 'center' | 'grid' | 'random';
     positions?: { x: number; y: number }[];
     antennaGainDb: number;
     txPowerDbm: number;
-    /** 'all' = every EU868 default uplink channel (8-channel concentrator), or a list of Hz. */
+    /** 'all' = the EU868 default channels (ideal model) or the region's 8-channel plan (concentrator), or a list of Hz. */
     channels: 'all' | number[];
     sfs: number[];
   };
@@ -57,12 +74,18 @@ export interface Scenario {
     rxWindows: boolean;
     dutyCycle: boolean;
     rx2Sf: number;
-    /** Uplink channels: 'all' = the three EU868 default channels, or a list of Hz. */
-    channels: 'all' | number[];
+    /** Uplink channels: 'all' = the region's default channels, 'concentrator' = its 8-channel plan, or a list of Hz. */
+    channels: 'all' | 'concentrator' | number[];
+    /** Coding rate 1..4 = 4/5..4/8 (simple mode). */
+    cr: number;
+    /** Bandwidth in Hz: 125000, 250000 or 500000 (simple mode). */
+    bwHz: number;
+    /** 'auto' = the 12-byte kerb readings on FPort 1; a number = that many bytes on FPort 2 (simple mode). */
+    payloadBytes: 'auto' | number;
     /** Energy model (mA, mAh, s); see docs/simulator.md. */
     battery: { capacityMah: number; sleepUa: number; txMa: number; rxMa: number; pmMa: number; pmWarmupS: number };
   };
-  radio: { capture: boolean; shadowing: boolean; pathLoss: PathLossModel };
+  radio: { capture: boolean; shadowing: boolean; pathLoss: PathLossModel; orthogonality: Orthogonality };
   faults: FaultSpec[];
   /** Commands queued at the real gateway (with --gateway) at virtual time atH for node index `node`. */
   downlinks: { atH: number; node: number; fport: number; payload: string }[];
@@ -77,7 +100,8 @@ export const DEFAULT_SCENARIO: Scenario = {
   tzOffsetHours: 1,
   origin: { lat: 51.0543, lon: 3.7174 },
   area: { layout: 'random', widthM: 1000, heightM: 1000 },
-  gateways: { count: 1, placement: 'center', antennaGainDb: 6, txPowerDbm: 14, channels: 'all', sfs: [7, 8, 9, 10, 11, 12] },
+  region: 'EU868',
+  gateways: { model: 'ideal', demodulators: 8, connect: 'serial', count: 1, placement: 'center', antennaGainDb: 6, txPowerDbm: 14, channels: 'all', sfs: [7, 8, 9, 10, 11, 12] },
   nodes: {
     count: 10,
     mode: 'simple',
@@ -92,9 +116,12 @@ export const DEFAULT_SCENARIO: Scenario = {
     dutyCycle: true,
     rx2Sf: 12,
     channels: 'all',
+    cr: 1,
+    bwHz: 125000,
+    payloadBytes: 'auto',
     battery: { capacityMah: 2600, sleepUa: 20, txMa: 44, rxMa: 11.5, pmMa: 70, pmWarmupS: 30 },
   },
-  radio: { capture: true, shadowing: true, pathLoss: BOR_2016 },
+  radio: { capture: true, shadowing: true, pathLoss: BOR_2016, orthogonality: 'ideal' },
   faults: [],
   downlinks: [],
 };
@@ -163,6 +190,25 @@ export function parseScenario(raw: unknown, baseDir = process.cwd()): Scenario {
   if (!['simple', 'fast', 'fidelity'].includes(s.nodes.mode)) throw new ScenarioError('nodes.mode', 'expected simple, fast or fidelity');
   if (!['periodic', 'poisson'].includes(s.nodes.traffic)) throw new ScenarioError('nodes.traffic', 'expected periodic or poisson');
   if (s.nodes.sf !== 'auto') num('nodes.sf', s.nodes.sf, 7, 12);
+  const plan = typeof s.region === 'string' ? channelPlan(s.region) : null;
+  if (!plan) throw new ScenarioError('region', `expected a LoRaWAN regional channel plan (${REGION_NAMES}), got ${JSON.stringify(s.region)}`);
+  s.region = plan.region;
+  if (!['ideal', 'concentrator', 'bridge'].includes(s.gateways.model)) throw new ScenarioError('gateways.model', 'expected ideal, concentrator or bridge');
+  num('gateways.demodulators', s.gateways.demodulators, 1, 64);
+  if (!['serial', 'udp'].includes(s.gateways.connect)) throw new ScenarioError('gateways.connect', 'expected serial (the kerb serial link) or udp (a Semtech UDP packet forwarder)');
+  if (!['ideal', 'croce2018'].includes(s.radio.orthogonality)) throw new ScenarioError('radio.orthogonality', 'expected ideal or croce2018');
+  if (![1, 2, 3, 4].includes(s.nodes.cr)) throw new ScenarioError('nodes.cr', `expected 1..4 (coding rate 4/5..4/8), got ${JSON.stringify(s.nodes.cr)}`);
+  if (![125000, 250000, 500000].includes(s.nodes.bwHz)) throw new ScenarioError('nodes.bwHz', `expected 125000, 250000 or 500000, got ${JSON.stringify(s.nodes.bwHz)}`);
+  if (s.nodes.payloadBytes !== 'auto') num('nodes.payloadBytes', s.nodes.payloadBytes, 1, 222);
+  if (s.gateways.model === 'bridge' && s.gateways.sfs.length !== 1) throw new ScenarioError('gateways.sfs', 'a bridge (one SX127x) hears one SF: give one, e.g. [9], and pin the nodes to it (nodes.sf)');
+  if (typeof s.nodes.sf === 'number' && s.nodes.sf > plan.maxUplinkSf) throw new ScenarioError('nodes.sf', `${plan.region} uplinks at 125 kHz go up to SF${plan.maxUplinkSf} (RP002 data rates on its default channels)`);
+  if (typeof s.nodes.channels === 'string' && !['all', 'concentrator'].includes(s.nodes.channels)) throw new ScenarioError('nodes.channels', 'expected all, concentrator or a list of Hz');
+  // The node application (fast, fidelity) fixes these itself (shared/node: EU868 default
+  // channels, 125 kHz, CR 4/5, the 12-byte readings): only the simulator's own node takes them.
+  if (s.nodes.mode !== 'simple') {
+    const fixed: [string, boolean][] = [['nodes.cr', s.nodes.cr !== 1], ['nodes.bwHz', s.nodes.bwHz !== 125000], ['nodes.payloadBytes', s.nodes.payloadBytes !== 'auto'], ['region', s.region !== 'EU868']];
+    for (const [k, bad] of fixed) if (bad) throw new ScenarioError(k, `only nodes.mode simple takes this; ${s.nodes.mode} nodes run the node application, which uses EU868, 125 kHz, CR 4/5 and its 12-byte readings`);
+  }
   const a = s.area as Obj;
   if (a.layout === 'random') {
     num('area.widthM', a.widthM, 1, 1e6);

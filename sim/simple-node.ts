@@ -48,6 +48,12 @@ export interface SimpleNodeConfig {
   dutyCycle: boolean;
   /** Uplink channels (Hz); EU868 default channels unless the scenario narrows them. */
   freqs: number[];
+  /** Opaque FPort 2 payload of this many bytes instead of the readings on FPort 1. */
+  payloadBytes?: number;
+  /** Class A RX1 for an uplink (region rule); default: the uplink's channel and data rate (EU868). */
+  rx1Of?: (freqHz: number, sf: number, bwHz: number) => { freqHz: number; sf: number; bwHz: number };
+  /** RX2 frequency and bandwidth (default EU868: 869.525 MHz, 125 kHz; SF from rx2Sf). */
+  rx2?: { freqHz: number; bwHz: number };
 }
 
 export interface UplinkInfo {
@@ -57,6 +63,8 @@ export interface UplinkInfo {
   fport: number;
   phy: Uint8Array;
   readings: Readings;
+  /** The FRMPayload in clear. */
+  payload: Uint8Array;
 }
 
 export interface NodeHooks {
@@ -148,7 +156,13 @@ export class SimpleNode {
     if (!this.running) return;
     const now = this.clock.now();
     const readings = this.sample(now);
-    const payload = encodeReadings(readings);
+    const enc = encodeReadings(readings);
+    let payload = enc;
+    const fport = this.cfg.payloadBytes ? 2 : 1;
+    if (this.cfg.payloadBytes) {
+      payload = new Uint8Array(this.cfg.payloadBytes);
+      payload.set(enc.subarray(0, payload.length));
+    }
     const ch = this.pickChannel(now, 0);
     if (ch.wait > 0) {
       // EU868 duty cycle: the band is still silent; try again when it frees up (ETSI EN 300 220).
@@ -165,13 +179,13 @@ export class SimpleNode {
       fpending: false,
       fcnt: this.fcnt & 0xffff,
       fopts: new Uint8Array(0),
-      fport: 1,
+      fport,
       payload,
       mic: 0,
     };
     const phy = sealFrame(c.session, f, this.fcnt);
     const p: RadioParams = { freqHz: ch.freq, sf: c.sf, bwHz: c.bwHz, cr: c.cr, powerDbm: c.txPowerDbm, invertIq: false };
-    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf: c.sf, fport: 1, phy, readings });
+    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf: c.sf, fport, phy, readings, payload });
     this.fcnt++;
     this.radio.transmit(p, phy, (status) => {
       const end = this.clock.now();
@@ -183,8 +197,9 @@ export class SimpleNode {
 
   private openWindows(up: RadioParams, txEnd: number): void {
     const c = this.cfg;
-    const rx1: RadioParams = { freqHz: up.freqHz, sf: up.sf, bwHz: up.bwHz, cr: up.cr, powerDbm: 0, invertIq: true };
-    const rx2: RadioParams = { freqHz: EU868_RX2_FREQ, sf: c.rx2Sf, bwHz: 125000, cr: 1, powerDbm: 0, invertIq: true };
+    const d1 = c.rx1Of ? c.rx1Of(up.freqHz, up.sf, up.bwHz) : up;
+    const rx1: RadioParams = { freqHz: d1.freqHz, sf: d1.sf, bwHz: d1.bwHz, cr: up.cr, powerDbm: 0, invertIq: true };
+    const rx2: RadioParams = { freqHz: c.rx2?.freqHz ?? EU868_RX2_FREQ, sf: c.rx2Sf, bwHz: c.rx2?.bwHz ?? 125000, cr: 1, powerDbm: 0, invertIq: true };
     this.clock.setTimeout(() => {
       const opened = this.clock.now();
       this.radio.receive(rx1, rxWindowMs(rx1.sf, rx1.bwHz), (st, rx) => {

@@ -15,6 +15,8 @@ export class Stats {
   readonly collided: Uint32Array;
   readonly outOfRange: Uint32Array;
   readonly gwBusy: Uint32Array;
+  /** Frames no gateway decoded and at least one lost for want of a free demodulator. */
+  readonly noDemod: Uint32Array;
   readonly airtimeMs: Float64Array;
   readonly rxMs: Float64Array;
   readonly downlinks: Uint32Array;
@@ -22,6 +24,7 @@ export class Stats {
   readonly gwDecoded: Uint32Array;
   readonly gwCollisions: Uint32Array;
   readonly gwBusyLost: Uint32Array;
+  readonly gwNoDemod: Uint32Array;
   readonly gwDownlinks: Uint32Array;
   readonly gwAirtimeMs: Float64Array;
   /** Receptions per frame: how many gateways decoded each delivered frame (index = count, capped 8). */
@@ -54,6 +57,7 @@ export class Stats {
     this.collided = new Uint32Array(nodes);
     this.outOfRange = new Uint32Array(nodes);
     this.gwBusy = new Uint32Array(nodes);
+    this.noDemod = new Uint32Array(nodes);
     this.airtimeMs = new Float64Array(nodes);
     this.rxMs = new Float64Array(nodes);
     this.downlinks = new Uint32Array(nodes);
@@ -61,6 +65,7 @@ export class Stats {
     this.gwDecoded = new Uint32Array(gateways);
     this.gwCollisions = new Uint32Array(gateways);
     this.gwBusyLost = new Uint32Array(gateways);
+    this.gwNoDemod = new Uint32Array(gateways);
     this.gwDownlinks = new Uint32Array(gateways);
     this.gwAirtimeMs = new Float64Array(gateways);
   }

@@ -1,6 +1,7 @@
 // Run summary: delivered/sent per node, per SF and overall, collisions, airtime and
 // duty-cycle use, gateway-side counts, battery life. Plain JSON; report.ts renders it as HTML.
 import type { Fleet } from './fleet.ts';
+import { nodeFreqs } from './fleet.ts';
 import { median } from './stats.ts';
 
 export interface NodeSummary {
@@ -23,7 +24,11 @@ export interface NodeSummary {
 }
 
 export interface GatewaySideCounts {
-  /** RxPackets written to the real gateway over the link. */
+  /** How the sites reached the gateway: kerb serial link in-process, over a pty, or Semtech UDP packet forwarders. */
+  via?: 'link' | 'pty' | 'udp';
+  /** With udp: the simulated forwarders' gateway EUIs. */
+  forwarders?: string[];
+  /** RxPackets written to the real gateway over the link (with udp: rxpk sent). */
   rxPacketsToGateway: number;
   /** TxRequests the gateway sent, and how they ended. */
   txRequests: number;
@@ -38,8 +43,21 @@ export interface GatewaySideCounts {
   embeddedBroker?: boolean;
 }
 
+/** Every model switch and parameter that shaped the run, so a summary alone says what produced it. */
+export interface ModelsSummary {
+  region: string;
+  gateway: { model: string; channelsHz: number[]; sfs: number[]; demodulators: number | 'unlimited'; connect: string; halfDuplex: true };
+  radio: { capture: boolean; coSfThresholdDb: number; orthogonality: string; shadowing: boolean; pathLoss: { d0M: number; pl0Db: number; gamma: number; sigmaDb: number } };
+  nodes: { mode: string; bwHz: number; cr: string; payload: string; txPowerDbm: number; sf: string; channelsHz: number[] | string; dutyCycle: boolean };
+  /** jitter: ± fraction of the interval (simple nodes); null where the node application times its own reports. */
+  traffic: { kind: string; intervalS: number; jitter: number | null };
+  /** Time on air of the uplinks actually sent, per SF (ms; mean over the frames of that SF). */
+  timeOnAirMs: Record<string, number>;
+}
+
 export interface Summary {
   scenario: { name: string; seed: number; durationH: number; nodes: number; gateways: number; mode: string; capture: boolean; intervalS: number };
+  models: ModelsSummary;
   overall: {
     sent: number;
     delivered: number;
@@ -47,6 +65,8 @@ export interface Summary {
     collided: number;
     outOfRange: number;
     gatewayBusy: number;
+    /** Lost at every gateway that could hear them because no demodulator was free. */
+    noDemodulator: number;
     airtimeS: number;
     dutyCycleMeanPct: number;
     dutyCycleMaxPct: number;
@@ -58,7 +78,7 @@ export interface Summary {
   /** Fleet-wide per virtual hour (by frame start). */
   hourly: { sent: number[]; delivered: number[]; collided: number[] };
   perSf: Record<string, { nodes: number; sent: number; delivered: number; deliveryRatio: number; collided: number; airtimeS: number }>;
-  gateways: { id: string; x: number; y: number; lat: number; lon: number; decoded: number; collisions: number; lostWhileTransmitting: number; downlinks: number }[];
+  gateways: { id: string; x: number; y: number; lat: number; lon: number; decoded: number; collisions: number; lostWhileTransmitting: number; lostNoDemodulator: number; lostOtherSf: number; downlinks: number }[];
   battery: { capacityMah: number; medianLifeDays: number; minLifeDays: number };
   gatewaySide?: GatewaySideCounts;
   area: { widthM: number; heightM: number; origin: { lat: number; lon: number } };
@@ -76,7 +96,7 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
   const dur = Math.max(1, Math.min(elapsedMs, f.durationMs));
   const nodes: NodeSummary[] = [];
   const perSf: Summary['perSf'] = {};
-  let sent = 0, delivered = 0, collided = 0, oor = 0, busy = 0, air = 0, dutySum = 0, dutyMax = 0;
+  let sent = 0, delivered = 0, collided = 0, oor = 0, busy = 0, noDemod = 0, air = 0, dutySum = 0, dutyMax = 0;
   const lives: number[] = [];
   for (const d of f.devices) {
     const i = d.index;
@@ -106,6 +126,7 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
     collided += s.collided[i]!;
     oor += s.outOfRange[i]!;
     busy += s.gwBusy[i]!;
+    noDemod += s.noDemod[i]!;
     air += s.airtimeMs[i]!;
     dutySum += duty;
     dutyMax = Math.max(dutyMax, duty);
@@ -129,6 +150,7 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
   });
   return {
     scenario: { name: sc.name, seed: sc.seed, durationH: r(dur / 3600_000, 3), nodes: f.devices.length, gateways: f.gateways.length, mode: sc.nodes.mode, capture: sc.radio.capture, intervalS: sc.nodes.intervalS },
+    models: modelsOf(f, perSf),
     overall: {
       sent,
       delivered,
@@ -136,6 +158,7 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
       collided,
       outOfRange: oor,
       gatewayBusy: busy,
+      noDemodulator: noDemod,
       airtimeS: r(air / 1000, 1),
       dutyCycleMeanPct: f.devices.length ? r(dutySum / f.devices.length) : 0,
       dutyCycleMaxPct: r(dutyMax),
@@ -155,6 +178,8 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
       decoded: s.gwDecoded[g.index]!,
       collisions: s.gwCollisions[g.index]!,
       lostWhileTransmitting: s.gwBusyLost[g.index]!,
+      lostNoDemodulator: s.gwNoDemod[g.index]!,
+      lostOtherSf: f.receivers ? f.receivers.lostCrossSf[g.index]! : 0,
       downlinks: s.gwDownlinks[g.index]!,
     })),
     battery: { capacityMah: sc.nodes.battery.capacityMah, medianLifeDays: r(median(lives), 1), minLifeDays: r(lives.length ? Math.min(...lives) : NaN, 1) },
@@ -164,21 +189,51 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
   };
 }
 
+function modelsOf(f: Fleet, perSf: Summary['perSf']): ModelsSummary {
+  const sc = f.scenario;
+  const gr = f.gatewayRadio;
+  const toa: Record<string, number> = {};
+  for (const [k, v] of Object.entries(perSf)) if (v.sent) toa[k] = r((v.airtimeS * 1000) / v.sent, 1);
+  const nc = sc.nodes.channels;
+  return {
+    region: sc.region,
+    gateway: {
+      model: sc.gateways.model, channelsHz: gr.freqs, sfs: gr.sfs,
+      demodulators: Number.isFinite(gr.demodulators) ? gr.demodulators : 'unlimited', connect: sc.gateways.connect, halfDuplex: true,
+    },
+    radio: { capture: sc.radio.capture, coSfThresholdDb: f.medium.opts.coSfThresholdDb, orthogonality: sc.radio.orthogonality, shadowing: sc.radio.shadowing, pathLoss: { ...sc.radio.pathLoss } },
+    nodes: {
+      mode: sc.nodes.mode, bwHz: sc.nodes.bwHz, cr: `4/${4 + sc.nodes.cr}`,
+      payload: sc.nodes.payloadBytes === 'auto' ? 'kerb readings (FPort 1)' : `${sc.nodes.payloadBytes} bytes (FPort 2)`,
+      txPowerDbm: sc.nodes.txPowerDbm, sf: String(sc.nodes.sf),
+      channelsHz: sc.nodes.mode === 'simple' ? nodeFreqs(f.plan, nc, sc.nodes.bwHz) : 'node application (EU868 default channels)',
+      dutyCycle: sc.nodes.mode === 'simple' ? sc.nodes.dutyCycle && f.plan.dutyCycle : true,
+    },
+    traffic: sc.nodes.mode === 'simple'
+      ? { kind: sc.nodes.traffic, intervalS: sc.nodes.intervalS, jitter: sc.nodes.traffic === 'periodic' ? sc.nodes.jitter : null }
+      : { kind: 'periodic (node application)', intervalS: sc.nodes.intervalS, jitter: null },
+    timeOnAirMs: toa,
+  };
+}
+
 /** A few lines for a human on stdout. */
 export function formatSummary(s: Summary): string {
   const o = s.overall;
   const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
   const lines = [
     `scenario ${s.scenario.name} (seed ${s.scenario.seed}): ${s.scenario.nodes} nodes, ${s.scenario.gateways} gateway(s), ${s.scenario.durationH} h virtual, ${s.scenario.mode} nodes, capture ${s.scenario.capture ? 'on' : 'off'}`,
-    `uplinks: ${o.delivered} of ${o.sent} delivered (${pct(o.deliveryRatio)}); lost: ${o.collided} collisions, ${o.outOfRange} out of range, ${o.gatewayBusy} while gateway transmitting`,
+    `models: ${s.models.region}, ${s.models.gateway.model} gateway (${s.models.gateway.channelsHz.length} ch, ${s.models.gateway.demodulators} demodulators), SF orthogonality ${s.models.radio.orthogonality}, co-SF capture ${s.models.radio.coSfThresholdDb} dB`,
+    `uplinks: ${o.delivered} of ${o.sent} delivered (${pct(o.deliveryRatio)}); lost: ${o.collided} collisions, ${o.outOfRange} out of range, ${o.gatewayBusy} while gateway transmitting${o.noDemodulator ? `, ${o.noDemodulator} no free demodulator` : ''}`,
     `per SF: ${Object.entries(s.perSf).map(([k, v]) => `SF${k} ${v.nodes} nodes ${pct(v.deliveryRatio)}`).join(', ')}`,
-    `airtime: ${o.airtimeS} s total, duty cycle mean ${o.dutyCycleMeanPct.toFixed(3)} % / max ${o.dutyCycleMaxPct.toFixed(3)} % (EU868 limit 1 %)`,
+    `airtime: ${o.airtimeS} s total, duty cycle mean ${o.dutyCycleMeanPct.toFixed(3)} % / max ${o.dutyCycleMaxPct.toFixed(3)} % (${s.models.region === 'EU868' ? 'EU868 limit 1 %' : `${s.models.region}: no duty-cycle limit`})`,
     `battery (${s.battery.capacityMah} mAh): median ${s.battery.medianLifeDays} days, worst ${s.battery.minLifeDays} days`,
   ];
   if (o.downlinksSent) lines.push(`downlinks: ${o.downlinksDelivered} of ${o.downlinksSent} received by their node`);
   const g = s.gatewaySide;
   if (g) {
-    lines.push(`gateway: ${g.rxPacketsToGateway} packets over the link, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
+    const fw = g.forwarders ?? [];
+    const via = g.via === 'udp' ? `as rxpk from ${fw.length} simulated packet forwarder${fw.length === 1 ? '' : 's'} (Semtech UDP, EUI ${fw.length > 2 ? `${fw[0]}…` : fw.join(', ')})` : g.via === 'pty' ? 'over the serial link (pty)' : 'over the link';
+    lines.push(`gateway: ${g.rxPacketsToGateway} packets ${via}, ${g.published ?? '?'} uplinks published to MQTT, ${g.txRequests} tx requests (${g.txOk} sent, ${g.txRejected} rejected)`);
     if (g.mqttUrl) lines.push(`mqtt: ${g.mqttUrl}${g.embeddedBroker ? ' (embedded broker, stopped with the run)' : ''}, topics ${g.baseTopic ?? 'kerb'}/device/<id>/up (SenML-CBOR)`);
   }
   if (s.run) lines.push(`run: ${s.run.wallS.toFixed(1)} s wall, ${Math.round(s.run.uplinksPerWallS)} uplinks/s, peak RSS ${s.run.peakRssMb.toFixed(0)} MB`);

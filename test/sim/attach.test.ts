@@ -26,11 +26,14 @@ describe('radio clock mapping', () => {
 });
 
 describe('through the real gateway', () => {
-  for (const pty of [false, true]) {
-    it(`quickstart ${pty ? 'over a socat pty' : 'in-process'}: uplinks published once each, scenario downlink reaches its node in RX1`, async () => {
+  for (const via of ['udp', 'link', 'pty'] as const) {
+    it(`quickstart ${via === 'pty' ? 'over a socat pty' : via === 'udp' ? 'through a simulated packet forwarder (as shipped)' : 'in-process over the kerb link'}: uplinks published once each, scenario downlink reaches its node in RX1`, async () => {
       const sc = loadScenario(QUICK);
+      expect(sc.gateways.connect).toBe('udp');
+      if (via === 'link') sc.gateways.connect = 'serial';
       const fleet = new Fleet(sc, { recordDelivered: true });
-      const g = await runWithGateway(fleet, { startGateway, pty });
+      const g = await runWithGateway(fleet, { startGateway, pty: via === 'pty' });
+      expect(g.via).toBe(via);
       const delivered = fleet.delivered.length;
       expect(delivered).toBeGreaterThan(500);
       // One simulated gateway: every delivered frame crosses the link once and is published once.
