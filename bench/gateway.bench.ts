@@ -10,7 +10,9 @@
 // Flags: --frames N (burst size, default 20000), --devices N (default 50), --rate R (default 100),
 // --seconds S / --soak-minutes M (steady phase length), --no-fsync (outbox without fdatasync),
 // --profile DIR (write a V8 CPU profile of the gateway process there), --heap-mb N (run the gateway
-// with --max-old-space-size=N, as the systemd unit does), --set key=value (gateway setting, repeatable).
+// with --max-old-space-size=N), --node-flag F (a Node/V8 flag for the gateway, repeatable),
+// --set key=value (gateway setting, repeatable). The gateway runs with the Node flags of the systemd
+// unit's ExecStart (gateway/kerb-gateway.service), as on a Pi; --no-unit-flags leaves them out.
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +52,16 @@ function pct(sorted: number[], p: number): number {
 }
 
 const ANCHOR = fileURLToPath(new URL('./mqtt-anchor.ts', import.meta.url));
+const UNIT = fileURLToPath(new URL('../gateway/kerb-gateway.service', import.meta.url));
+
+/** The Node/V8 flags of the systemd unit's ExecStart (what a Pi runs), so the bench runs the same. */
+export function unitNodeFlags(unitText: string): string[] {
+  const line = unitText.split('\n').find((l) => l.startsWith('ExecStart='));
+  if (!line) return [];
+  const words = line.slice('ExecStart='.length).trim().split(/\s+/);
+  const end = words.findIndex((w) => w.endsWith('kerb.mjs'));
+  return words.slice(1, end < 0 ? 1 : end).filter((w) => w.startsWith('--'));
+}
 
 /** Epoch milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
 function epochMs(): number {
@@ -89,7 +101,7 @@ class Counter {
 }
 
 /** Runs the anchor publisher; resolves with its figures and the subscriber's rate for it. */
-async function runAnchor(counter: Counter, url: string, count: number, window: number, nDev: number, fcntBase: number): Promise<{ rate: number; cpuS: number; bytes: number }> {
+async function runAnchor(counter: Counter, url: string, count: number, window: number, nDev: number, fcntBase: number): Promise<{ rate: number; cpuS: number; bytes: number; rssBytes: number }> {
   let startMs = 0;
   counter.arm(count);
   const child = spawn(process.execPath, [ANCHOR, url, String(count), String(window), String(nDev), String(fcntBase)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -102,8 +114,8 @@ async function runAnchor(counter: Counter, url: string, count: number, window: n
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`mqtt anchor exited with ${code}`);
   await waitUntil(() => counter.doneMs > 0, 60_000, `anchor delivered (${counter.n}/${count})`);
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { cpuS: number; bytes: number };
-  return { rate: count / ((counter.doneMs - startMs) / 1000), cpuS: r.cpuS, bytes: r.bytes };
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { cpuS: number; bytes: number; rssBytes: number };
+  return { rate: count / ((counter.doneMs - startMs) / 1000), cpuS: r.cpuS, bytes: r.bytes, rssBytes: r.rssBytes };
 }
 
 export async function bench(argv: string[]): Promise<void> {
@@ -121,11 +133,17 @@ export async function bench(argv: string[]): Promise<void> {
   const consumer = new Consumer(mosq.url, ['kerb/device/+/up'], { clientId: 'bench-consumer' });
   const counter = new Counter();
   const heapMb = flag(argv, '--heap-mb', 0);
+  // --node-flag F (repeatable): a Node/V8 flag for the gateway process, e.g. --node-flag --max-semi-space-size=1
+  // The unit's own flags come first unless --no-unit-flags; later flags win in V8.
+  const nodeFlags = [
+    ...(argv.includes('--no-unit-flags') ? [] : unitNodeFlags(fs.readFileSync(UNIT, 'utf8'))),
+    ...argv.flatMap((a, i) => (a === '--node-flag' && argv[i + 1] ? [argv[i + 1]!] : [])),
+  ];
   const profDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
   const gw = new GatewayProcess(
     gatewayArgs(rig, mosq.url, ['--log-level', 'warn', '--set', 'homeassistant.enabled=false', '--set', `outbox.fsync=${fsync}`, ...gwSets]),
     {},
-    [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])],
+    [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), ...nodeFlags],
   );
   const inflightSet = gwSets.find((a) => a.startsWith('mqtt.inflight='));
   const window = inflightSet ? Number(inflightSet.split('=')[1]) : 64;
@@ -136,6 +154,7 @@ export async function bench(argv: string[]): Promise<void> {
     gw.start();
     await sleep(3000); // process start, radio heartbeat, MQTT connect (log level warn hides the messages)
     const pid = gw.proc!.pid!;
+    console.log(`gateway node flags: ${nodeFlags.join(' ') || '(none)'}`);
     const rssStart = rssKiB(pid);
 
     // Pre-build frames so the bench's own crypto does not limit the gateway.
@@ -224,6 +243,10 @@ export async function bench(argv: string[]): Promise<void> {
     console.log(`latency at ${rate} frames/s over ${steadyS} s (${lat.length} frames): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms`);
     console.log(`gateway RSS: ${(rssStart / 1024).toFixed(1)} MiB at start, ${(rssEnd / 1024).toFixed(1)} MiB after ${burst} + ${n} uplinks (${(steadyS / 60).toFixed(1)} min at ${rate}/s)`);
     console.log(`gateway RSS every ${sampleEvery / 1000} s during the steady run (MiB): ${rssSeries.join(' ')}`);
+    console.log(`anchor RSS (bare node + mqtt.js, ${burst} messages published): ${(anchors[1]!.rssBytes / 2 ** 20).toFixed(1)} MiB; gateway/anchor ${(rssEnd / 1024 / (anchors[1]!.rssBytes / 2 ** 20)).toFixed(2)}×`);
+    const sm = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(sm)?.[1] ?? NaN);
+    console.log(`gateway RSS now: ${(kb('Rss') / 1024).toFixed(1)} MiB = ${(kb('Anonymous') / 1024).toFixed(1)} MiB anonymous (heap, stacks) + ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(1)} MiB file-backed (mostly the node executable's own pages, shared and reclaimable)`);
     console.log(`duplicates seen by the consumer: ${consumer.duplicates}`);
   } finally {
     await gw.kill('SIGTERM').catch(() => undefined);

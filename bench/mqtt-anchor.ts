@@ -4,7 +4,8 @@
 // fsync. The bench's subscriber counts the packs exactly as it counts the gateway's, so the ratio of
 // the two rates is what kerb's pipeline costs on top of MQTT itself.
 //   node bench/mqtt-anchor.ts <url> <count> <window> <devices> <fcntBase>
-// Prints {startMs} as it starts publishing, then {cpuS, publishS, bytes} (publishS: first publish → last PUBACK).
+// Prints {startMs} as it starts publishing, then {cpuS, publishS, bytes, rssBytes} (publishS: first publish → last PUBACK;
+// rssBytes: this process's resident memory at the end, the bare-client footprint).
 import mqtt from 'mqtt';
 import { encodeSenmlCbor, uplinkToSenml } from '../gateway/senml.ts';
 
@@ -54,5 +55,5 @@ await new Promise<void>((resolve) => {
 });
 const publishS = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(JSON.stringify({ cpuS: (cpu.user + cpu.system) / 1e6, publishS, bytes: packs[0]!.payload.length }) + '\n');
+process.stdout.write(JSON.stringify({ cpuS: (cpu.user + cpu.system) / 1e6, publishS, bytes: packs[0]!.payload.length, rssBytes: process.memoryUsage().rss }) + '\n');
 await c.endAsync();
