@@ -118,6 +118,32 @@ async function runAnchor(counter: Counter, url: string, count: number, window: n
   return { rate: count / ((counter.doneMs - startMs) / 1000), cpuS: r.cpuS, bytes: r.bytes, rssBytes: r.rssBytes };
 }
 
+/**
+ * The disk's own anchor for latency: write + fdatasync of one small record every 10 ms in `dir`
+ * (the outbox's filesystem). An uplink is published only after its outbox fsync, so the gateway's
+ * latency percentiles cannot beat these.
+ */
+async function fsyncLatency(dir: string, n = 300): Promise<{ p50: number; p99: number; max: number }> {
+  const file = `${dir}/.bench-fsync`;
+  const fd = fs.openSync(file, 'w');
+  const buf = Buffer.alloc(400, 1);
+  const t: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      fs.writeSync(fd, buf);
+      fs.fdatasyncSync(fd);
+      t.push(performance.now() - t0);
+      await sleep(10);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+  t.sort((a, b) => a - b);
+  return { p50: pct(t, 50), p99: pct(t, 99), max: t[t.length - 1]! };
+}
+
 export async function bench(argv: string[]): Promise<void> {
   const burst = flag(argv, '--frames', 20000);
   const nDev = flag(argv, '--devices', 50);
@@ -151,6 +177,7 @@ export async function bench(argv: string[]): Promise<void> {
     await counter.connect(mosq.url);
     const arrivals = new Set<string>();
     const anchors = [await runAnchor(counter, mosq.url, burst, window, nDev, 0)];
+    const disk = fsync ? await fsyncLatency(rig.stateDir) : undefined;
     gw.start();
     await sleep(3000); // process start, radio heartbeat, MQTT connect (log level warn hides the messages)
     const pid = gw.proc!.pid!;
@@ -241,6 +268,7 @@ export async function bench(argv: string[]): Promise<void> {
     lat.sort((a, c) => a - c);
     const rssEnd = rssKiB(pid);
     console.log(`latency at ${rate} frames/s over ${steadyS} s (${lat.length} frames): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${lat[lat.length - 1]!.toFixed(1)} ms`);
+    if (disk) console.log(`disk anchor: write + fdatasync of 400 B every 10 ms in the state folder (before the gateway started): p50 ${disk.p50.toFixed(1)} ms, p99 ${disk.p99.toFixed(1)} ms, max ${disk.max.toFixed(1)} ms`);
     console.log(`gateway RSS: ${(rssStart / 1024).toFixed(1)} MiB at start, ${(rssEnd / 1024).toFixed(1)} MiB after ${burst} + ${n} uplinks (${(steadyS / 60).toFixed(1)} min at ${rate}/s)`);
     console.log(`gateway RSS every ${sampleEvery / 1000} s during the steady run (MiB): ${rssSeries.join(' ')}`);
     console.log(`anchor RSS (bare node + mqtt.js, ${burst} messages published): ${(anchors[1]!.rssBytes / 2 ** 20).toFixed(1)} MiB; gateway/anchor ${(rssEnd / 1024 / (anchors[1]!.rssBytes / 2 ** 20)).toFixed(2)}×`);
