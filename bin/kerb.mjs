@@ -8,5 +8,11 @@ if (major < 22 || (major === 22 && minor < 18) || major === 23) {
     'run `npm run kerb -- …` or `npx kerb …`, which use the Node 24 bundled as a dependency');
   process.exit(1);
 }
+// V8's code cache and Node's type-stripped sources, kept on disk (KERB_COMPILE_CACHE or Node's
+// NODE_COMPILE_CACHE, else the OS temporary folder) and keyed by each file's content: from the
+// second start on, the TypeScript stripper (a WebAssembly module, ~25 MiB resident) is never loaded
+// and nothing is compiled twice. An unwritable folder only means no cache.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.(process.env.KERB_COMPILE_CACHE || undefined);
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -13,7 +13,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`usage: kerb bench [name ...]\n\nRuns the named benchmarks (all when none is named) and prints figures.\nbenchmarks: ${names.join(', ')}`);
     return 0;
   }
-  const want = argv.filter((a) => !a.startsWith('-'));
+  // A word right after a flag is that flag's value (--frames 20000) unless it names a benchmark.
+  const want = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && argv[i - 1]!.startsWith('--') && !all.some((f) => f.startsWith(a))));
   const unknown = want.filter((w) => !all.some((f) => f.startsWith(w)));
   if (unknown.length) {
     console.error(`kerb bench: no benchmark named '${unknown.join("', '")}'; choose from: ${names.join(', ')}`);

@@ -11,7 +11,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { Aedes } from 'aedes';
 import type { Logger } from './types.ts';
 
 export interface BrokerAccess {
@@ -72,6 +71,9 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 
 export async function startEmbeddedBroker(host: string, port: number, log: Logger, access?: BrokerAccess): Promise<EmbeddedBroker> {
   const authed = new WeakSet<object>();
+  // Loaded only when a configuration asks for the embedded broker (a gateway pointed at the city's
+  // broker never pays its memory).
+  const { Aedes } = await import('aedes');
   const aedes = await Aedes.createBroker(access ? {
     authenticate: (client, username, password, done) => {
       if (username !== undefined && username !== '') {

@@ -54,11 +54,14 @@ export const NOISE_FIGURE_DB = 6;
 
 export function sensitivityDbm(sf: number, bwHz: number): number {
   const base = SENS_125K[sf] ?? -124;
-  return base + 10 * Math.log10(bwHz / 125000);
+  // 125 kHz (nearly every frame) adds exactly 0: skip the logarithm on the per-frame path.
+  return bwHz === 125000 ? base : base + 10 * Math.log10(bwHz / 125000);
 }
 
+const NOISE_125K = -174 + 10 * Math.log10(125000) + NOISE_FIGURE_DB;
+
 export function noiseFloorDbm(bwHz: number): number {
-  return -174 + 10 * Math.log10(bwHz) + NOISE_FIGURE_DB;
+  return bwHz === 125000 ? NOISE_125K : -174 + 10 * Math.log10(bwHz) + NOISE_FIGURE_DB;
 }
 
 export function meanPathLossDb(m: PathLossModel, dM: number): number {
@@ -263,6 +266,18 @@ export class Medium {
     };
   }
 
+  /** Uplink time on air, memoised per (SF, BW, CR, length): a fleet sends few distinct shapes. */
+  private toaMemo = new Map<number, number>();
+  private uplinkToaMs(p: RadioParams, len: number): number {
+    const k = ((p.sf * 8 + p.cr) * 1024 + len) * 1024 + p.bwHz / 1000;
+    let t = this.toaMemo.get(k);
+    if (t === undefined) {
+      t = timeOnAirMs(p.sf, p.bwHz, p.cr, len, PREAMBLE_SYMBOLS, true, true);
+      this.toaMemo.set(k, t);
+    }
+    return t;
+  }
+
   private key(freqHz: number, sf: number): number {
     return freqHz * 16 + sf;
   }
@@ -324,7 +339,7 @@ export class Medium {
       return;
     }
     this.closeWindow(node);
-    const toa = timeOnAirMs(p.sf, p.bwHz, p.cr, payload.length, PREAMBLE_SYMBOLS, true, true);
+    const toa = this.uplinkToaMs(p, payload.length);
     // Gateways this frame can matter to: mean power within SHADOW_SPAN σ of (sensitivity − 6 dB)
     // for its SF (a deeper shadowing draw, p < 1e-4, is not modelled).
     const maxLoss = p.powerDbm - (sensitivityDbm(p.sf, p.bwHz) - CAPTURE_THRESHOLD_DB) + (this.opts.shadowing ? SHADOW_SPAN * this.opts.pathLoss.sigmaDb : 0);

@@ -18,4 +18,12 @@ describe('kerb bench arguments', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("no benchmark named 'nosuch'");
   });
+
+  it('takes the word after a flag as its value, not as a benchmark name', () => {
+    const r = kerb(['bench', '--frames', '20000', 'nosuch', '--sim-mode', 'fast']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("no benchmark named 'nosuch';");
+    expect(r.stderr).not.toContain('20000');
+    expect(r.stderr).not.toContain("'fast'");
+  });
 });
