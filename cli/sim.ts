@@ -1,7 +1,6 @@
 // `kerb sim`: run a scenario in virtual time, optionally through the real gateway, and write the
 // summary, HTML report and traces. Human summary on stdout; progress bar on stderr (TTY only).
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadScenario } from '../sim/scenario.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Fleet } from '../sim/fleet.ts';
@@ -12,24 +11,33 @@ import type { Summary } from '../sim/summary.ts';
 import { renderReport } from '../sim/report.ts';
 import { envSeries } from '../sim/series.ts';
 import { Progress } from '../sim/progress.ts';
+import { KerbError } from '../host/errors.ts';
+import { checkMqttUrl } from '../gateway/config.ts';
+import { type CommandSpec, UsageError, flag, num, parseOrExit, str, usageFailure } from './args.ts';
 
-const HELP = `usage: kerb sim --scenario <file.yaml|json> [options]
-
-  --scenario FILE    scenario file (see sim/scenarios/ and docs/simulator.md)
-  --seed N           override the scenario's seed
-  --hours H          override the simulated duration
-  --gateway          run the real kerb gateway in-process and feed it over the serial link
-                     (embedded MQTT broker unless --mqtt-url)
-  --mqtt-url URL     broker for the gateway (e.g. mqtt://localhost:1883)
-  --pty              connect to the gateway over a socat pseudo-terminal instead of in-process
-  --paced xN         pace virtual time at N × real time (1 = real time); default: as fast as the
-                     gateway keeps up
-  --report FILE      self-contained HTML report
-  --json FILE        run summary as JSON
-  --trace FILE       event trace as JSON lines
-  --pcap FILE        pcap (LoRaTap, DLT 270) of frames the gateways heard and sent
-  --quiet            no summary on stdout
-`;
+export const SPEC: CommandSpec = {
+  name: 'kerb sim',
+  usage: '--scenario FILE [options]',
+  summary: 'Runs a simulated fleet in virtual time (optionally through the real gateway) and prints a summary;\nwrites an HTML report, JSON summary, event trace or pcap when asked (docs/simulator.md).',
+  options: {
+    scenario: { type: 'string', short: 's', value: 'FILE', help: 'scenario file, YAML or JSON (see sim/scenarios/)' },
+    seed: { type: 'string', value: 'N', help: "override the scenario's seed" },
+    hours: { type: 'string', value: 'H', help: 'override the simulated duration, in hours' },
+    gateway: { type: 'boolean', help: 'run the real kerb gateway in-process and feed it over the serial link (embedded MQTT broker unless --mqtt-url)' },
+    'mqtt-url': { type: 'string', value: 'URL', help: 'broker for the gateway, e.g. mqtt://localhost:1883' },
+    pty: { type: 'boolean', help: 'connect to the gateway over a socat pseudo-terminal instead of in-process (needs --gateway)' },
+    paced: { type: 'string', value: 'xN', help: 'pace virtual time at N × real time (x1 = real time); default: as fast as the gateway keeps up' },
+    report: { type: 'string', value: 'FILE', help: 'write a self-contained HTML report (charts, map)' },
+    json: { type: 'string', value: 'FILE', help: 'write the run summary as JSON' },
+    trace: { type: 'string', value: 'FILE', help: 'write the event trace as JSON lines' },
+    pcap: { type: 'string', value: 'FILE', help: 'write a pcap (LoRaTap, DLT 270) of the frames the gateways heard and sent' },
+    quiet: { type: 'boolean', short: 'q', help: 'no summary on stdout' },
+  },
+  examples: [
+    'kerb sim --scenario sim/scenarios/quickstart.yaml --report sim.html',
+    'kerb sim --scenario sim/scenarios/quickstart.yaml --gateway --paced x60',
+  ],
+};
 
 export interface SimRunOptions {
   gateway?: boolean;
@@ -88,69 +96,62 @@ export async function runScenario(sc: Scenario, o: SimRunOptions): Promise<Summa
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        scenario: { type: 'string', short: 's' },
-        seed: { type: 'string' },
-        hours: { type: 'string' },
-        gateway: { type: 'boolean' },
-        'mqtt-url': { type: 'string' },
-        pty: { type: 'boolean' },
-        paced: { type: 'string' },
-        report: { type: 'string' },
-        json: { type: 'string' },
-        trace: { type: 'string' },
-        pcap: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`kerb sim: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (a.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!a.scenario) {
-    console.error(`kerb sim: --scenario is required\n\n${HELP}`);
-    return 2;
-  }
+  const p = parseOrExit(SPEC, argv);
+  if (typeof p === 'number') return p;
   let sc: Scenario;
-  try {
-    sc = loadScenario(a.scenario);
-  } catch (e) {
-    console.error(`kerb sim: ${(e as Error).message}`);
-    return 2;
-  }
-  if (a.seed !== undefined) sc.seed = Number(a.seed) >>> 0;
-  if (a.hours !== undefined) sc.durationH = Number(a.hours);
   let paced: number | undefined;
-  if (a.paced !== undefined) {
-    paced = Number(String(a.paced).replace(/^x/i, ''));
-    if (!(paced > 0)) {
-      console.error('kerb sim: --paced expects a factor like x60 or 1');
+  let mqttUrl: string | undefined;
+  try {
+    const file = str(p, 'scenario');
+    if (!file) throw new UsageError("option '--scenario FILE' is required (e.g. --scenario sim/scenarios/quickstart.yaml)");
+    const seed = num(p, 'seed', { min: 0, max: 0xffffffff, integer: true });
+    const hours = num(p, 'hours', { min: 0.001 });
+    const pacedText = str(p, 'paced');
+    if (pacedText !== undefined) {
+      paced = Number(pacedText.replace(/^x/i, ''));
+      if (!(paced > 0) || !Number.isFinite(paced)) throw new UsageError(`option '--paced' expects a factor like x60 or x1, got '${pacedText}'`);
+    }
+    if (flag(p, 'pty') && !flag(p, 'gateway')) throw new UsageError("option '--pty' needs --gateway");
+    mqttUrl = str(p, 'mqtt-url');
+    if (mqttUrl !== undefined) {
+      const bad = checkMqttUrl(mqttUrl);
+      if (bad) throw new UsageError(`option '--mqtt-url': ${bad}`);
+    }
+    sc = loadScenarioFile(file);
+    if (seed !== undefined) sc.seed = seed;
+    if (hours !== undefined) sc.durationH = hours;
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure(SPEC, e);
+    if (e instanceof KerbError) {
+      console.error(`kerb sim: ${e.message}`);
       return 2;
     }
+    throw e;
   }
-  if (a.pty && !a.gateway) {
-    console.error('kerb sim: --pty needs --gateway');
-    return 2;
-  }
-  const s = await runScenario(sc, {
-    gateway: a.gateway, mqttUrl: a['mqtt-url'], pty: a.pty, paced, report: a.report, json: a.json, trace: a.trace, pcap: a.pcap,
-  });
-  if (!a.quiet) {
+  const report = str(p, 'report');
+  const json = str(p, 'json');
+  const trace = str(p, 'trace');
+  const pcap = str(p, 'pcap');
+  const s = await runScenario(sc, { gateway: flag(p, 'gateway'), mqttUrl, pty: flag(p, 'pty'), paced, report, json, trace, pcap });
+  if (!flag(p, 'quiet')) {
     console.log(formatSummary(s));
-    for (const [what, file] of [['report', a.report], ['summary', a.json], ['trace', a.trace], ['pcap', a.pcap]] as const) {
+    for (const [what, file] of [['report', report], ['summary', json], ['trace', trace], ['pcap', pcap]] as const) {
       if (file) console.log(`${what}: ${file}`);
     }
-    if (!a.report && !a.json && !a.trace && !a.pcap) console.log('(add --report sim.html for charts and a map, --json/--trace/--pcap for data; see docs/simulator.md)');
+    if (!report && !json && !trace && !pcap) console.log('(add --report sim.html for charts and a map, --json/--trace/--pcap for data; see docs/simulator.md)');
   }
   return 0;
+}
+
+/** The scenario, or a KerbError that names the file and what to do. */
+function loadScenarioFile(file: string): Scenario {
+  try {
+    return loadScenario(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KerbError('scenario', `scenario file ${file} does not exist; give a path to a YAML or JSON scenario (the shipped ones are in sim/scenarios/, e.g. sim/scenarios/quickstart.yaml)`);
+    if (code === 'EACCES' || code === 'EISDIR') throw new KerbError('scenario', `cannot read scenario file ${file} (${code === 'EISDIR' ? 'it is a directory' : 'permission denied'}); give a readable YAML or JSON file`);
+    const msg = (e as Error).message;
+    throw new KerbError('scenario', msg.includes(file) ? msg : `${file}: ${msg}`);
+  }
 }

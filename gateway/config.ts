@@ -73,16 +73,7 @@ export const SCHEMA: Record<string, Leaf> = {
   'mqtt.url': {
     type: 'string',
     default: '',
-    check: (s) => {
-      if (s === '') return undefined;
-      try {
-        const u = new URL(s);
-        if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol)) return `scheme must be mqtt, mqtts, ws or wss, got "${u.protocol.slice(0, -1)}"`;
-        return undefined;
-      } catch {
-        return 'must be a URL like mqtt://host:1883 or mqtts://host:8883';
-      }
-    },
+    check: (s) => (s === '' ? undefined : checkMqttUrl(s)),
   },
   'mqtt.protocolVersion': { type: 'enum', default: 4, values: [4, 5] },
   'mqtt.clientId': { type: 'string', default: '' },
@@ -125,6 +116,25 @@ export const SCHEMA: Record<string, Leaf> = {
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
 };
 
+/**
+ * Why `s` is not a broker URL a client can connect to, in words that say what to write instead;
+ * undefined when it is one. Shared with the commands that take --mqtt-url.
+ */
+export function checkMqttUrl(s: string): string | undefined {
+  const example = 'mqtt://host:1883 (plain) or mqtts://host:8883 (TLS)';
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `${JSON.stringify(s)} is not a URL; write the broker as ${example}`;
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol)) {
+    return `${JSON.stringify(s)} is not an MQTT URL (${u.protocol.slice(0, -1)}:// is not a broker scheme); write the broker as ${example}, or ws:// / wss:// for MQTT over WebSocket`;
+  }
+  if (!u.hostname) return `${JSON.stringify(s)} names no host; write the broker as ${example}`;
+  return undefined;
+}
+
 /** Addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -153,7 +163,8 @@ function coerce(leaf: Leaf, v: unknown): { ok: true; value: unknown } | { ok: fa
       if (typeof v === 'number') v = String(v);
       if (typeof v !== 'string') return { ok: false, error: `must be a string, got ${show(v)}` };
       const e = leaf.check?.(v);
-      return e ? { ok: false, error: `${e}, got ${show(v)}` } : { ok: true, value: v };
+      // A check that quotes the value itself needs no ", got …" after it.
+      return e ? { ok: false, error: e.includes(show(v)) ? e : `${e}, got ${show(v)}` } : { ok: true, value: v };
     }
     case 'int': {
       const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v;
