@@ -30,7 +30,8 @@ export const SPEC: CommandSpec = {
   },
   notes: `environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, KERB_STATE_DIR, KERB_REGISTRY, ...
 (every key: KERB_<SECTION>_<KEY>, e.g. ${envName('outbox.maxBytes')})
-logs: human-readable lines on a terminal, JSON lines otherwise (journald); KERB_LOG_FORMAT=json|text overrides.`,
+logs: readable lines when stderr is a terminal, JSON lines otherwise (journald); --set log.format=json|text
+(or KERB_LOG_FORMAT) chooses.`,
   examples: [
     'kerb gateway --radio /dev/serial/by-id/usb-Espruino_Pico-if00 --mqtt-url mqtt://localhost:1883',
     'kerb gateway -c /etc/kerb/gateway.yaml --check-config',

@@ -48,7 +48,7 @@ export interface GatewayConfig {
   downlinks: { expiryS: number; rx1DelayMs: number; maxPerDevice: number; maxQueued: number };
   http: { enabled: boolean; host: string; port: number };
   stats: { intervalS: number };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'json' | 'text' };
 }
 
 type Leaf =
@@ -114,6 +114,8 @@ export const SCHEMA: Record<string, Leaf> = {
   'http.port': { type: 'int', default: 9110, min: 0, max: 65535 },
   'stats.intervalS': { type: 'int', default: 60, min: 0, max: 86400 },
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
+  // auto: readable lines when stderr is a terminal, JSON lines otherwise (journald, pipes).
+  'log.format': { type: 'enum', default: 'auto', values: ['auto', 'json', 'text'] },
 };
 
 /**
