@@ -60,5 +60,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  return mod.run(argv.slice(1));
+  try {
+    return await mod.run(argv.slice(1));
+  } catch (e) {
+    // A person reads this: the message names the problem; the stack only helps a developer.
+    const err = e as Error;
+    if (process.env.KERB_DEBUG) console.error(err?.stack ?? String(e));
+    else console.error(`kerb ${name}: ${err?.message ?? String(e)}\n(set KERB_DEBUG=1 to see where it came from)`);
+    return 1;
+  }
 }

@@ -1,6 +1,7 @@
 // `kerb sim`: run a scenario in virtual time, optionally through the real gateway, and write the
 // summary, HTML report and traces. Human summary on stdout; progress bar on stderr (TTY only).
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { loadScenario } from '../sim/scenario.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Fleet } from '../sim/fleet.ts';
@@ -116,6 +117,13 @@ export async function run(argv: string[]): Promise<number> {
     if (mqttUrl !== undefined) {
       const bad = checkMqttUrl(mqttUrl);
       if (bad) throw new UsageError(`option '--mqtt-url': ${bad}`);
+    }
+    for (const o of ['report', 'json', 'trace', 'pcap']) {
+      const out = str(p, o);
+      if (out === undefined) continue;
+      const folder = dirname(resolve(out));
+      // Checked before the run: a typo in an output path must not cost a simulated day.
+      if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`option '--${o}': folder ${folder} does not exist; create it or write the file elsewhere`);
     }
     sc = loadScenarioFile(file);
     if (seed !== undefined) sc.seed = seed;
