@@ -1,8 +1,10 @@
 // A live gateway after real traffic (pty radio, mosquitto): its /metrics passes `promtool check
-// metrics` (the Prometheus project's own linter), and `kerb device list` reads from the gateway's
-// state folder when each device was last heard, its frame counters and its queued downlinks.
+// metrics` (the Prometheus project's own linter), `kerb device list` reads from the gateway's
+// state folder when each device was last heard, its frame counters and its queued downlinks, and
+// the integration examples in docs/examples (Python, Node-RED) read its uplinks.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -29,10 +31,10 @@ let metricsText = '';
 beforeAll(async () => {
   rig = await makeRig(3, 'state');
   broker = await startMosquitto();
-  gw = new GatewayProcess(gatewayArgs(rig, broker.url));
+  gw = new GatewayProcess(gatewayArgs(rig, broker.url, ['--json-mirror']));
   gw.start();
   await gw.waitLog(/^gateway started/);
-  consumer = new Consumer(broker.url, ['kerb/device/+/up']);
+  consumer = new Consumer(broker.url, ['kerb/device/+/up', 'kerb/device/+/up/json']);
   await consumer.connect();
   const [d0, d1] = rig.devices;
   for (let i = 0; i < 3; i++) rig.send(d0!);
@@ -89,4 +91,41 @@ describe('a live gateway after traffic', () => {
     // Read-only: the state files of the running gateway are not rewritten.
     expect(fs.existsSync(path.join(rig.stateDir, 'fcnt.json'))).toBe(true);
   });
+});
+
+const EXAMPLES = fileURLToPath(new URL('../../docs/examples/', import.meta.url));
+// The Debian packages install into the system Python, which may not be the first python3 on PATH.
+const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import paho.mqtt.client, cbor2'], { stdio: 'ignore' }).status === 0);
+if (!python && !process.env.CI) console.warn('test/cli/gateway-state: Python example skipped, no python3 with paho-mqtt and cbor2 (Debian: apt-get install python3-paho-mqtt python3-cbor2)');
+
+describe('the integration examples', () => {
+  it('the Node-RED flow turns the JSON mirror into readings in display units', () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'node-red-flow.json'), 'utf8')) as { type: string; func?: string; topic?: string; wires?: string[][]; id: string }[];
+    const input = flow.find((n) => n.type === 'mqtt in')!;
+    const fn = flow.find((n) => n.type === 'function')!;
+    expect(input.topic).toBe('kerb/device/+/up/json');
+    expect(input.wires![0]).toEqual([fn.id]);
+    const m = consumer.messages.find((x) => x.topic === 'kerb/device/dev-0/up/json')!;
+    expect(m).toBeDefined();
+    // The flow's own function node, run as Node-RED runs it: a function body of msg.
+    const run = new Function('msg', fn.func!) as (msg: Record<string, unknown>) => Record<string, unknown>;
+    const out = run({ topic: m.topic, payload: JSON.parse(m.payload.toString()) });
+    expect(out.device).toBe('dev-0');
+    expect(out.payload).toMatchObject({ temperature: 21.5, humidity: 55.5, battery: 3.6, fport: 1 });
+    expect(out.units).toMatchObject({ temperature: '°C', humidity: '%', battery: 'V' });
+    expect(Math.abs((out.time as Date).getTime() - Date.now())).toBeLessThan(600_000);
+  });
+
+  it.skipIf(!python && !process.env.CI)('the Python example (paho-mqtt + cbor2) prints an uplink in display units', async () => {
+    const p = spawn(python ?? 'python3', [path.join(EXAMPLES, 'kerb_subscribe.py'), '--url', broker.url, '--count', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => p.once('exit', r));
+    await waitUntil(() => err.includes('connected'), 20_000, `the Python subscriber to connect (stderr: ${err})`);
+    const fcnt = rig.send(rig.devices[1]!);
+    expect(await exited, err).toBe(0);
+    expect(out.trim()).toMatch(new RegExp(`^dev-1 fcnt=${fcnt} .*temperature=21\\.5 °C humidity=55\\.5 % battery=3\\.6 V`));
+  }, 60_000);
 });
