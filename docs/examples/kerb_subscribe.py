@@ -21,9 +21,9 @@ import paho.mqtt.client as mqtt
 LABELS = {-1: "bver", -2: "bn", -3: "bt", -4: "bu", -5: "bv", -6: "bs",
           0: "n", 1: "u", 2: "v", 3: "vs", 4: "vb", 5: "s", 6: "t", 7: "ut", 8: "vd"}
 
-# SenML unit -> (display unit, factor).
+# SenML unit -> (display unit, factor). Noise is A-weighted: its "dB" is shown as dB(A) (show()).
 DISPLAY = {"kg/m3": ("µg/m³", 1e9), "Pa": ("hPa", 0.01), "Cel": ("°C", 1), "%RH": ("%", 1),
-           "V": ("V", 1), "dB": ("dB(A)", 1), "dBm": ("dBm", 1), "Hz": ("Hz", 1)}
+           "V": ("V", 1), "dB": ("dB", 1), "dBm": ("dBm", 1), "Hz": ("Hz", 1)}
 
 
 def resolve(pack):
@@ -58,6 +58,8 @@ def show(device, records):
         if short in ("gateway", "radio", "devaddr", "bw", "confirmed", "fport"):
             continue
         unit, factor = DISPLAY.get(r["unit"], (r["unit"] or "", 1))
+        if short == "noise" and unit == "dB":
+            unit = "dB(A)"
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = f"{value * factor:.6g}"
         parts.append(f"{short}={value}{' ' + unit if unit else ''}")
