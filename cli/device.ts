@@ -193,6 +193,9 @@ async function list(p: Parsed): Promise<number> {
     if (json) console.log('[]');
     return 0;
   }
+  if (fs.existsSync(stateDir) && !fs.statSync(stateDir).isDirectory()) {
+    throw new KerbError('state', `state directory ${stateDir} is not a directory; give the gateway's state directory with --state-dir (or KERB_STATE_DIR)`);
+  }
   const doc = await readDoc(file);
   const parsed = parseRegistry(JSON.stringify(doc));
   const counters = await readCounters(stateDir);

@@ -96,7 +96,14 @@ export async function run(argv: string[]): Promise<number> {
     for (const w of p.warnings) console.error(`kerb keys: ${w}`);
     // A registry named by a flag, the environment or the config file must exist; the default need not.
     if (existsSync(p.registry.path) || !p.registry.from.startsWith('default')) {
-      const reg = parseRegistry(readFileSync(p.registry.path, 'utf8'));
+      let text: string;
+      try {
+        text = readFileSync(p.registry.path, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new Error(`cannot read registry ${p.registry.path} (${code === 'ENOENT' ? `it does not exist; it was named by ${p.registry.from}` : code === 'EACCES' ? 'permission denied' : (e as Error).message}); name an existing registry, or none (the new DevAddr is then not checked against registered ones)`);
+      }
+      const reg = parseRegistry(text);
       if (reg.errors.length) throw new Error(`invalid registry ${p.registry.path}:\n  ${reg.errors.join('\n  ')}`);
       for (const d of reg.devices) taken.add(d.devAddr);
     }
