@@ -171,6 +171,14 @@ describe('the gateway on a terminal and on a pipe', () => {
     expect(out.split('\n').filter((l) => l.startsWith('{"t"'))).toEqual([]);
   }, 90_000);
 
+  it('the /metrics port taken: the start fails naming the port and the flags to change it', async () => {
+    const state = fs.mkdtempSync(path.join(dir, 'http-'));
+    const r = await kerb(['gateway', '--state-dir', state, '--broker-port', '0', '--http-port', String(taken)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`kerb gateway: cannot start: /metrics and /health: port ${taken} on 127.0.0.1 is already taken (another kerb gateway running?); choose another with --http-port N`);
+    expect(r.stderr).not.toMatch(STACK);
+  }, 60_000);
+
   it('renders fields: bare words, quoted text, errors with their code', () => {
     const line = textLine({ t: '2026-12-05T10:00:01.234Z', level: 'error', msg: 'mqtt connect failed', component: 'mqtt', url: 'mqtt://h:1883', reason: 'two words', err: { message: 'refused', code: 'ECONNREFUSED' }, n: 3 });
     expect(line).toMatch(/^\d\d:\d\d:01\.234 ERROR mqtt connect failed component=mqtt url=mqtt:\/\/h:1883 reason="two words" err="refused \(ECONNREFUSED\)" n=3$/);
