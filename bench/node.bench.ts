@@ -9,8 +9,10 @@ import { simAes } from '../sim/aes.ts';
 const ENV: StreetEnv = { tempC: 18, rh: 60, pressureHpa: 1012, pm25: 9, pm10: 15, noiseDb: 58, batteryMv: 3900 };
 
 export async function bench(argv: string[]): Promise<void> {
-  const nArg = argv.find((a) => a.startsWith('--nodes='));
-  const n = nArg ? parseInt(nArg.slice(8), 10) : 2000;
+  const eq = argv.find((a) => a.startsWith('--nodes='));
+  const at = argv.indexOf('--nodes');
+  const nArg = eq ? eq.slice(8) : at >= 0 ? argv[at + 1] : undefined;
+  const n = nArg ? parseInt(nArg, 10) : 2000;
   const hours = 24;
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();

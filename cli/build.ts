@@ -5,28 +5,30 @@ import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
 import { buildAll } from '../firmware/build/build.ts';
 import { buildRegion } from '../firmware/build/region.ts';
+import { type CommandSpec, flag, list, parseOrExit, str } from './args.ts';
+
+export const SPEC: CommandSpec = {
+  name: 'kerb build',
+  usage: '[--board B]... [--entry E]... [--region R] [--out DIR] [--keep-identifiers]',
+  summary: 'Bundles the firmware for Espruino boards (one file per board and entry), checks each bundle against\nthe Espruino subset and its size budget, and prints the sizes. Exits 1 on any violation.',
+  options: {
+    board: { type: 'string', multiple: true, value: 'puck|pico|esp32', help: 'board to build for; repeat for several (default: all)' },
+    entry: { type: 'string', multiple: true, value: 'node|bridge|selftest', help: 'entry to build; repeat for several (default: all)' },
+    region: { type: 'string', value: 'EU868|US915|AS923-1', help: 'LoRaWAN region whose tables the bundles carry (default EU868)' },
+    out: { type: 'string', value: 'DIR', help: 'output directory (default dist/firmware)' },
+    'keep-identifiers': { type: 'boolean', help: 'do not shorten identifiers (readable bundles, larger)' },
+  },
+  examples: ['kerb build', 'kerb build --board pico --entry node --out /tmp/fw', 'kerb build --board puck --entry node --region US915'],
+};
 
 export async function run(argv: string[]): Promise<number> {
-  const boards: string[] = [];
-  const entries: string[] = [];
-  let outDir: string | undefined;
-  let minifyIdentifiers = true;
-  let region: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--board') boards.push(argv[++i] ?? '');
-    else if (a === '--entry') entries.push(argv[++i] ?? '');
-    else if (a === '--out') outDir = argv[++i];
-    else if (a === '--region') region = argv[++i] ?? '';
-    else if (a === '--keep-identifiers') minifyIdentifiers = false;
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: kerb build [--board puck|pico|esp32]... [--entry node|bridge|selftest]... [--region EU868|US915|AS923-1] [--out dir] [--keep-identifiers]');
-      return 0;
-    } else {
-      console.error(`kerb build: unknown option '${a}'`);
-      return 2;
-    }
-  }
+  const p = parseOrExit(SPEC, argv);
+  if (typeof p === 'number') return p;
+  const boards = list(p, 'board');
+  const entries = list(p, 'entry');
+  const outDir = str(p, 'out');
+  const minifyIdentifiers = !flag(p, 'keep-identifiers');
+  const region = str(p, 'region');
   const root = fileURLToPath(new URL('..', import.meta.url));
   let items;
   try {

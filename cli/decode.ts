@@ -19,28 +19,29 @@ import { READINGS, STATUS_FLAGS, type ReadingKind, type StatusFlag } from '../sh
 import { flagNames, humanText, kindByKey, kindBySlot } from '../shared/payload/human.ts';
 import { nodeAes } from '../host/crypto.ts';
 import { parseRegistry, PROFILES } from '../host/registry.ts';
-import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
+import { commandPaths, describePaths } from '../host/paths.ts';
+import { type CommandSpec, type Parsed, UsageError, flag, parseOrExit, str, usageFailure } from './args.ts';
 
-const USAGE = `usage: kerb decode <hex | -> [options]
-
-Decodes a LoRaWAN 1.0.x data frame (PHYPayload, hex; "-" reads it from stdin), verifies its MIC,
-decrypts FRMPayload and decodes kerb readings (FPort 1), status (2) and alerts (3), or Cayenne LPP.
-
-options:
-  --nwkskey HEX --appskey HEX   session keys (32 hex digits each)
-  --registry FILE               look the keys up by DevAddr in this device registry (relative: to
-                                the current directory). Without keys or --registry, the registry
-                                the rule below names is used when it exists.
-  --last-fcnt N                 last accepted 32-bit uplink/downlink counter; the 16 bits on air are
-                                extended to the next value above it (default: fresh session)
-  --base64                      the frame is base64 (as The Things Stack and packet forwarders log it)
-  --lpp                         decode the payload as Cayenne LPP whatever the port
-  --json                        one line of JSON (default: indented)
-
-Decoded payloads appear twice: raw codec integers (readings, status, alert) and the same in human
-units with names and status flags by name (human).
-
-exit status: 0 decoded, 1 frame rejected (reason on stderr), 2 usage error`;
+export const SPEC: CommandSpec = {
+  name: 'kerb decode',
+  usage: '<hex | -> [options]',
+  summary: 'Decodes a LoRaWAN 1.0.x data frame (PHYPayload, hex; "-" reads it from stdin), verifies its MIC,\ndecrypts FRMPayload and decodes kerb readings (FPort 1), status (2) and alerts (3), or Cayenne LPP.\nDecoded payloads appear twice: raw codec integers (readings, status, alert) and the same in human\nunits with names and status flags by name (human).',
+  positionals: true,
+  options: {
+    nwkskey: { type: 'string', value: 'HEX', help: 'network session key, 32 hex digits (with --appskey)' },
+    appskey: { type: 'string', value: 'HEX', help: 'application session key, 32 hex digits (with --nwkskey)' },
+    registry: { type: 'string', value: 'FILE', help: 'look the keys up by DevAddr in this device registry (relative: to the current directory). Without keys or --registry, the registry the rule below names is used when it exists.' },
+    'last-fcnt': { type: 'string', value: 'N', help: 'last accepted 32-bit counter; the 16 bits on air are extended to the next value above it (default: fresh session)' },
+    base64: { type: 'boolean', help: 'the frame is base64 (as The Things Stack and packet forwarders log it)' },
+    lpp: { type: 'boolean', help: 'decode the payload as Cayenne LPP whatever the port' },
+    json: { type: 'boolean', help: 'one line of JSON (default: indented)' },
+  },
+  notes: 'exit status: 0 decoded, 1 frame rejected (reason on stderr), 2 usage error',
+  examples: [
+    'kerb decode 40F17DBE4900020001954378762B11FF0D --nwkskey 44024241ed4ce9a68c6a8bc055233fd3 --appskey ec925802ae430ca77fd3dd73cb2cc588',
+    'kerb decode 40F17DBE4900020001954378762B11FF0D --registry devices.json --last-fcnt 1',
+  ],
+};
 
 const MTYPE_NAMES = ['join-request', 'join-accept', 'unconfirmed-data-up', 'unconfirmed-data-down', 'confirmed-data-up', 'confirmed-data-down', 'rejoin-request', 'proprietary'];
 
@@ -55,38 +56,19 @@ interface Opts {
   base64: boolean;
 }
 
-class UsageError extends Error {}
-
-function parseArgs(argv: string[]): Opts {
-  const o: Opts = { lastFcnt: -1, lpp: false, json: false, base64: false };
-  const value = (i: number, name: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${name} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    switch (a) {
-      case '--nwkskey': o.nwkSKey = value(i++, a); break;
-      case '--appskey': o.appSKey = value(i++, a); break;
-      case '--registry': o.registry = value(i++, a); break;
-      case '--last-fcnt': {
-        const v = value(i++, a);
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n > 0xffffffff) throw new UsageError(`--last-fcnt must be an integer 0..4294967295 (got ${v})`);
-        o.lastFcnt = n;
-        break;
-      }
-      case '--lpp': o.lpp = true; break;
-      case '--json': o.json = true; break;
-      case '--base64': o.base64 = true; break;
-      default:
-        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-        if (o.hex !== undefined) throw new UsageError(`one frame at a time (got '${o.hex}' and '${a}')`);
-        o.hex = a;
-    }
+function options(p: Parsed): Opts {
+  const o: Opts = { lastFcnt: -1, lpp: flag(p, 'lpp'), json: flag(p, 'json'), base64: flag(p, 'base64') };
+  o.nwkSKey = str(p, 'nwkskey');
+  o.appSKey = str(p, 'appskey');
+  o.registry = str(p, 'registry');
+  const lf = str(p, 'last-fcnt');
+  if (lf !== undefined) {
+    if (!/^\d+$/.test(lf) || Number(lf) > 0xffffffff) throw new UsageError(`option '--last-fcnt' expects an integer 0..4294967295, got '${lf}'`);
+    o.lastFcnt = Number(lf);
   }
-  if (o.hex === undefined) throw new UsageError('no frame given');
+  if (p.positionals.length > 1) throw new UsageError(`one frame at a time (got '${p.positionals[0]}' and '${p.positionals[1]}')`);
+  o.hex = p.positionals[0];
+  if (o.hex === undefined) throw new UsageError('no frame given: pass the PHYPayload as hex (or "-" to read it from stdin)');
   if ((o.nwkSKey === undefined) !== (o.appSKey === undefined)) throw new UsageError('--nwkskey and --appskey go together');
   if (o.registry !== undefined && o.nwkSKey !== undefined) throw new UsageError('give keys either with --nwkskey/--appskey or with --registry, not both');
   return o;
@@ -108,7 +90,7 @@ function parseBase64(s: string): Uint8Array | undefined {
 
 function parseKey(s: string, name: string): Uint8Array {
   const k = parseHex(s);
-  if (!k || k.length !== 16) throw new UsageError(`${name} must be 32 hex digits (16 bytes)`);
+  if (!k || k.length !== 16) throw new UsageError(`${name} must be 32 hex digits (16 bytes), got '${s.length > 40 ? `${s.slice(0, 40)}…` : s}'`);
   return k;
 }
 
@@ -221,19 +203,16 @@ async function readStdin(): Promise<string> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(`${USAGE}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
-    return 0;
-  }
+  const p = parseOrExit(SPEC, argv, (q) => describePaths({ registry: str(q, 'registry') }));
+  if (typeof p === 'number') return p;
   let o: Opts;
   let candidates: Candidate[] = [];
   try {
-    o = parseArgs(argv);
+    o = options(p);
     if (o.nwkSKey !== undefined) candidates = [{ nwkSKey: parseKey(o.nwkSKey, '--nwkskey'), appSKey: parseKey(o.appSKey!, '--appskey') }];
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`kerb decode: ${e.message}\n\n${USAGE}`);
-    return 2;
+    if (e instanceof UsageError) return usageFailure(SPEC, e);
+    throw e;
   }
 
   const text = o.hex === '-' ? await readStdin() : o.hex!;
@@ -268,7 +247,9 @@ export async function run(argv: string[]): Promise<number> {
     try {
       doc = readFileSync(o.registry, 'utf8');
     } catch (e) {
-      console.error(`kerb decode: cannot read registry ${o.registry}: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      console.error(`kerb decode: cannot read registry ${o.registry} (${why}); pass the right file with --registry, or the keys with --nwkskey and --appskey (kerb device list shows the registry in use)`);
       return 2;
     }
     const reg = parseRegistry(doc);

@@ -5,30 +5,79 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { validateRegistry, PROFILES, DEFAULT_PROFILE } from '../host/registry.ts';
+import { validateRegistry, parseRegistry, PROFILES, DEFAULT_PROFILE } from '../host/registry.ts';
+import { readCounters } from '../gateway/counters.ts';
+import { readDownlinkFiles } from '../gateway/downlinks.ts';
 import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
 import { KerbError } from '../host/errors.ts';
 import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
+import { type CommandSpec, type OptionSpec, type Parsed, UsageError, flag, num, parseOrExit, str, unknownSubcommand, usageFailure } from './args.ts';
 
-const HELP = `usage: kerb device <add|list|remove> ...
+const REGISTRY_OPT: OptionSpec = { type: 'string', value: 'FILE', help: 'device registry (relative: to the current directory)' };
 
-  kerb device add <id> [--name TEXT] [--lat DEG --lon DEG [--alt M]] [--profile NAME]
-                       [--netid HEX] [--devaddr HEX --nwkskey HEX --appskey HEX]
-                       [--registry FILE] [--out FILE]
-      Generates a DevAddr and session keys (or takes existing ones), appends the device to the
-      registry atomically and prints the provisioning data the node needs at flashing time as
-      JSON (the "kerb.cfg" fields: id, devAddr, nwkSKey, appSKey). --out also writes it to FILE
-      (mode 0600). The running gateway picks the new device up without a restart.
-  kerb device list [--registry FILE] [--json]
-      Lists the registered devices (no keys).
-  kerb device remove <id> [--registry FILE]
+export const ADD: CommandSpec = {
+  name: 'kerb device add',
+  usage: '<id> [options]',
+  summary: 'Generates a DevAddr and session keys (or takes existing ones), appends the device to the registry\natomically and prints the provisioning data the node needs at flashing time as JSON (the "kerb.cfg"\nfields: id, devAddr, nwkSKey, appSKey). The running gateway picks the new device up without a restart.',
+  positionals: true,
+  options: {
+    name: { type: 'string', value: 'TEXT', help: 'human name (default: the id)' },
+    lat: { type: 'string', value: 'DEG', help: 'latitude, with --lon (WGS 84 degrees)' },
+    lon: { type: 'string', value: 'DEG', help: 'longitude, with --lat' },
+    alt: { type: 'string', value: 'M', help: 'altitude in metres' },
+    profile: { type: 'string', value: 'NAME', help: `payload profile: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE})` },
+    netid: { type: 'string', value: 'HEX', help: 'NetID whose DevAddr block to use (default 000013)' },
+    devaddr: { type: 'string', value: 'HEX', help: 'existing session: DevAddr (with --nwkskey and --appskey)' },
+    nwkskey: { type: 'string', value: 'HEX', help: 'existing session: NwkSKey, 32 hex digits' },
+    appskey: { type: 'string', value: 'HEX', help: 'existing session: AppSKey, 32 hex digits' },
+    registry: REGISTRY_OPT,
+    out: { type: 'string', value: 'FILE', help: 'also write the provisioning JSON to FILE (mode 0600)' },
+  },
+  examples: ['kerb device add lamp-0001 --name "Market St 12" --lat 51.05 --lon 3.72'],
+};
 
-Profiles: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE}).`;
+export const LIST: CommandSpec = {
+  name: 'kerb device list',
+  usage: '[--registry FILE] [--state-dir DIR] [--json]',
+  summary: "Lists the registered devices (no keys) with what the gateway's state folder knows of each: when it\nwas last heard, its last uplink and next downlink frame counters, and downlinks still queued for it.",
+  options: {
+    registry: REGISTRY_OPT,
+    'state-dir': { type: 'string', value: 'DIR', help: "the gateway's state directory (frame counters, downlink queue)" },
+    json: { type: 'boolean', help: 'print JSON instead of a table' },
+  },
+  examples: ['kerb device list', 'kerb device list --json --state-dir /var/lib/kerb'],
+};
 
-function usageError(msg: string): KerbError {
-  return new KerbError('usage', msg);
+export const REMOVE: CommandSpec = {
+  name: 'kerb device remove',
+  usage: '<id> [--registry FILE]',
+  summary: 'Removes the device from the registry atomically; the running gateway stops accepting its frames.',
+  positionals: true,
+  options: { registry: REGISTRY_OPT },
+  examples: ['kerb device remove lamp-0001'],
+};
+
+const SUBCOMMANDS: Record<string, CommandSpec> = { add: ADD, list: LIST, remove: REMOVE };
+
+const HELP = `usage: kerb device <add|list|remove> [options]
+
+Manages the device registry (docs/registry.md): every change is validated and written atomically,
+and a running gateway picks it up without a restart.
+
+subcommands:
+  add <id>      register a device: new DevAddr and session keys, printed for flashing
+  list          the registered devices and their state (last seen, frame counters, queued downlinks)
+  remove <id>   unregister a device
+
+Run 'kerb device <subcommand> --help' for its options.
+
+examples:
+  $ kerb device add lamp-0001 --lat 51.05 --lon 3.72
+  $ kerb device list`;
+
+function usageError(msg: string): UsageError {
+  return new UsageError(msg);
 }
 
 /** The registry by the rule every command shares (host/paths.ts); deprecation warnings to stderr. */
@@ -67,27 +116,17 @@ async function writeDoc(file: string, doc: RegistryDoc): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n', 0o600);
 }
 
-function num(name: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (!Number.isFinite(n)) throw usageError(`--${name}: not a number ('${s}')`);
-  return n;
-}
-
-async function add(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
-    options: {
-      name: { type: 'string' }, lat: { type: 'string' }, lon: { type: 'string' }, alt: { type: 'string' },
-      profile: { type: 'string' }, netid: { type: 'string' }, devaddr: { type: 'string' },
-      nwkskey: { type: 'string' }, appskey: { type: 'string' }, registry: { type: 'string' }, out: { type: 'string' },
-    },
-  });
-  if (positionals.length !== 1) throw usageError('device add: give exactly one device id');
-  const id = positionals[0];
-  const lat = num('lat', v.lat);
-  const lon = num('lon', v.lon);
-  const alt = num('alt', v.alt);
+async function add(p: Parsed): Promise<number> {
+  const positionals = p.positionals;
+  const v = {
+    name: str(p, 'name'), profile: str(p, 'profile'), netid: str(p, 'netid'), devaddr: str(p, 'devaddr'),
+    nwkskey: str(p, 'nwkskey'), appskey: str(p, 'appskey'), registry: str(p, 'registry'), out: str(p, 'out'),
+  };
+  if (positionals.length !== 1) throw usageError(`give exactly one device id (got ${positionals.length}), e.g. kerb device add lamp-0001`);
+  const id = positionals[0]!;
+  const lat = num(p, 'lat', { min: -90, max: 90 });
+  const lon = num(p, 'lon', { min: -180, max: 180 });
+  const alt = num(p, 'alt');
   if ((lat === undefined) !== (lon === undefined)) throw usageError('--lat and --lon go together');
   const given = [v.devaddr, v.nwkskey, v.appskey].filter((x) => x !== undefined).length;
   if (given !== 0 && given !== 3) throw usageError('--devaddr, --nwkskey and --appskey go together (existing session) or not at all');
@@ -118,25 +157,84 @@ async function add(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function list(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { registry: { type: 'string' }, json: { type: 'boolean' } } });
-  const file = registryPath(v.registry);
+interface DeviceRow {
+  id: string;
+  name: string;
+  devAddr: string;
+  profile: string;
+  location?: unknown;
+  /** Time the gateway last committed an uplink of this device (ISO 8601), null if never. */
+  lastSeen: string | null;
+  /** Last accepted uplink frame counter (32 bits), null if none yet. */
+  fcntUp: number | null;
+  /** Next downlink frame counter the gateway will use. */
+  fcntDownNext: number;
+  /** Downlink commands waiting in the gateway's queue for this device. */
+  queuedDownlinks: number;
+}
+
+/** "12 s ago", "3 min ago", "5 h ago", "2 d ago". */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min ago`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+async function list(p: Parsed): Promise<number> {
+  const json = flag(p, 'json');
+  const paths = commandPaths({ registry: str(p, 'registry'), stateDir: str(p, 'state-dir') });
+  for (const w of paths.warnings) console.error(`kerb device: ${w}`);
+  const file = paths.registry.path;
+  const stateDir = paths.stateDir.path;
   if (!fs.existsSync(file)) {
-    console.error(`kerb device: ${file} does not exist (no devices yet)`);
-    return v.json ? (console.log('[]'), 0) : 0;
+    console.error(`kerb device: ${file} does not exist (no devices yet); add one with kerb device add <id>`);
+    if (json) console.log('[]');
+    return 0;
+  }
+  if (fs.existsSync(stateDir) && !fs.statSync(stateDir).isDirectory()) {
+    throw new KerbError('state', `state directory ${stateDir} is not a directory; give the gateway's state directory with --state-dir (or KERB_STATE_DIR)`);
   }
   const doc = await readDoc(file);
-  const rows = doc.devices.map((d) => ({ id: d.id, name: d.name ?? d.id, devAddr: d.devAddr, profile: d.profile ?? DEFAULT_PROFILE, location: d.location }));
-  if (v.json) console.log(JSON.stringify(rows, null, 2));
-  else for (const r of rows) console.log(`${String(r.id).padEnd(24)} ${String(r.devAddr).padEnd(9)} ${String(r.profile).padEnd(16)} ${r.name}`);
+  const parsed = parseRegistry(JSON.stringify(doc));
+  const counters = await readCounters(stateDir);
+  for (const problem of counters.problems) console.error(`kerb device: ${problem} (the gateway will not start until it is resolved; see docs/troubleshooting.md)`);
+  const queued = new Map<string, number>();
+  for (const d of (await readDownlinkFiles(stateDir)).items) queued.set(d.deviceId, (queued.get(d.deviceId) ?? 0) + 1);
+  if (!fs.existsSync(stateDir)) console.error(`kerb device: no gateway state in ${stateDir} yet (a gateway has not run with this state directory): no counters or last-seen times`);
+  const rows: DeviceRow[] = doc.devices.map((d) => {
+    const dev = parsed.devices.find((x) => x.id === d.id);
+    const c = dev ? counters.sessions.get(dev.sessionId) ?? counters.sessions.get(dev.legacySessionId) : undefined;
+    const row: DeviceRow = {
+      id: String(d.id), name: String(d.name ?? d.id), devAddr: String(d.devAddr), profile: String(d.profile ?? DEFAULT_PROFILE),
+      lastSeen: c?.t !== undefined ? new Date(c.t).toISOString() : null,
+      fcntUp: c && c.up >= 0 ? c.up : null,
+      fcntDownNext: c?.down ?? 0,
+      queuedDownlinks: queued.get(String(d.id)) ?? 0,
+    };
+    if (d.location !== undefined) row.location = d.location;
+    return row;
+  });
+  if (json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  const now = Date.now();
+  const table = [['ID', 'DEVADDR', 'LAST SEEN', 'FCNT UP', 'FCNT DOWN', 'QUEUED', 'PROFILE', 'NAME']];
+  for (const r of rows) {
+    table.push([r.id, r.devAddr, r.lastSeen ? ago(now - Date.parse(r.lastSeen)) : 'never', r.fcntUp === null ? '-' : String(r.fcntUp), String(r.fcntDownNext), String(r.queuedDownlinks), r.profile, r.name]);
+  }
+  const widths = table[0]!.map((_, k) => Math.max(...table.map((row) => row[k]!.length)));
+  for (const row of table) console.log(row.map((cell, k) => (k === row.length - 1 ? cell : cell.padEnd(widths[k]!))).join('  ').trimEnd());
+  console.error(`(state from ${stateDir}; FCNT DOWN is the next downlink counter)`);
   return 0;
 }
 
-async function remove(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { registry: { type: 'string' } } });
-  if (positionals.length !== 1) throw usageError('device remove: give exactly one device id');
-  const id = positionals[0];
-  const file = registryPath(v.registry);
+async function remove(p: Parsed): Promise<number> {
+  if (p.positionals.length !== 1) throw usageError(`give exactly one device id (got ${p.positionals.length}), e.g. kerb device remove lamp-0001`);
+  const id = p.positionals[0]!;
+  const file = registryPath(str(p, 'registry'));
   await withLockFile(file + '.lock', async () => {
     const doc = await readDoc(file);
     const n = doc.devices.length;
@@ -150,21 +248,27 @@ async function remove(argv: string[]): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   const sub = argv[0];
-  if (!sub || sub === 'help' || argv.includes('--help') || argv.includes('-h')) {
+  if (!sub || sub === 'help' || (sub.startsWith('-') && (argv.includes('--help') || argv.includes('-h')))) {
     console.log(`${HELP}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
     return sub ? 0 : 2;
   }
+  const spec = SUBCOMMANDS[sub];
+  if (!spec) {
+    const e = sub.startsWith('-') ? new UsageError(`give a subcommand (add, list or remove) before options, got '${sub}'`) : unknownSubcommand('kerb device', sub, Object.keys(SUBCOMMANDS));
+    console.error(`kerb device: ${e.message}\nRun 'kerb device --help' for its subcommands.`);
+    return 2;
+  }
+  const p = parseOrExit(spec, argv.slice(1), (q) => describePaths({ registry: str(q, 'registry'), stateDir: str(q, 'state-dir') }));
+  if (typeof p === 'number') return p;
   try {
     switch (sub) {
-      case 'add': return await add(argv.slice(1));
-      case 'list': return await list(argv.slice(1));
-      case 'remove': return await remove(argv.slice(1));
-      default: throw usageError(`unknown subcommand '${sub}'`);
+      case 'add': return await add(p);
+      case 'list': return await list(p);
+      default: return await remove(p);
     }
   } catch (e) {
-    const usage = (e instanceof KerbError && e.code === 'usage') || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`kerb device: ${(e as Error).message}`);
-    if (usage) console.error(`\n${HELP}`);
-    return usage ? 2 : 1;
+    if (e instanceof UsageError) return usageFailure(spec, e);
+    console.error(`${spec.name}: ${(e as Error).message}`);
+    return 1;
   }
 }

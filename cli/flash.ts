@@ -4,55 +4,52 @@
 // the espruino CLI, offline (firmware/build/flash.ts).
 import { fileURLToPath } from 'node:url';
 import { flash } from '../firmware/build/flash.ts';
-import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
+import { commandPaths, describePaths } from '../host/paths.ts';
+import { type CommandSpec, UsageError, list, num, parseOrExit, str, usageFailure } from './args.ts';
 
-const USAGE = `usage: kerb flash --board puck|pico|esp32 (--port /dev/ttyACM0|tcp://host:port | --dry-run out.js)
-                  [--device <id>] [--registry FILE] [--entry node|bridge|selftest]
-                  [--set intervalS=300]... [--baud 115200]
-
---device takes the node's DevAddr and session keys from the registry (relative --registry: to the
-current directory).`;
+export const SPEC: CommandSpec = {
+  name: 'kerb flash',
+  usage: '--board puck|pico|esp32 (--port PORT | --dry-run out.js) [options]',
+  summary: "Writes the firmware bundle to the board's Storage (.bootcde, runs at every boot) and the device's\nDevAddr and session keys to kerb.cfg, through the espruino CLI (docs/firmware.md).",
+  options: {
+    board: { type: 'string', value: 'puck|pico|esp32', help: 'the board (required)' },
+    port: { type: 'string', short: 'p', value: 'PORT', help: 'serial port (/dev/ttyACM0, /dev/serial/by-id/...) or tcp://host:port' },
+    'dry-run': { type: 'string', value: 'FILE', help: 'write what would be sent to FILE instead of a board' },
+    device: { type: 'string', value: 'ID', help: "take the node's DevAddr and session keys from the registry" },
+    registry: { type: 'string', value: 'FILE', help: 'device registry (relative: to the current directory)' },
+    entry: { type: 'string', value: 'node|bridge|selftest', help: 'what to flash (default node)' },
+    set: { type: 'string', multiple: true, value: 'KEY=NUMBER', help: 'a node setting in kerb.cfg, e.g. --set intervalS=300' },
+    baud: { type: 'string', value: 'N', help: 'serial baud rate (default 115200)' },
+  },
+  examples: [
+    'kerb flash --board pico --port /dev/ttyACM0 --device lamp-0001',
+    'kerb flash --board pico --entry bridge --port /dev/ttyACM0',
+    'kerb flash --board puck --device lamp-0002 --dry-run out.js',
+  ],
+};
 
 export async function run(argv: string[]): Promise<number> {
-  let board = '';
-  let port: string | undefined;
-  let deviceId: string | undefined;
-  let registryPath: string | undefined;
-  let dryRunOut: string | undefined;
-  let entry = 'node';
+  const p = parseOrExit(SPEC, argv, (q) => describePaths({ registry: str(q, 'registry') }));
+  if (typeof p === 'number') return p;
+  const board = str(p, 'board') ?? '';
+  const port = str(p, 'port');
+  const deviceId = str(p, 'device');
+  let registryPath = str(p, 'registry');
+  const dryRunOut = str(p, 'dry-run');
+  const entry = str(p, 'entry') ?? 'node';
   let baud: number | undefined;
   const settings: Record<string, number> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    try {
-      if (a === '--board') board = next();
-      else if (a === '--port' || a === '-p') port = next();
-      else if (a === '--device') deviceId = next();
-      else if (a === '--registry') registryPath = next();
-      else if (a === '--dry-run') dryRunOut = next();
-      else if (a === '--entry') entry = next();
-      else if (a === '--baud') baud = Number(next());
-      else if (a === '--set') {
-        const [k, v] = next().split('=');
-        if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error('--set takes key=number');
-        settings[k] = Number(v);
-      } else if (a === '--help' || a === '-h') {
-        console.log(`${USAGE}\n\n${describePaths({ registry: flagValue(argv, '--registry') })}`);
-        return 0;
-      } else throw new Error(`unknown option '${a}'`);
-    } catch (e) {
-      console.error(`kerb flash: ${(e as Error).message}\n${USAGE}`);
-      return 2;
+  try {
+    baud = num(p, 'baud', { min: 1200, max: 4_000_000, integer: true });
+    for (const kv of list(p, 'set')) {
+      const [k, v] = kv.split('=');
+      if (!k || v === undefined || v.trim() === '' || !Number.isFinite(Number(v))) throw new UsageError(`option '--set' expects KEY=NUMBER (e.g. --set intervalS=300), got '${kv}'`);
+      settings[k] = Number(v);
     }
-  }
-  if (!board) {
-    console.error(`kerb flash: --board is required\n${USAGE}`);
-    return 2;
+    if (!board) throw new UsageError("option '--board' is required (puck, pico or esp32)");
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure(SPEC, e);
+    throw e;
   }
   const root = fileURLToPath(new URL('..', import.meta.url));
   try {

@@ -1,35 +1,42 @@
 // `kerb gateway`: runs the gateway until SIGTERM/SIGINT (SIGHUP re-reads the device registry).
 // Configuration: defaults < --config file (or $KERB_CONFIG, or /etc/kerb/gateway.yaml if present)
 // < KERB_* environment variables < flags. See docs/gateway.md.
-import { parseArgs } from 'node:util';
-import { readConfigFile, resolveConfig, envName, type ConfigInput } from '../gateway/config.ts';
+import { readConfigFile, resolveConfig, envName, checkMqttUrl, type ConfigInput } from '../gateway/config.ts';
 import { KerbError } from '../host/errors.ts';
 import { DEFAULT_CONFIG_FILE, findConfigFile } from '../host/config-file.ts';
 import { commandPaths, describePaths } from '../host/paths.ts';
+import { type CommandSpec, UsageError, flag, list, parseOrExit, str, usageFailure } from './args.ts';
 
-const HELP = `usage: kerb gateway [options]
-
-Runs the gateway: serial LoRa radio(s) in, SenML-CBOR over MQTT out (docs/gateway.md).
-
-options:
-  -c, --config FILE     YAML/JSON config file (default $KERB_CONFIG or ${DEFAULT_CONFIG_FILE} if present)
-  --mqtt-url URL        broker, e.g. mqtt://host:1883 or mqtts://host:8883 (none: embedded broker)
-  --radio PATH[@BAUD]   serial radio; repeat for several (e.g. /dev/serial/by-id/usb-...@115200)
-  --state-dir DIR       data directory (outbox, frame counters, downlink queue)
-  --registry FILE       device registry (relative: to the current directory)
-  --gateway-id ID       gateway id used in topics (default: host name)
-  --base-topic TOPIC    MQTT base topic (default kerb)
-  --http-port PORT      /metrics and /health port (0 = any free port)
-  --no-http             do not serve /metrics and /health
-  --json-mirror         also publish SenML-JSON on <base>/device/<id>/up/json
-  --log-level LEVEL     debug, info, warn or error
-  --set KEY=VALUE       any config key, e.g. --set outbox.maxBytes=1048576 (repeatable)
-  --accept-counter-loss start although the frame-counter files fail their check (see the log first)
-  --check-config        validate the configuration, print it (secrets hidden) and exit
-  -h, --help            this text
-
-environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, KERB_STATE_DIR, KERB_REGISTRY, ...
-(every key: KERB_<SECTION>_<KEY>, e.g. ${envName('outbox.maxBytes')})`;
+export const SPEC: CommandSpec = {
+  name: 'kerb gateway',
+  usage: '[options]',
+  summary: 'Runs the gateway: LoRa radio(s) in, SenML-CBOR over MQTT out (docs/gateway.md). Runs until\nSIGTERM/SIGINT; SIGHUP re-reads the device registry.',
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE', help: `YAML/JSON config file (default $KERB_CONFIG, or ${DEFAULT_CONFIG_FILE} if present)` },
+    'mqtt-url': { type: 'string', value: 'URL', help: 'broker, e.g. mqtt://host:1883 or mqtts://host:8883 (none: embedded broker)' },
+    'broker-port': { type: 'string', value: 'PORT', help: 'port of the embedded broker (default 1883; 0 = any free port)' },
+    radio: { type: 'string', multiple: true, value: 'PATH[@BAUD]', help: 'serial radio; repeat for several (e.g. /dev/serial/by-id/usb-...@115200)' },
+    'state-dir': { type: 'string', value: 'DIR', help: 'data directory (outbox, frame counters, downlink queue)' },
+    registry: { type: 'string', value: 'FILE', help: 'device registry (relative: to the current directory)' },
+    'gateway-id': { type: 'string', value: 'ID', help: 'gateway id used in topics (default: host name)' },
+    'base-topic': { type: 'string', value: 'TOPIC', help: 'MQTT base topic (default kerb)' },
+    'http-port': { type: 'string', value: 'PORT', help: '/metrics and /health port (0 = any free port)' },
+    'no-http': { type: 'boolean', help: 'do not serve /metrics and /health' },
+    'json-mirror': { type: 'boolean', help: 'also publish SenML-JSON on <base>/device/<id>/up/json' },
+    'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn or error' },
+    set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'any config key, e.g. --set outbox.maxBytes=1048576' },
+    'accept-counter-loss': { type: 'boolean', help: 'start although the frame-counter files fail their check (see the log first)' },
+    'check-config': { type: 'boolean', help: 'validate the configuration, print it (secrets hidden) and exit' },
+  },
+  notes: `environment: ${['mqtt.url', 'mqtt.username', 'mqtt.password', 'log.level'].map(envName).join(', ')}, KERB_RADIOS, KERB_STATE_DIR, KERB_REGISTRY, ...
+(every key: KERB_<SECTION>_<KEY>, e.g. ${envName('outbox.maxBytes')})
+logs: readable lines when stderr is a terminal, JSON lines otherwise (journald); --set log.format=json|text
+(or KERB_LOG_FORMAT) chooses.`,
+  examples: [
+    'kerb gateway --radio /dev/serial/by-id/usb-Espruino_Pico-if00 --mqtt-url mqtt://localhost:1883',
+    'kerb gateway -c /etc/kerb/gateway.yaml --check-config',
+  ],
+};
 
 /**
  * A gateway that failed to start, or has stopped, must not linger as a process that looks alive to
@@ -40,41 +47,13 @@ function exitSoon(code: number): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'mqtt-url': { type: 'string' },
-        radio: { type: 'string', multiple: true },
-        'state-dir': { type: 'string' },
-        registry: { type: 'string' },
-        'gateway-id': { type: 'string' },
-        'base-topic': { type: 'string' },
-        'http-port': { type: 'string' },
-        'no-http': { type: 'boolean' },
-        'json-mirror': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        set: { type: 'string', multiple: true },
-        'check-config': { type: 'boolean' },
-        'accept-counter-loss': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`kerb gateway: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const v = a.values;
-  if (v.help) {
-    console.log(`${HELP}\n\n${describePaths({ stateDir: v['state-dir'], registry: v.registry, config: v.config })}`);
-    return 0;
-  }
+  const p = parseOrExit(SPEC, argv, (q) => describePaths({ stateDir: str(q, 'state-dir'), registry: str(q, 'registry'), config: str(q, 'config') }));
+  if (typeof p === 'number') return p;
+  const v = { 'state-dir': str(p, 'state-dir'), registry: str(p, 'registry'), config: str(p, 'config') };
   const flags: Record<string, string | string[]> = {};
-  const map: [keyof typeof v, string][] = [
+  const map: [string, string][] = [
     ['mqtt-url', 'mqtt.url'],
+    ['broker-port', 'broker.port'],
     ['state-dir', 'gateway.stateDir'],
     ['registry', 'gateway.registry'],
     ['gateway-id', 'gateway.id'],
@@ -82,17 +61,20 @@ export async function run(argv: string[]): Promise<number> {
     ['http-port', 'http.port'],
     ['log-level', 'log.level'],
   ];
-  for (const [flag, key] of map) if (typeof v[flag] === 'string') flags[key] = v[flag] as string;
-  if (v['no-http']) flags['http.enabled'] = 'false';
-  if (v['json-mirror']) flags['mqtt.jsonMirror'] = 'true';
-  if (v['accept-counter-loss']) flags['gateway.acceptCounterLoss'] = 'true';
-  if (v.radio?.length) flags.radios = v.radio;
-  for (const s of v.set ?? []) {
+  for (const [name, key] of map) {
+    const x = str(p, name);
+    if (x !== undefined) flags[key] = x;
+  }
+  const mqttUrl = str(p, 'mqtt-url');
+  const bad = mqttUrl !== undefined ? checkMqttUrl(mqttUrl) : undefined;
+  if (bad) return usageFailure(SPEC, new UsageError(`option '--mqtt-url': ${bad}`));
+  if (flag(p, 'no-http')) flags['http.enabled'] = 'false';
+  if (flag(p, 'json-mirror')) flags['mqtt.jsonMirror'] = 'true';
+  if (flag(p, 'accept-counter-loss')) flags['gateway.acceptCounterLoss'] = 'true';
+  if (list(p, 'radio').length) flags.radios = list(p, 'radio');
+  for (const s of list(p, 'set')) {
     const eq = s.indexOf('=');
-    if (eq <= 0) {
-      console.error(`kerb gateway: --set wants KEY=VALUE, got "${s}"`);
-      return 2;
-    }
+    if (eq <= 0) return usageFailure(SPEC, new UsageError(`option '--set' expects KEY=VALUE (e.g. --set outbox.maxBytes=1048576), got '${s}'`));
     flags[s.slice(0, eq)] = s.slice(eq + 1);
   }
 
@@ -113,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  if (v['check-config']) {
+  if (flag(p, 'check-config')) {
     const shown = JSON.parse(JSON.stringify(cfg)) as { mqtt: Record<string, unknown>; page: Record<string, unknown> };
     if (shown.mqtt.password) shown.mqtt.password = '***';
     if (shown.page.token) shown.page.token = '***';

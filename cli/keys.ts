@@ -5,9 +5,9 @@
 // `type` one-bits and a zero, then NwkID (the NetID's low bits), then the node's NwkAddr.
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseRegistry } from '../host/registry.ts';
 import { commandPaths, describePaths } from '../host/paths.ts';
+import { type CommandSpec, UsageError, flag, parseOrExit, str, usageFailure } from './args.ts';
 
 const NETID_TYPES: { nwkIdBits: number; addrBits: number }[] = [
   { nwkIdBits: 6, addrBits: 25 },  // type 0: prefix 0
@@ -68,34 +68,26 @@ export function newSessionKeys(netId = DEFAULT_NETID, taken?: Set<number>): Sess
 
 export function parseNetId(s: string): number {
   const t = s.replace(/^0x/i, '');
-  if (!/^[0-9a-fA-F]{1,6}$/.test(t)) throw new Error(`--netid: must be up to 6 hex digits (got '${s}')`);
+  if (!/^[0-9a-fA-F]{1,6}$/.test(t)) throw new UsageError(`option '--netid' expects up to 6 hex digits (e.g. 000013), got '${s}'`);
   return parseInt(t, 16);
 }
 
-const HELP = `usage: kerb keys [--netid HEX] [--registry FILE] [--json]
-
-Prints a fresh random ABP session for one node: DevAddr, NwkSKey, AppSKey. The DevAddr is one not
-yet used in the device registry (when the registry exists).
-
-  --netid HEX   NetID whose DevAddr block to use (default 000013: DevAddr 26xxxxxx/27xxxxxx;
-                000000 or 000001 are the experimental NetIDs for private networks)
-  --registry FILE  registry whose DevAddrs to avoid (relative: to the current directory)
-  --json        print JSON {"devAddr","nwkSKey","appSKey"} instead of text
-
-To create the keys and register the device in one step, use \`kerb device add\`.`;
+export const SPEC: CommandSpec = {
+  name: 'kerb keys',
+  usage: '[--netid HEX] [--registry FILE] [--json]',
+  summary: 'Prints a fresh random ABP session for one node: DevAddr, NwkSKey, AppSKey. The DevAddr is one not\nyet used in the device registry (when the registry exists). To create the keys and register the\ndevice in one step, use `kerb device add`.',
+  options: {
+    netid: { type: 'string', value: 'HEX', help: 'NetID whose DevAddr block to use (default 000013: DevAddr 26xxxxxx/27xxxxxx; 000000 or 000001 are the experimental NetIDs for private networks)' },
+    registry: { type: 'string', value: 'FILE', help: 'registry whose DevAddrs to avoid (relative: to the current directory)' },
+    json: { type: 'boolean', help: 'print JSON {"devAddr","nwkSKey","appSKey"} instead of text' },
+  },
+  examples: ['kerb keys', 'kerb keys --netid 000001 --json'],
+};
 
 export async function run(argv: string[]): Promise<number> {
-  let v;
-  try {
-    v = parseArgs({ args: argv, options: { netid: { type: 'string' }, registry: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    console.error(`kerb keys: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (v.help) {
-    console.log(`${HELP}\n\n${describePaths({ registry: v.registry })}`);
-    return 0;
-  }
+  const p = parseOrExit(SPEC, argv, (q) => describePaths({ registry: str(q, 'registry') }));
+  if (typeof p === 'number') return p;
+  const v = { netid: str(p, 'netid'), registry: str(p, 'registry'), json: flag(p, 'json') };
   let netId = DEFAULT_NETID;
   const taken = new Set<number>();
   try {
@@ -104,11 +96,19 @@ export async function run(argv: string[]): Promise<number> {
     for (const w of p.warnings) console.error(`kerb keys: ${w}`);
     // A registry named by a flag, the environment or the config file must exist; the default need not.
     if (existsSync(p.registry.path) || !p.registry.from.startsWith('default')) {
-      const reg = parseRegistry(readFileSync(p.registry.path, 'utf8'));
+      let text: string;
+      try {
+        text = readFileSync(p.registry.path, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new Error(`cannot read registry ${p.registry.path} (${code === 'ENOENT' ? `it does not exist; it was named by ${p.registry.from}` : code === 'EACCES' ? 'permission denied' : (e as Error).message}); name an existing registry, or none (the new DevAddr is then not checked against registered ones)`);
+      }
+      const reg = parseRegistry(text);
       if (reg.errors.length) throw new Error(`invalid registry ${p.registry.path}:\n  ${reg.errors.join('\n  ')}`);
       for (const d of reg.devices) taken.add(d.devAddr);
     }
   } catch (e) {
+    if (e instanceof UsageError) return usageFailure(SPEC, e);
     console.error(`kerb keys: ${(e as Error).message}`);
     return 2;
   }

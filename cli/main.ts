@@ -1,6 +1,8 @@
 // `kerb <subcommand>`: each subcommand lives in its own file and is imported only when used, so
 // `kerb decode` does not load MQTT or serialport.
 
+import { suggest } from './args.ts';
+
 interface Command {
   summary: string;
   load: () => Promise<{ run(argv: string[]): Promise<number> }>;
@@ -23,32 +25,6 @@ export function usage(): string {
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
   lines.push('', 'Run `kerb <command> --help` for the options of one command.');
   return lines.join('\n');
-}
-
-// Levenshtein distance, for a did-you-mean on a mistyped command.
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-export function suggest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(name, c);
-    if (d < bestD) {
-      best = c;
-      bestD = d;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 async function version(): Promise<string> {
@@ -84,5 +60,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  return mod.run(argv.slice(1));
+  try {
+    return await mod.run(argv.slice(1));
+  } catch (e) {
+    // A person reads this: the message names the problem; the stack only helps a developer.
+    const err = e as Error;
+    if (process.env.KERB_DEBUG) console.error(err?.stack ?? String(e));
+    else console.error(`kerb ${name}: ${err?.message ?? String(e)}\n(set KERB_DEBUG=1 to see where it came from)`);
+    return 1;
+  }
 }

@@ -1,7 +1,7 @@
 // `kerb sim`: run a scenario in virtual time, optionally through the real gateway, and write the
 // summary, HTML report and traces. Human summary on stdout; progress bar on stderr (TTY only).
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { loadScenario } from '../sim/scenario.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Fleet } from '../sim/fleet.ts';
@@ -12,28 +12,36 @@ import type { Summary } from '../sim/summary.ts';
 import { renderReport } from '../sim/report.ts';
 import { envSeries } from '../sim/series.ts';
 import { Progress } from '../sim/progress.ts';
+import { KerbError } from '../host/errors.ts';
+import { checkMqttUrl } from '../gateway/config.ts';
+import { type CommandSpec, UsageError, flag, num, parseOrExit, str, usageFailure } from './args.ts';
 
-const HELP = `usage: kerb sim --scenario <file.yaml|json> [options]
-
-  --scenario FILE    scenario file (see sim/scenarios/ and docs/simulator.md)
-  --seed N           override the scenario's seed
-  --hours H          override the simulated duration
-  --gateway          run the real kerb gateway in-process and feed it as the scenario's
-                     gateways.connect says: simulated packet forwarders over UDP (udp) or the
-                     kerb serial link (serial); embedded MQTT broker unless --mqtt-url
-  --mqtt-url URL     broker for the gateway (e.g. mqtt://localhost:1883)
-  --pty              connect to the gateway over the serial link on a socat pseudo-terminal
-  --paced xN         pace virtual time at N × real time (1 = real time); default: as fast as the
-                     gateway keeps up
-  --live             run until Ctrl-C: the street in real time (or --paced) into the gateway with
-                     its page (http://127.0.0.1:9110/) and embedded broker; what \`npm start\` runs
-  --http-port N      with --live: port of the page and /metrics (default 9110; taken → any free)
-  --report FILE      self-contained HTML report (one-shot run)
-  --json FILE        run summary as JSON
-  --trace FILE       event trace as JSON lines
-  --pcap FILE        pcap (LoRaTap, DLT 270) of frames the gateways heard and sent
-  --quiet            no summary on stdout
-`;
+export const SPEC: CommandSpec = {
+  name: 'kerb sim',
+  usage: '--scenario FILE [options]',
+  summary: 'Runs a simulated fleet in virtual time (optionally through the real gateway) and prints a summary;\nwrites an HTML report, JSON summary, event trace or pcap when asked (docs/simulator.md).',
+  options: {
+    scenario: { type: 'string', short: 's', value: 'FILE', help: 'scenario file, YAML or JSON (see sim/scenarios/)' },
+    seed: { type: 'string', value: 'N', help: "override the scenario's seed" },
+    hours: { type: 'string', value: 'H', help: 'override the simulated duration, in hours' },
+    gateway: { type: 'boolean', help: "run the real kerb gateway in-process and feed it as the scenario's gateways.connect says: simulated packet forwarders over UDP (udp) or the kerb serial link (serial); embedded MQTT broker unless --mqtt-url" },
+    'mqtt-url': { type: 'string', value: 'URL', help: 'broker for the gateway, e.g. mqtt://localhost:1883' },
+    pty: { type: 'boolean', help: 'connect to the gateway over the serial link on a socat pseudo-terminal (needs --gateway)' },
+    paced: { type: 'string', value: 'xN', help: 'pace virtual time at N × real time (x1 = real time); default: as fast as the gateway keeps up' },
+    live: { type: 'boolean', help: 'run until Ctrl-C: the street in real time (or --paced) into the gateway with its page (http://127.0.0.1:9110/) and embedded broker; what `npm start` runs' },
+    'http-port': { type: 'string', value: 'N', help: 'with --live: port of the page and /metrics (default 9110; taken → any free)' },
+    report: { type: 'string', value: 'FILE', help: 'write a self-contained HTML report (charts, map; one-shot run)' },
+    json: { type: 'string', value: 'FILE', help: 'write the run summary as JSON' },
+    trace: { type: 'string', value: 'FILE', help: 'write the event trace as JSON lines' },
+    pcap: { type: 'string', value: 'FILE', help: 'write a pcap (LoRaTap, DLT 270) of the frames the gateways heard and sent' },
+    quiet: { type: 'boolean', short: 'q', help: 'no summary on stdout' },
+  },
+  examples: [
+    'kerb sim --scenario sim/scenarios/quickstart.yaml --report sim.html',
+    'kerb sim --scenario sim/scenarios/quickstart.yaml --gateway --paced x60',
+    'kerb sim --scenario sim/scenarios/quickstart.yaml --live',
+  ],
+};
 
 export interface SimRunOptions {
   gateway?: boolean;
@@ -92,85 +100,84 @@ export async function runScenario(sc: Scenario, o: SimRunOptions): Promise<Summa
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        scenario: { type: 'string', short: 's' },
-        seed: { type: 'string' },
-        hours: { type: 'string' },
-        gateway: { type: 'boolean' },
-        'mqtt-url': { type: 'string' },
-        pty: { type: 'boolean' },
-        paced: { type: 'string' },
-        report: { type: 'string' },
-        json: { type: 'string' },
-        trace: { type: 'string' },
-        pcap: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        live: { type: 'boolean' },
-        'http-port': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`kerb sim: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (a.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!a.scenario) {
-    console.error(`kerb sim: --scenario is required\n\n${HELP}`);
-    return 2;
-  }
+  const p = parseOrExit(SPEC, argv);
+  if (typeof p === 'number') return p;
   let sc: Scenario;
-  try {
-    sc = loadScenario(a.scenario);
-  } catch (e) {
-    console.error(`kerb sim: ${(e as Error).message}`);
-    return 2;
-  }
-  if (a.seed !== undefined) sc.seed = Number(a.seed) >>> 0;
-  if (a.hours !== undefined) sc.durationH = Number(a.hours);
   let paced: number | undefined;
-  if (a.paced !== undefined) {
-    paced = Number(String(a.paced).replace(/^x/i, ''));
-    if (!(paced > 0)) {
-      console.error('kerb sim: --paced expects a factor like x60 or 1');
+  let mqttUrl: string | undefined;
+  try {
+    const file = str(p, 'scenario');
+    if (!file) throw new UsageError("option '--scenario FILE' is required (e.g. --scenario sim/scenarios/quickstart.yaml)");
+    const seed = num(p, 'seed', { min: 0, max: 0xffffffff, integer: true });
+    const hours = num(p, 'hours', { min: 0.001 });
+    const pacedText = str(p, 'paced');
+    if (pacedText !== undefined) {
+      paced = Number(pacedText.replace(/^x/i, ''));
+      if (!(paced > 0) || !Number.isFinite(paced)) throw new UsageError(`option '--paced' expects a factor like x60 or x1, got '${pacedText}'`);
+    }
+    if (flag(p, 'pty') && !flag(p, 'gateway')) throw new UsageError("option '--pty' needs --gateway");
+    mqttUrl = str(p, 'mqtt-url');
+    if (mqttUrl !== undefined) {
+      const bad = checkMqttUrl(mqttUrl);
+      if (bad) throw new UsageError(`option '--mqtt-url': ${bad}`);
+    }
+    for (const o of ['report', 'json', 'trace', 'pcap']) {
+      const out = str(p, o);
+      if (out === undefined) continue;
+      const folder = dirname(resolve(out));
+      // Checked before the run: a typo in an output path must not cost a simulated day.
+      if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`option '--${o}': folder ${folder} does not exist; create it or write the file elsewhere`);
+    }
+    sc = loadScenarioFile(file);
+    if (seed !== undefined) sc.seed = seed;
+    if (hours !== undefined) sc.durationH = hours;
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure(SPEC, e);
+    if (e instanceof KerbError) {
+      console.error(`kerb sim: ${e.message}`);
       return 2;
     }
+    throw e;
   }
-  if (a.live) {
-    const fileOutputs = ([['--report', a.report], ['--json', a.json], ['--trace', a.trace], ['--pcap', a.pcap], ['--pty', a.pty], ['--hours', a.hours]] as const).filter(([, v]) => v);
+  const report = str(p, 'report');
+  const json = str(p, 'json');
+  const trace = str(p, 'trace');
+  const pcap = str(p, 'pcap');
+  if (flag(p, 'live')) {
+    const fileOutputs = ([['--report', report], ['--json', json], ['--trace', trace], ['--pcap', pcap], ['--pty', flag(p, 'pty')], ['--hours', str(p, 'hours')]] as const).filter(([, v]) => v);
     if (fileOutputs.length) {
-      console.error(`kerb sim: --live runs until stopped and writes no files; drop ${fileOutputs.map(([f]) => f).join(', ')} (a one-shot run takes them)`);
-      return 2;
+      return usageFailure(SPEC, new UsageError(`--live runs until stopped and writes no files; drop ${fileOutputs.map(([o]) => o).join(', ')} (a one-shot run takes them)`));
     }
-    const port = a['http-port'] === undefined ? 9110 : Number(a['http-port']);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      console.error(`kerb sim: --http-port must be an integer 0..65535, got "${a['http-port']}"`);
-      return 2;
+    let port: number;
+    try {
+      port = num(p, 'http-port', { min: 0, max: 65535, integer: true }) ?? 9110;
+    } catch (e) {
+      if (e instanceof UsageError) return usageFailure(SPEC, e);
+      throw e;
     }
     const { runLive } = await import('./live.ts');
-    return runLive(sc, { mqttUrl: a['mqtt-url'], paced: paced ?? 1, httpPort: port, brokerPort: 1883 });
+    return runLive(sc, { mqttUrl, paced: paced ?? 1, httpPort: port, brokerPort: 1883 });
   }
-  if (a.pty && !a.gateway) {
-    console.error('kerb sim: --pty needs --gateway');
-    return 2;
-  }
-  const s = await runScenario(sc, {
-    gateway: a.gateway, mqttUrl: a['mqtt-url'], pty: a.pty, paced, report: a.report, json: a.json, trace: a.trace, pcap: a.pcap,
-  });
-  if (!a.quiet) {
+  const s = await runScenario(sc, { gateway: flag(p, 'gateway'), mqttUrl, pty: flag(p, 'pty'), paced, report, json, trace, pcap });
+  if (!flag(p, 'quiet')) {
     console.log(formatSummary(s));
-    for (const [what, file] of [['report', a.report], ['summary', a.json], ['trace', a.trace], ['pcap', a.pcap]] as const) {
+    for (const [what, file] of [['report', report], ['summary', json], ['trace', trace], ['pcap', pcap]] as const) {
       if (file) console.log(`${what}: ${file}`);
     }
-    if (!a.report && !a.json && !a.trace && !a.pcap) console.log('(add --report sim.html for charts and a map, --json/--trace/--pcap for data; see docs/simulator.md)');
+    if (!report && !json && !trace && !pcap) console.log('(add --report sim.html for charts and a map, --json/--trace/--pcap for data; see docs/simulator.md)');
   }
   return 0;
+}
+
+/** The scenario, or a KerbError that names the file and what to do. */
+function loadScenarioFile(file: string): Scenario {
+  try {
+    return loadScenario(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KerbError('scenario', `scenario file ${file} does not exist; give a path to a YAML or JSON scenario (the shipped ones are in sim/scenarios/, e.g. sim/scenarios/quickstart.yaml)`);
+    if (code === 'EACCES' || code === 'EISDIR') throw new KerbError('scenario', `cannot read scenario file ${file} (${code === 'EISDIR' ? 'it is a directory' : 'permission denied'}); give a readable YAML or JSON file`);
+    const msg = (e as Error).message;
+    throw new KerbError('scenario', msg.includes(file) ? msg : `${file}: ${msg}`);
+  }
 }

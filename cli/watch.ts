@@ -2,21 +2,33 @@
 // uplinks (SenML-CBOR decoded and resolved per RFC 8428 §4.6), downlink results, availability,
 // gateway state, responses. Readings in human units and status flags by name, from the reading-kind
 // table (shared/payload/readings.ts). For humans; tools should read the CBOR (or the JSON mirror).
-import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { checkMqttUrl } from '../gateway/config.ts';
+import { redactUrl } from '../gateway/mqtt.ts';
+import { type CommandSpec, UsageError, flag, num, parseOrExit, str, usageFailure } from './args.ts';
+
+const RETRY_MS = 2000;
 import { decodeSenmlCbor, resolveSenml, type ResolvedRecord } from '../gateway/senml.ts';
 import { decodeCommandPayload } from '../gateway/commands.ts';
 import { READINGS, STATUS_FLAGS, type ReadingKind, type StatusFlag } from '../shared/payload/readings.ts';
 import { flagNames, humanTextFromSenml, kindBySenmlName } from '../shared/payload/human.ts';
 
-const HELP = `usage: kerb watch [--mqtt-url URL] [--base kerb] [--device ID] [--raw] [--count N]
-
-  --mqtt-url URL   broker (default $KERB_MQTT_URL or mqtt://127.0.0.1:1883)
-  --base TOPIC     base topic (default kerb)
-  --device ID      only this device
-  --username U --password P --ca FILE   broker credentials / CA for mqtts://
-  --count N        exit after N uplinks (for scripts)
-  --raw            also print the payload hex`;
+export const SPEC: CommandSpec = {
+  name: 'kerb watch',
+  usage: '[options]',
+  summary: "Subscribes to the gateway's topics and prints one line per message: uplinks in human units,\ndownlink results, availability, gateway state. For people; tools should read the SenML-CBOR.",
+  options: {
+    'mqtt-url': { type: 'string', value: 'URL', help: 'broker (default $KERB_MQTT_URL or mqtt://127.0.0.1:1883)' },
+    base: { type: 'string', value: 'TOPIC', help: 'base topic (default $KERB_MQTT_BASE_TOPIC or kerb)' },
+    device: { type: 'string', value: 'ID', help: 'only this device' },
+    username: { type: 'string', value: 'USER', help: 'broker login (the embedded broker needs none to read)' },
+    password: { type: 'string', value: 'PASS', help: 'broker password' },
+    ca: { type: 'string', value: 'FILE', help: 'CA certificate for mqtts://' },
+    count: { type: 'string', value: 'N', help: 'exit after N uplinks (for scripts)' },
+    raw: { type: 'boolean', help: 'also print the payload hex' },
+  },
+  examples: ['kerb watch', 'kerb watch --mqtt-url mqtts://broker.example:8883 --username city --password secret --device lamp-0001'],
+};
 
 function fmtValue(r: ResolvedRecord): string {
   if (r.value !== undefined) {
@@ -56,49 +68,67 @@ export function formatUplink(deviceId: string, payload: Uint8Array, table: Readi
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        'mqtt-url': { type: 'string' },
-        base: { type: 'string' },
-        device: { type: 'string' },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        ca: { type: 'string' },
-        count: { type: 'string' },
-        raw: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`kerb watch: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const v = a.values;
-  if (v.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const url = v['mqtt-url'] ?? process.env.KERB_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
-  const base = v.base ?? process.env.KERB_MQTT_BASE_TOPIC ?? 'kerb';
+  const p = parseOrExit(SPEC, argv);
+  if (typeof p === 'number') return p;
+  const v = { device: str(p, 'device'), username: str(p, 'username'), password: str(p, 'password'), ca: str(p, 'ca'), raw: flag(p, 'raw') };
+  const url = str(p, 'mqtt-url') ?? process.env.KERB_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+  const base = str(p, 'base') ?? process.env.KERB_MQTT_BASE_TOPIC ?? 'kerb';
   const dev = v.device ?? '+';
-  const limit = v.count ? Number(v.count) : Infinity;
-  const opts: mqtt.IClientOptions = { reconnectPeriod: 2000 };
+  let limit = Infinity;
+  const opts: mqtt.IClientOptions = { reconnectPeriod: RETRY_MS, connectTimeout: 5000 };
+  try {
+    limit = num(p, 'count', { min: 1, integer: true }) ?? Infinity;
+    const bad = checkMqttUrl(url);
+    if (bad) throw new UsageError(`option '--mqtt-url': ${bad}`);
+    if (v.ca) {
+      try {
+        opts.ca = (await import('node:fs')).readFileSync(v.ca);
+      } catch (e) {
+        throw new UsageError(`option '--ca': cannot read ${v.ca} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the broker's CA certificate in PEM`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure(SPEC, e);
+    throw e;
+  }
   if (v.username) opts.username = v.username;
   if (v.password) opts.password = v.password;
-  if (v.ca) opts.ca = (await import('node:fs')).readFileSync(v.ca);
   const c = mqtt.connect(url, opts);
   let seen = 0;
   let lastErr = '';
+  let failures = 0;
+  let everConnected = false;
+  const shown = redactUrl(url);
+  // Without this a watch on a broker that is not there prints nothing at all while mqtt.js retries.
+  const unreachable = (why: string) => {
+    failures++;
+    if (failures === 1 || failures % 15 === 0) {
+      console.error(`kerb watch: cannot reach the broker at ${shown} (${why}); retrying every ${RETRY_MS / 1000} s. ` +
+        (everConnected
+          ? 'The connection was lost: is the broker or the gateway still running?'
+          : 'Check that kerb gateway is running (its log says which broker URL it uses; the embedded one listens on 127.0.0.1:1883 unless that port was taken) or pass --mqtt-url with the broker the gateway publishes to.'));
+    }
+  };
   c.on('error', (e) => {
-    if (e.message !== lastErr) console.error(`kerb watch: ${e.message} (retrying)`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
+      unreachable(code === 'ENOTFOUND' ? 'host not found' : code === 'ECONNREFUSED' ? 'connection refused' : code);
+      return;
+    }
+    if (e.message !== lastErr) {
+      const auth = /not authori[sz]ed|bad user ?name or password/i.test(e.message) ? ' (check --username/--password)' : '';
+      console.error(`kerb watch: ${e.message}${auth} (retrying)`);
+    }
     lastErr = e.message;
+  });
+  c.on('offline', () => {
+    if (!failures) unreachable('no connection');
   });
   c.on('connect', () => {
     lastErr = '';
-    console.error(`kerb watch: connected to ${url}, base topic "${base}"`);
+    failures = 0;
+    everConnected = true;
+    console.error(`kerb watch: connected to ${shown}, base topic "${base}"`);
     c.subscribe([`${base}/device/${dev}/up`, `${base}/device/${dev}/down/result`, `${base}/device/${dev}/availability`, `${base}/gateway/+/state`, `${base}/gateway/+/response`], { qos: 1 });
   });
   return await new Promise<number>((resolve) => {

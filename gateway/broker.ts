@@ -1,6 +1,7 @@
 // Embedded MQTT broker (aedes) so `kerb gateway` works out of the box with no broker configured.
 // It binds to loopback by default; if the port is taken (a real mosquitto already on 1883, say) it
-// falls back to a free port and the URL is logged. A real broker is one setting away (mqtt.url).
+// falls back to a free port and warns, naming the port and how to use the broker already there
+// (mqtt.url) or another port (broker.port). A real broker is one setting away (mqtt.url).
 //
 // Access: one username/password, generated on first start and kept (mode 0600) in the state
 // directory; the gateway itself logs in with it. Anonymous clients (only when allowed, which the
@@ -100,7 +101,13 @@ export async function startEmbeddedBroker(host: string, port: number, log: Logge
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw e;
     bound = await listen(server, 0, host);
-    log.warn('embedded broker: port in use, using a free port instead', { wanted: port, port: bound });
+    // Most often a mosquitto already runs here and `--mqtt-url` was forgotten: uplinks would go to a
+    // broker nothing else subscribes to. Say so, and both ways out.
+    const h0 = host.includes(':') ? `[${host}]` : host;
+    log.warn(`port ${port} on ${host} is already taken (another MQTT broker, such as mosquitto, may be running there): ` +
+      `the embedded broker listens on mqtt://${h0}:${bound} instead, which clients of the broker on port ${port} do not see. ` +
+      `To publish into the broker on port ${port}, run kerb gateway --mqtt-url mqtt://${h0}:${port} (config mqtt.url); ` +
+      `to give the embedded broker a fixed free port, use --broker-port N (config broker.port)`, { wanted: port, port: bound });
   }
   const h = host.includes(':') ? `[${host}]` : host;
   const url = `mqtt://${h}:${bound}`;

@@ -52,7 +52,7 @@ export interface GatewayConfig {
   /** The gateway page (gateway/features/page.ts, docs/gateway.md "The page"). */
   page: { enabled: boolean; bind: string; token: string; tokenFile: string; mapTiles: string; mapAttribution: string };
   stats: { intervalS: number };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'json' | 'text' };
 }
 
 type Leaf =
@@ -81,16 +81,7 @@ export const SCHEMA: Record<string, Leaf> = {
   'mqtt.url': {
     type: 'string',
     default: '',
-    check: (s) => {
-      if (s === '') return undefined;
-      try {
-        const u = new URL(s);
-        if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol)) return `scheme must be mqtt, mqtts, ws or wss, got "${u.protocol.slice(0, -1)}"`;
-        return undefined;
-      } catch {
-        return 'must be a URL like mqtt://host:1883 or mqtts://host:8883';
-      }
-    },
+    check: (s) => (s === '' ? undefined : checkMqttUrl(s)),
   },
   'mqtt.protocolVersion': { type: 'enum', default: 4, values: [4, 5] },
   'mqtt.clientId': { type: 'string', default: '' },
@@ -139,6 +130,8 @@ export const SCHEMA: Record<string, Leaf> = {
   'page.mapAttribution': { type: 'string', default: '' },
   'stats.intervalS': { type: 'int', default: 60, min: 0, max: 86400 },
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
+  // auto: readable lines when stderr is a terminal, JSON lines otherwise (journald, pipes).
+  'log.format': { type: 'enum', default: 'auto', values: ['auto', 'json', 'text'] },
 };
 
 /** A page token shorter than this is refused: it is the only thing between the network and the downlinks. */
@@ -161,6 +154,25 @@ export function tileTemplate(s: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why `s` is not a broker URL a client can connect to, in words that say what to write instead;
+ * undefined when it is one. Shared with the commands that take --mqtt-url.
+ */
+export function checkMqttUrl(s: string): string | undefined {
+  const example = 'mqtt://host:1883 (plain) or mqtts://host:8883 (TLS)';
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `${JSON.stringify(s)} is not a URL; write the broker as ${example}`;
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol)) {
+    return `${JSON.stringify(s)} is not an MQTT URL (${u.protocol.slice(0, -1)}:// is not a broker scheme); write the broker as ${example}, or ws:// / wss:// for MQTT over WebSocket`;
+  }
+  if (!u.hostname) return `${JSON.stringify(s)} names no host; write the broker as ${example}`;
+  return undefined;
 }
 
 /** Addresses only this machine can reach. */
@@ -191,7 +203,8 @@ function coerce(leaf: Leaf, v: unknown): { ok: true; value: unknown } | { ok: fa
       if (typeof v === 'number') v = String(v);
       if (typeof v !== 'string') return { ok: false, error: `must be a string, got ${show(v)}` };
       const e = leaf.check?.(v);
-      return e ? { ok: false, error: `${e}, got ${show(v)}` } : { ok: true, value: v };
+      // A check that quotes the value itself needs no ", got …" after it.
+      return e ? { ok: false, error: e.includes(show(v)) ? e : `${e}, got ${show(v)}` } : { ok: true, value: v };
     }
     case 'int': {
       const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v;

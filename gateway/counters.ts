@@ -37,6 +37,8 @@ export interface SessionCounters {
   down: number;
   /** Device id when last written (for humans reading the file). */
   id: string;
+  /** When the last uplink was committed, ms since the epoch (absent in files of older versions). */
+  t?: number;
 }
 
 interface Entry extends SessionCounters {
@@ -74,6 +76,102 @@ export function counterSnapshot(sessions: Record<string, SessionCounters>): stri
 const SNAPSHOT = 'fcnt.json';
 const LOG = 'fcnt.log';
 
+/** What the counter files hold, read without changing them (open() and `kerb device list`). */
+export interface CounterFiles {
+  /** The snapshot's sessions; undefined when there is no snapshot file. */
+  snapshot: Record<string, SessionCounters> | undefined;
+  /** Intact log lines, oldest first. */
+  records: ({ s: string } & Partial<SessionCounters>)[];
+  /** What fails its check (damaged snapshot, damaged log lines): the start stops on these. */
+  problems: string[];
+  /** Log lines cut short by a power cut (never committed): dropped. */
+  torn: number;
+}
+
+export async function readCounterFiles(dir: string): Promise<CounterFiles> {
+  const snapshotPath = path.join(dir, SNAPSHOT);
+  const logPath = path.join(dir, LOG);
+  const problems: string[] = [];
+  let snapshot: Record<string, SessionCounters> | undefined;
+  let snapText: string | undefined;
+  try {
+    snapText = await fsp.readFile(snapshotPath, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (snapText !== undefined) {
+    snapshot = {};
+    try {
+      const doc = JSON.parse(snapText) as { version?: unknown; check?: unknown; sessions?: Record<string, SessionCounters> };
+      if (!doc || typeof doc !== 'object' || (doc.sessions !== undefined && (typeof doc.sessions !== 'object' || doc.sessions === null))) throw new Error('not a counter snapshot');
+      if (doc.version !== 1 || doc.check !== undefined) {
+        if (typeof doc.check !== 'string' || doc.check !== crcHex(JSON.stringify(doc.sessions ?? {}))) throw new Error('checksum mismatch');
+      }
+      snapshot = doc.sessions ?? {};
+    } catch (e) {
+      // The snapshot is only ever replaced by rename, so this is not a torn write.
+      problems.push(`${snapshotPath} is damaged (${(e as Error).message})`);
+    }
+  }
+  let logText = '';
+  try {
+    logText = await fsp.readFile(logPath, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const records: CounterFiles['records'] = [];
+  let torn = 0;
+  let bad = 0;
+  for (const line of logText.split('\n')) {
+    if (!line) continue;
+    const m = /^(.*)\t([0-9a-f]{8})$/.exec(line);
+    let json = line;
+    if (m) {
+      if (crcHex(m[1]!) !== m[2]) {
+        bad++; // a whole line (its CRC is there) whose bytes changed
+        continue;
+      }
+      json = m[1]!;
+    }
+    try {
+      records.push(JSON.parse(json) as { s: string } & SessionCounters);
+    } catch {
+      torn++; // a line cut by a power failure mid-append: its commit never resolved
+    }
+  }
+  if (bad) problems.push(`${logPath} has ${bad} damaged line${bad > 1 ? 's' : ''}`);
+  return { snapshot, records, problems, torn };
+}
+
+/** Folds one record into the map: counters and times only move forward, so replaying is idempotent. */
+export function mergeCounters(into: Map<string, SessionCounters & { seen?: number }>, sid: unknown, c: Partial<SessionCounters>): void {
+  if (typeof sid !== 'string') return;
+  const up = typeof c.up === 'number' ? c.up : -1;
+  const down = typeof c.down === 'number' ? c.down : 0;
+  const t = typeof c.t === 'number' ? c.t : undefined;
+  const e = into.get(sid);
+  if (!e) {
+    const n: SessionCounters & { seen?: number } = { up, down, seen: up, id: String(c.id ?? '') };
+    if (t !== undefined) n.t = t;
+    into.set(sid, n);
+  } else {
+    e.up = Math.max(e.up, up);
+    e.seen = Math.max(e.seen ?? -1, e.up);
+    e.down = Math.max(e.down, down);
+    if (t !== undefined && (e.t === undefined || t > e.t)) e.t = t;
+    if (c.id) e.id = String(c.id);
+  }
+}
+
+/** The sessions the files hold (snapshot, then log), read-only; for tools beside a running gateway. */
+export async function readCounters(dir: string): Promise<{ sessions: Map<string, SessionCounters>; problems: string[] }> {
+  const f = await readCounterFiles(dir);
+  const m = new Map<string, SessionCounters & { seen?: number }>();
+  for (const [sid, c] of Object.entries(f.snapshot ?? {})) mergeCounters(m, sid, c);
+  for (const r of f.records) mergeCounters(m, r.s, r);
+  return { sessions: m, problems: f.problems };
+}
+
 export class CounterStore {
   private entries = new Map<string, Entry>();
   private dirty = new Set<string>();
@@ -95,59 +193,15 @@ export class CounterStore {
 
   async open(): Promise<void> {
     await fsp.mkdir(this.opts.dir, { recursive: true });
-    const problems: string[] = [];
-    let snap: Record<string, SessionCounters> = {};
-    let snapText: string | undefined;
-    try {
-      snapText = await fsp.readFile(this.snapshotPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (snapText !== undefined) {
-      try {
-        const doc = JSON.parse(snapText) as { version?: unknown; check?: unknown; sessions?: Record<string, SessionCounters> };
-        if (!doc || typeof doc !== 'object' || (doc.sessions !== undefined && (typeof doc.sessions !== 'object' || doc.sessions === null))) throw new Error('not a counter snapshot');
-        if (doc.version !== 1 || doc.check !== undefined) {
-          if (typeof doc.check !== 'string' || doc.check !== crcHex(JSON.stringify(doc.sessions ?? {}))) throw new Error('checksum mismatch');
-        }
-        snap = doc.sessions ?? {};
-      } catch (e) {
-        // The snapshot is only ever replaced by rename, so this is not a torn write.
-        problems.push(`${this.snapshotPath} is damaged (${(e as Error).message})`);
-      }
-    } else {
+    const files = await readCounterFiles(this.opts.dir);
+    const problems = files.problems;
+    if (files.snapshot === undefined) {
       const proof = [this.logPath, ...(this.opts.evidence ?? [])].filter((f) => fs.existsSync(f));
-      if (proof.length) problems.push(`${this.snapshotPath} is missing although ${proof.join(', ')} show${proof.length > 1 ? '' : 's'} the gateway ran here before`);
+      if (proof.length) problems.unshift(`${this.snapshotPath} is missing although ${proof.join(', ')} show${proof.length > 1 ? '' : 's'} the gateway ran here before`);
     }
-    for (const [sid, c] of Object.entries(snap)) this.merge(sid, c);
-    let logText = '';
-    try {
-      logText = await fsp.readFile(this.logPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    let torn = 0;
-    let bad = 0;
-    for (const line of logText.split('\n')) {
-      if (!line) continue;
-      const m = /^(.*)\t([0-9a-f]{8})$/.exec(line);
-      let json = line;
-      if (m) {
-        if (crcHex(m[1]!) !== m[2]) {
-          bad++; // a whole line (its CRC is there) whose bytes changed
-          continue;
-        }
-        json = m[1]!;
-      }
-      try {
-        const r = JSON.parse(json) as { s: string } & SessionCounters;
-        this.merge(r.s, r);
-      } catch {
-        torn++; // a line cut by a power failure mid-append: its commit never resolved
-      }
-    }
-    if (bad) problems.push(`${this.logPath} has ${bad} damaged line${bad > 1 ? 's' : ''}`);
-    if (torn) this.opts.log.warn('frame-counter log had torn lines (power cut during a write); ignored', { lines: torn });
+    for (const [sid, c] of Object.entries(files.snapshot ?? {})) this.merge(sid, c);
+    for (const r of files.records) this.merge(r.s, r);
+    if (files.torn) this.opts.log.warn('frame-counter log had torn lines (power cut during a write); ignored', { lines: files.torn });
     if (problems.length) {
       const what = problems.join('; ');
       if (!this.opts.acceptLoss) {
@@ -163,18 +217,7 @@ export class CounterStore {
   }
 
   private merge(sid: string, c: Partial<SessionCounters>): void {
-    if (typeof sid !== 'string') return;
-    const up = typeof c.up === 'number' ? c.up : -1;
-    const down = typeof c.down === 'number' ? c.down : 0;
-    const e = this.entries.get(sid);
-    if (!e) this.entries.set(sid, { up, down, seen: up, id: String(c.id ?? '') });
-    else {
-      // Counters only move forward within a session: max() makes replaying the log idempotent.
-      e.up = Math.max(e.up, up);
-      e.seen = Math.max(e.seen, e.up);
-      e.down = Math.max(e.down, down);
-      if (c.id) e.id = String(c.id);
-    }
+    mergeCounters(this.entries as Map<string, Entry>, sid, c);
   }
 
   /**
@@ -191,7 +234,7 @@ export class CounterStore {
       if (!old || d.legacySessionId === d.sessionId) continue;
       const cur = this.entries.get(d.sessionId);
       if (cur && cur.up >= old.up && cur.seen >= old.seen && cur.down >= old.down) continue;
-      this.merge(d.sessionId, { up: old.up, down: old.down, id: cur?.id || old.id || d.id });
+      this.merge(d.sessionId, { up: old.up, down: old.down, id: cur?.id || old.id || d.id, t: old.t });
       const e = this.entries.get(d.sessionId)!;
       if (old.seen > e.seen) e.seen = old.seen;
       n++;
@@ -229,6 +272,7 @@ export class CounterStore {
     const e = this.entry(sessionId, deviceId);
     if (fcnt32 <= e.up) return Promise.resolve();
     e.up = fcnt32;
+    e.t = Date.now();
     if (fcnt32 > e.seen) e.seen = fcnt32;
     e.id = deviceId;
     return this.markDirty(sessionId);
@@ -275,7 +319,9 @@ export class CounterStore {
           let text = '\n';
           for (const sid of sids) {
             const e = this.entries.get(sid)!;
-            text += counterLine({ s: sid, id: e.id, up: e.up, down: e.down }) + '\n';
+            const rec: Record<string, unknown> = { s: sid, id: e.id, up: e.up, down: e.down };
+            if (e.t !== undefined) rec.t = e.t;
+            text += counterLine(rec) + '\n';
           }
           if (!this.logFh) throw new Error('counter store not open');
           // One write() of the whole batch (the file is opened for append); FileHandle.appendFile
@@ -325,7 +371,7 @@ export class CounterStore {
   /** Writes the snapshot (committed values only) and empties the log. */
   private async compact(): Promise<void> {
     const sessions: Record<string, SessionCounters> = {};
-    for (const [sid, e] of this.entries) sessions[sid] = { id: e.id, up: e.up, down: e.down };
+    for (const [sid, e] of this.entries) sessions[sid] = e.t !== undefined ? { id: e.id, up: e.up, down: e.down, t: e.t } : { id: e.id, up: e.up, down: e.down };
     await writeFileAtomic(this.snapshotPath, counterSnapshot(sessions));
     // Crash between the rename and the truncate: the log replays onto the snapshot with max(), harmless.
     if (this.logFh) await this.logFh.truncate(0);

@@ -83,7 +83,7 @@ export function txStatusName(s: number): string {
 }
 
 /** A downlink as stored in the queue file. */
-interface Stored {
+export interface Stored {
   id: string;
   deviceId: string;
   fport: number;
@@ -146,6 +146,50 @@ function isStored(v: unknown): v is Stored {
     && typeof o.payload === 'string' && typeof o.expiresAt === 'number' && typeof o.attempts === 'number' && (o.state === 'queued' || o.state === 'wait_ack');
 }
 
+/** The queued commands the state files hold, read without changing them (open() and `kerb device list`). */
+export async function readDownlinkFiles(stateDir: string): Promise<{ items: Stored[]; corrupt: number; problems: string[] }> {
+  const file = path.join(stateDir, 'downlinks.json');
+  const logFile = path.join(stateDir, 'downlinks.log');
+  let corrupt = 0;
+  const problems: string[] = [];
+  const found = new Map<string, Stored>();
+  try {
+    const doc = JSON.parse(await fsp.readFile(file, 'utf8')) as { version?: unknown; check?: unknown; downlinks?: unknown };
+    const list = Array.isArray(doc.downlinks) ? doc.downlinks : [];
+    if (doc.version !== 1 && doc.check !== crcHex(JSON.stringify(list))) {
+      corrupt++;
+      problems.push('downlink queue snapshot damaged (checksum mismatch); its commands are dropped');
+    } else for (const i of list) if (isStored(i)) found.set(keyOf(i.deviceId, i.id), i);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      corrupt++;
+      problems.push(`downlink queue snapshot unreadable; its commands are dropped (${String(e)})`);
+    }
+  }
+  let text = '';
+  try {
+    text = await fsp.readFile(logFile, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const m = /^(.*)\t([0-9a-f]{8})$/.exec(line);
+    if (!m || crcHex(m[1]!) !== m[2]) {
+      corrupt++; // torn by a power cut, or damaged: either way that change is not trusted
+      continue;
+    }
+    try {
+      const r = JSON.parse(m[1]!) as { put?: unknown; del?: unknown };
+      if (isStored(r.put)) found.set(keyOf(r.put.deviceId, r.put.id), r.put);
+      else if (Array.isArray(r.del)) found.delete(keyOf(String(r.del[0]), String(r.del[1])));
+    } catch {
+      corrupt++;
+    }
+  }
+  return { items: [...found.values()], corrupt, problems };
+}
+
 export class DownlinkQueue {
   private items: Stored[] = [];
   private readonly byKey = new Map<string, Stored>();
@@ -179,47 +223,15 @@ export class DownlinkQueue {
 
   async open(): Promise<void> {
     await fsp.mkdir(this.o.stateDir, { recursive: true });
-    let corrupt = 0;
-    const found = new Map<string, Stored>();
-    try {
-      const doc = JSON.parse(await fsp.readFile(this.file, 'utf8')) as { version?: unknown; check?: unknown; downlinks?: unknown };
-      const list = Array.isArray(doc.downlinks) ? doc.downlinks : [];
-      if (doc.version !== 1 && doc.check !== crcHex(JSON.stringify(list))) {
-        corrupt++;
-        this.o.log.error('downlink queue snapshot damaged (checksum mismatch); its commands are dropped', { file: this.file });
-      } else for (const i of list) if (isStored(i)) found.set(keyOf(i.deviceId, i.id), i);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        corrupt++;
-        this.o.log.error('downlink queue snapshot unreadable; its commands are dropped', { file: this.file, error: String(e) });
-      }
-    }
-    let text = '';
-    try {
-      text = await fsp.readFile(this.logFile, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const m = /^(.*)\t([0-9a-f]{8})$/.exec(line);
-      if (!m || crcHex(m[1]!) !== m[2]) {
-        corrupt++; // torn by a power cut, or damaged: either way that change is not trusted
-        continue;
-      }
-      try {
-        const r = JSON.parse(m[1]!) as { put?: unknown; del?: unknown };
-        if (isStored(r.put)) found.set(keyOf(r.put.deviceId, r.put.id), r.put);
-        else if (Array.isArray(r.del)) found.delete(keyOf(String(r.del[0]), String(r.del[1])));
-      } catch {
-        corrupt++;
-      }
-    }
+    const r = await readDownlinkFiles(this.o.stateDir);
+    const corrupt = r.corrupt;
+    for (const p of r.problems) this.o.log.error(p, { file: this.file });
+    const found = r.items;
     if (corrupt) {
       this.o.metrics.inc('downlink_state_corrupt_total', undefined, corrupt);
       this.o.log.warn('downlink queue state had damaged or torn entries; dropped', { entries: corrupt });
     }
-    for (const i of found.values()) this.insert(i);
+    for (const i of found) this.insert(i);
     await this.compact();
     this.logFh = await fsp.open(this.logFile, 'a', 0o600);
     this.logSize = (await this.logFh.stat()).size;

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './types.ts';
+import { KerbError } from './types.ts';
 import type { PromMetrics } from './metrics.ts';
 
 export interface HealthReport {
@@ -54,9 +55,16 @@ export async function listen(host: string, port: number, log: Logger, paths: str
   const server = http.createServer(handler);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (e: NodeJS.ErrnoException): void => {
+      if (e.code === 'EADDRINUSE') {
+        reject(new KerbError('http_port', `/metrics and /health: port ${port} on ${host} is already taken (another kerb gateway running?); choose another with --http-port N (http.port), 0 for any free port, or turn them off with --no-http`));
+      } else if (e.code === 'EADDRNOTAVAIL') {
+        reject(new KerbError('http_host', `/metrics and /health: ${host} is not an address of this machine; set http.host to one of its addresses (127.0.0.1 by default)`));
+      } else reject(e);
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -126,7 +126,7 @@ function ingestOptions(cfg: GatewayConfig, log: KerbLogger, metrics: Metrics): I
  */
 export async function startGateway(input: GatewayConfig | ConfigInput, deps: GatewayDeps = {}): Promise<GatewayHandle> {
   const config = configFromObject(input as ConfigInput);
-  const log = deps.log ?? createLogger({ level: config.log.level });
+  const log = deps.log ?? createLogger({ level: config.log.level, format: config.log.format });
   const startedAt = Date.now();
   fs.mkdirSync(config.gateway.stateDir, { recursive: true });
   assertWritable(config.gateway.stateDir);

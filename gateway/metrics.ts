@@ -66,7 +66,15 @@ export class PromMetrics implements Metrics {
   ) {
     this.log = log;
     this.prefix = prefix;
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix });
+    if (defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry, prefix });
+      // prom-client names these gauges with a counter's `_total` suffix, which `promtool check
+      // metrics` rejects (Prometheus naming: `_total` is for counters only). Their values are the
+      // sum over `type` of the gauges kept beside them: sum(kerb_nodejs_active_handles) etc.
+      for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(prefix + n);
+      }
+    }
     for (const [name, d] of Object.entries(KNOWN_METRICS)) this.declare(name, d);
   }
 

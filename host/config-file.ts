@@ -29,7 +29,12 @@ export function readConfigFile(file: string): ConfigInput {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new KerbError('config', `cannot read config file ${file}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    const fix = code === 'EACCES'
+      ? 'make it readable by this user (e.g. chmod 640 and group kerb) or run as the service user'
+      : 'check the path given with --config or $KERB_CONFIG, or leave both unset to run without a config file';
+    throw new KerbError('config', `cannot read config file ${file} (${why}); ${fix}`);
   }
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) throw new KerbError('config', `config file ${file} is not valid YAML/JSON: ${doc.errors[0]!.message}`);

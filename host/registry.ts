@@ -270,7 +270,7 @@ export class Registry {
   load(): void {
     const r = this.readAndParse();
     if (r === 'missing') {
-      this.opts.log.warn('device registry file not found; no devices accepted until it exists', { path: this.opts.path });
+      this.opts.log.warn('device registry file not found; no devices accepted until it exists (create it with kerb device add <id> --registry <path>, or point --registry / KERB_REGISTRY at the existing one)', { path: this.opts.path });
       this.apply([]);
       return;
     }

@@ -290,6 +290,11 @@ export class Fleet {
     }
   }
 
+  /** The scenario's faults with the node indices each one hit (for the summary and report). */
+  injectedFaults(): { spec: FaultSpec; nodes: number[] }[] {
+    return this.faults.map((f) => ({ spec: f.spec, nodes: [...f.nodes].filter((i) => i < this.devices.length).sort((a, b) => a - b) }));
+  }
+
   private addNode(i: number, pos: Point, r: Prng): void {
     const s = this.scenario;
     const devAddr = (0x26000000 | (i + 1)) >>> 0;

@@ -11,7 +11,7 @@ const CHARTED = ['pm25DeciUgm3', 'tempDeciC', 'pressureDeciHpa', 'noiseDeciDb'];
 export function envSeries(f: Fleet, node: number, points = 96): Series[] {
   if (node >= f.devices.length) return [];
   const kinds = CHARTED.map((key) => kindByKey(READINGS, key)!);
-  const out: Series[] = kinds.map((k) => ({ label: k.label, unit: k.unit, points: [] }));
+  const out: Series[] = kinds.map((k) => ({ label: k.label, unit: k.unit, decimals: k.decimals, points: [] }));
   for (let s = 0; s <= points; s++) {
     const t = (f.durationMs * s) / points;
     const r = f.sample(node, t) as Record<string, number | undefined>;

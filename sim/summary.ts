@@ -56,8 +56,18 @@ export interface ModelsSummary {
 }
 
 export interface Summary {
-  scenario: { name: string; seed: number; durationH: number; nodes: number; gateways: number; mode: string; capture: boolean; intervalS: number };
+  scenario: {
+    name: string; seed: number; durationH: number; nodes: number; gateways: number; mode: string; capture: boolean; intervalS: number;
+    /** How uplinks are timed: a fixed interval (with jitter) or a Poisson process of that mean. */
+    traffic?: 'periodic' | 'poisson';
+    shadowing?: boolean;
+    dutyCycle?: boolean;
+    /** Log-distance path loss: PL(d) = pl0Db + 10·gamma·log10(d/d0M), shadowing σ = sigmaDb. */
+    pathLoss?: { d0M: number; pl0Db: number; gamma: number; sigmaDb: number };
+  };
   models: ModelsSummary;
+  /** Faults the scenario injected, with the nodes they hit. */
+  faults?: { kind: string; sensor: string; nodes: string[]; fromH: number; toH: number }[];
   overall: {
     sent: number;
     delivered: number;
@@ -149,8 +159,12 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
     receptions += k * c;
   });
   return {
-    scenario: { name: sc.name, seed: sc.seed, durationH: r(dur / 3600_000, 3), nodes: f.devices.length, gateways: f.gateways.length, mode: sc.nodes.mode, capture: sc.radio.capture, intervalS: sc.nodes.intervalS },
+    scenario: {
+      name: sc.name, seed: sc.seed, durationH: r(dur / 3600_000, 3), nodes: f.devices.length, gateways: f.gateways.length, mode: sc.nodes.mode, capture: sc.radio.capture, intervalS: sc.nodes.intervalS,
+      traffic: sc.nodes.traffic, shadowing: sc.radio.shadowing, dutyCycle: sc.nodes.dutyCycle, pathLoss: { ...sc.radio.pathLoss },
+    },
     models: modelsOf(f, perSf),
+    faults: f.injectedFaults().map((x) => ({ kind: x.spec.kind, sensor: x.spec.sensor, nodes: x.nodes.map((i) => f.devices[i]!.id), fromH: x.spec.fromH, toH: x.spec.toH })),
     overall: {
       sent,
       delivered,

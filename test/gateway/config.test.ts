@@ -60,7 +60,8 @@ describe('gateway config', () => {
     );
     expect(m).toContain('mqtt.keepaliveS: must be an integer 5..65535, got "abc"');
     expect(m).toContain('mqtt.qos: must be one of 0, 1, 2, got 3');
-    expect(m).toContain('mqtt.url: scheme must be mqtt, mqtts, ws or wss, got "http"');
+    expect(m).toContain('mqtt.url: "http://x" is not an MQTT URL (http:// is not a broker scheme); write the broker as mqtt://host:1883 (plain) or mqtts://host:8883 (TLS)');
+    expect(m).not.toMatch(/got "http", got/);
     expect(m).toContain('mqtt.colour: unknown key');
     expect(m).toContain('http.port: must be an integer 0..65535, got 70000');
     expect(m).toContain('radios[0].path: must be a device path');
