@@ -10,9 +10,10 @@ import { validateRegistry, PROFILES, DEFAULT_PROFILE } from '../host/registry.ts
 import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
 import { KerbError } from '../host/errors.ts';
 import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
+import { readConsolePassword, type ConsoleOwner } from '../host/console-passwords.ts';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
 
-const HELP = `usage: kerb device <add|list|remove> ...
+const HELP = `usage: kerb device <add|list|show|remove> ...
 
   kerb device add <id> [--name TEXT] [--lat DEG --lon DEG [--alt M]] [--profile NAME]
                        [--netid HEX] [--devaddr HEX --nwkskey HEX --appskey HEX]
@@ -23,6 +24,9 @@ const HELP = `usage: kerb device <add|list|remove> ...
       (mode 0600). The running gateway picks the new device up without a restart.
   kerb device list [--registry FILE] [--json]
       Lists the registered devices (no keys).
+  kerb device show <id> [--registry FILE] [--console-password]
+      One device (or a radio bridge kerb flash locked) without its keys; --console-password also
+      prints the password of its locked console (kerb flash generated it).
   kerb device remove <id> [--registry FILE]
 
 Profiles: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE}).`;
@@ -132,6 +136,31 @@ async function list(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function show(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: { registry: { type: 'string' }, 'console-password': { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw usageError('device show: give exactly one device id');
+  const id = positionals[0]!;
+  const file = registryPath(v.registry);
+  const doc = await readDoc(file);
+  const d = doc.devices.find((x) => x.id === id);
+  const bridges = (doc.bridges ?? {}) as Record<string, Record<string, unknown>>;
+  const owner: ConsoleOwner = d ? { device: id } : { bridge: id };
+  if (!d && !Object.hasOwn(bridges, id)) throw new KerbError('not_found', `no device or bridge '${id}' in ${file}`);
+  const password = readConsolePassword(JSON.stringify(doc), owner);
+  if (d) {
+    const rows: [string, unknown][] = [['id', d.id], ['name', d.name ?? d.id], ['devAddr', d.devAddr], ['profile', d.profile ?? DEFAULT_PROFILE]];
+    if (d.location) rows.push(['location', JSON.stringify(d.location)]);
+    if (d.settings) rows.push(['settings', JSON.stringify(d.settings)]);
+    for (const [k, val] of rows) console.log(`${k.padEnd(16)} ${String(val)}`);
+  } else console.log(`${'bridge'.padEnd(16)} ${id}`);
+  console.log(`${'console'.padEnd(16)} ${password ? 'locked (kerb flash)' : 'no password stored (unlocked image, or never flashed by kerb)'}`);
+  if (v['console-password'] && password) console.log(`${'console password'.padEnd(16)} ${password}`);
+  return 0;
+}
+
 async function remove(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { registry: { type: 'string' } } });
   if (positionals.length !== 1) throw usageError('device remove: give exactly one device id');
@@ -158,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     switch (sub) {
       case 'add': return await add(argv.slice(1));
       case 'list': return await list(argv.slice(1));
+      case 'show': return await show(argv.slice(1));
       case 'remove': return await remove(argv.slice(1));
       default: throw usageError(`unknown subcommand '${sub}'`);
     }

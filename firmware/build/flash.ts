@@ -130,9 +130,12 @@ const RB = 'KERB_RB';
 const RB_RE = /KERB_RB (\{[^\n\r]*\})/;
 const HI_RE = /KERB_HI/;
 
-/** The script the CLI sends to RAM after the Storage writes: prints name -> [length, CRC32] (or null). */
+/**
+ * The script the CLI sends to RAM after the Storage writes: prints name -> [length, CRC32] (or null).
+ * The leading ';' keeps it a statement of its own where the upload is run as one text.
+ */
 export function readBackScript(names: string[]): string {
-  return `(function(){var s=require("Storage"),o={};${JSON.stringify(names)}.forEach(function(n){var d=s.read(n);o[n]=d===undefined?null:[d.length,E.CRC32(d)];});print("${RB.slice(0, 5)}"+"${RB.slice(5)} "+JSON.stringify(o));})();\n`;
+  return `;(function(){var s=require("Storage"),o={};${JSON.stringify(names)}.forEach(function(n){var d=s.read(n);o[n]=d===undefined?null:[d.length,E.CRC32(d)];});print("${RB.slice(0, 5)}"+"${RB.slice(5)} "+JSON.stringify(o));})();\n`;
 }
 
 /** Parses the read-back line out of what the board sent; undefined when it is not there (yet). */

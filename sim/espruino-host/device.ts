@@ -114,8 +114,17 @@ export class EspruinoDevice {
     });
   }
 
-  private spawnInterpreter(): ChildProcess {
-    const p = spawn(this.interp.command, [...this.interp.prefix], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** The pseudo-terminal the console sits behind after powerOn({ consolePty: true }). */
+  get ttyPath(): string {
+    return join(this.dir, 'tty');
+  }
+
+  private spawnInterpreter(consolePty = false): ChildProcess {
+    // Behind a pty the console is a serial port as on a board, for a program that opens it by
+    // path (kerb flash); its output then goes there, not to this.console.
+    const p = consolePty
+      ? spawn('socat', [`pty,raw,echo=0,link=${this.ttyPath}`, `EXEC:${[this.interp.command, ...this.interp.prefix].join(' ')}`], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(this.interp.command, [...this.interp.prefix], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.bootConsole = '';
     const take = (d: Buffer): void => {
       const s = d.toString('latin1');
@@ -142,8 +151,11 @@ export class EspruinoDevice {
     await this.waitFor(() => this.bootConsole.includes('>'), 60000, 'the interpreter prompt');
   }
 
-  /** Power on: the interpreter boots from Storage (.boot0 stand-ins, then .bootcde). */
-  async powerOn(): Promise<BootInfo> {
+  /**
+   * Power on: the interpreter boots from Storage (.boot0 stand-ins, then .bootcde). consolePty puts
+   * its console behind a pseudo-terminal at ttyPath instead of this process's pipes.
+   */
+  async powerOn(opts: { consolePty?: boolean } = {}): Promise<BootInfo> {
     if (this.proc) throw new Error('interpreter already running');
     this.lines = [];
     this.link = Buffer.alloc(0);
@@ -159,7 +171,8 @@ export class EspruinoDevice {
       if (Date.now() - t0 > 10000) throw new Error('socat did not create the channel pty');
       await new Promise((r) => setTimeout(r, 20));
     }
-    this.spawnInterpreter();
+    rmSync(this.ttyPath, { force: true });
+    this.spawnInterpreter(opts.consolePty);
     this.boots++;
     await this.waitFor(() => this.boot !== null || this.proc === null, 60000, 'the stand-ins to boot (K boot)');
     if (!this.boot) throw new Error(`the interpreter exited while booting:\n${this.bootConsole.slice(-1500)}`);
