@@ -71,7 +71,7 @@ export function withoutFinalLoad(upload: string): string {
 export async function provision(dev: EspruinoDevice, prelude: string, upload: string): Promise<Record<string, [number, number]>> {
   await dev.startBare();
   dev.consoleWrite(storageWriteCommands('.boot0', prelude));
-  dev.consoleWrite(withoutFinalLoad(upload));
+  if (upload) dev.consoleWrite(withoutFinalLoad(upload)); // none: a board with only its hardware (.boot0)
   // Read back what landed: a JSON line of name -> [size, CRC32]. "KH_"+"FILES" is computed so that
   // an echo of the command itself cannot match.
   dev.consoleWrite('\x10var s=require("Storage"),o={};s.list().forEach(function(n){var d=s.read(n);o[n]=[d.length,E.CRC32(d)];});print("KH_"+"FILES "+JSON.stringify(o));delete s;delete o;\n');
