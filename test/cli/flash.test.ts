@@ -122,6 +122,8 @@ describe('kerb flash tells the truth', () => {
     // Everything did arrive (the stand-in only lied): the password it now holds is kept.
     expect(files.get('kerb.cfg')!.toString()).toContain('"devAddrHex":"26011BDA"');
     const pw = /console password ([2-9a-zA-Z]{20})/.exec(r.stdout)![1]!;
+    expect(r.stdout.split(pw).length - 1).toBe(1);
+    expect(r.stderr).not.toContain(pw);
     expect(files.get('.bootcde')!.toString('latin1').startsWith(`E.setPassword("${pw}");E.lockConsole();\n`)).toBe(true);
     expect((JSON.parse(readFileSync(reg, 'utf8')) as { devices: { consolePassword?: string }[] }).devices[0]!.consolePassword).toBe(pw);
   }, 240_000);

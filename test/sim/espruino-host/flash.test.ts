@@ -61,6 +61,9 @@ describe.skipIf(missing !== null && !process.env.CI)('kerb flash onto the real E
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/kerb\.cfg \d+ B, \.bootcde \d+ B, read back and matching; console locked; restarted/);
     const pw = /console password ([2-9a-zA-Z]{20}) \(shown once/.exec(r.stdout)![1]!;
+    // Printed once, and nowhere else in what kerb or the CLI logged.
+    expect(r.stdout.split(pw).length - 1).toBe(1);
+    expect(r.stderr).not.toContain(pw);
     const doc = JSON.parse(readFileSync(reg, 'utf8')) as { devices: { consolePassword?: string }[] };
     expect(doc.devices[0]!.consolePassword).toBe(pw);
     expect(statSync(reg).mode & 0o777).toBe(0o600);

@@ -27,7 +27,7 @@ async function type(dev: EspruinoDevice, line: string): Promise<string> {
   const from = dev.bootConsole.length;
   dev.consoleWrite(`${line}\r`);
   // Either a refusal, a login, or the result of an expression, each followed by a prompt.
-  await dev.waitFor(() => /(password>|\n>|Logged in\.[^]*>)\s*$/.test(dev.bootConsole.slice(from)), 20000, `the console to answer '${line.slice(0, 30)}'`);
+  await dev.waitFor(() => /(password>|\n>|Logged in\.[^]*>)\s*$/.test(dev.bootConsole.slice(from)), 60000, `the console to answer '${line.slice(0, 30)}'`);
   return dev.bootConsole.slice(from);
 }
 
