@@ -49,4 +49,13 @@ export async function bench(_argv: string[]): Promise<void> {
     console.log(`${`${m.board}-${m.entry}`.padEnd(13)} ${String(m.bundleBytes).padStart(6)} ${String(m.total).padStart(5)} ${String(m.base).padStart(10)} ${v(m.afterBoot).padStart(11)} ${v(m.peak).padStart(5)} ${String(m.uplinks).padStart(9)}${m.outOfMemory ? '  OUT OF MEMORY (image + stand-ins)' : ''}`);
   }
   console.log('after boot / peak: usage minus the stand-ins\' own (measured after .boot0, before .bootcde).');
+
+  // What the console lock of the field image costs (firmware/build/lock.ts): same image unlocked.
+  console.log('\nconsole lock (locked field image vs --unlocked):');
+  console.log('image          .bootcde locked/unlocked  after boot locked/unlocked  peak locked/unlocked');
+  for (const [b, e] of [['pico', 'node'], ['puck', 'bridge']] as const) {
+    const [l, u] = await Promise.all([measureImage(root, b, e, runS), measureImage(root, b, e, runS, true)]);
+    const v = (x: number | null): string => (x === null ? '?' : String(x));
+    console.log(`${`${b}-${e}`.padEnd(13)} ${`${l.bootBytes} / ${u.bootBytes} (+${l.bootBytes - u.bootBytes} B)`.padStart(26)} ${`${v(l.afterBoot)} / ${v(u.afterBoot)}`.padStart(27)} ${`${v(l.peak)} / ${v(u.peak)}`.padStart(21)}`);
+  }
 }

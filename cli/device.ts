@@ -11,6 +11,7 @@ import { readDownlinkFiles } from '../gateway/downlinks.ts';
 import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
 import { KerbError } from '../host/errors.ts';
 import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
+import { readConsolePassword, type ConsoleOwner } from '../host/console-passwords.ts';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError, flag, num, parseOrExit, str, unknownSubcommand, usageFailure } from './args.ts';
 
@@ -37,6 +38,18 @@ export const ADD: CommandSpec = {
   examples: ['kerb device add lamp-0001 --name "Market St 12" --lat 51.05 --lon 3.72'],
 };
 
+export const SHOW: CommandSpec = {
+  name: 'kerb device show',
+  usage: '<id> [--registry FILE] [--console-password]',
+  summary: 'One device (or a radio bridge kerb flash locked) without its keys, and whether its console is locked.',
+  positionals: true,
+  options: {
+    registry: REGISTRY_OPT,
+    'console-password': { type: 'boolean', help: 'also print the password of its locked console (kerb flash generated it)' },
+  },
+  examples: ['kerb device show lamp-0001', 'kerb device show lamp-0001 --console-password'],
+};
+
 export const LIST: CommandSpec = {
   name: 'kerb device list',
   usage: '[--registry FILE] [--state-dir DIR] [--json]',
@@ -58,9 +71,9 @@ export const REMOVE: CommandSpec = {
   examples: ['kerb device remove lamp-0001'],
 };
 
-const SUBCOMMANDS: Record<string, CommandSpec> = { add: ADD, list: LIST, remove: REMOVE };
+const SUBCOMMANDS: Record<string, CommandSpec> = { add: ADD, list: LIST, show: SHOW, remove: REMOVE };
 
-const HELP = `usage: kerb device <add|list|remove> [options]
+const HELP = `usage: kerb device <add|list|show|remove> [options]
 
 Manages the device registry (docs/registry.md): every change is validated and written atomically,
 and a running gateway picks it up without a restart.
@@ -68,6 +81,7 @@ and a running gateway picks it up without a restart.
 subcommands:
   add <id>      register a device: new DevAddr and session keys, printed for flashing
   list          the registered devices and their state (last seen, frame counters, queued downlinks)
+  show <id>     one device or locked radio bridge, without keys (--console-password adds its password)
   remove <id>   unregister a device
 
 Run 'kerb device <subcommand> --help' for its options.
@@ -231,6 +245,27 @@ async function list(p: Parsed): Promise<number> {
   return 0;
 }
 
+async function show(p: Parsed): Promise<number> {
+  if (p.positionals.length !== 1) throw usageError(`give exactly one device id (got ${p.positionals.length}), e.g. kerb device show lamp-0001`);
+  const id = p.positionals[0]!;
+  const file = registryPath(str(p, 'registry'));
+  const doc = await readDoc(file);
+  const d = doc.devices.find((x) => x.id === id);
+  const bridges = (doc.bridges ?? {}) as Record<string, Record<string, unknown>>;
+  const owner: ConsoleOwner = d ? { device: id } : { bridge: id };
+  if (!d && !Object.hasOwn(bridges, id)) throw new KerbError('not_found', `no device or bridge '${id}' in ${file}`);
+  const password = readConsolePassword(JSON.stringify(doc), owner);
+  if (d) {
+    const rows: [string, unknown][] = [['id', d.id], ['name', d.name ?? d.id], ['devAddr', d.devAddr], ['profile', d.profile ?? DEFAULT_PROFILE]];
+    if (d.location) rows.push(['location', JSON.stringify(d.location)]);
+    if (d.settings) rows.push(['settings', JSON.stringify(d.settings)]);
+    for (const [k, val] of rows) console.log(`${k.padEnd(16)} ${String(val)}`);
+  } else console.log(`${'bridge'.padEnd(16)} ${id}`);
+  console.log(`${'console'.padEnd(16)} ${password ? 'locked (kerb flash)' : 'no password stored (unlocked image, or never flashed by kerb)'}`);
+  if (flag(p, 'console-password') && password) console.log(`${'console password'.padEnd(16)} ${password}`);
+  return 0;
+}
+
 async function remove(p: Parsed): Promise<number> {
   if (p.positionals.length !== 1) throw usageError(`give exactly one device id (got ${p.positionals.length}), e.g. kerb device remove lamp-0001`);
   const id = p.positionals[0]!;
@@ -254,7 +289,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const spec = SUBCOMMANDS[sub];
   if (!spec) {
-    const e = sub.startsWith('-') ? new UsageError(`give a subcommand (add, list or remove) before options, got '${sub}'`) : unknownSubcommand('kerb device', sub, Object.keys(SUBCOMMANDS));
+    const e = sub.startsWith('-') ? new UsageError(`give a subcommand (add, list, show or remove) before options, got '${sub}'`) : unknownSubcommand('kerb device', sub, Object.keys(SUBCOMMANDS));
     console.error(`kerb device: ${e.message}\nRun 'kerb device --help' for its subcommands.`);
     return 2;
   }
@@ -264,6 +299,7 @@ export async function run(argv: string[]): Promise<number> {
     switch (sub) {
       case 'add': return await add(p);
       case 'list': return await list(p);
+      case 'show': return await show(p);
       default: return await remove(p);
     }
   } catch (e) {

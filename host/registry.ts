@@ -83,7 +83,9 @@ export function checkProfile(name: string, p: Profile, table: ReadingKind[] = RE
 
 export const DEFAULT_PROFILE = 'kerb-street-v1';
 
-const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile', 'settings']);
+const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile', 'settings', 'consolePassword']);
+/** What Espruino's console accepts as a password (E.setPassword: at most 20 characters), kept to printable ASCII without quotes or backslashes. */
+const CONSOLE_PASSWORD_RE = /^[!#-&(-[\]-~]{1,20}$/;
 const ID_RE = /^[a-z0-9_-]{1,64}$/;
 const HEX8 = /^[0-9a-fA-F]{8}$/;
 const HEX32 = /^[0-9a-fA-F]{32}$/;
@@ -132,7 +134,16 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
   const warnings: string[] = [];
   const devices: DeviceInfo[] = [];
   if (!isObj(doc)) return { devices, errors: ['top level: must be an object {"devices": [...]}'], warnings };
-  for (const k of Object.keys(doc)) if (k !== 'devices' && !k.startsWith('$')) warnings.push(`top level: unknown key '${k}' ignored`);
+  for (const k of Object.keys(doc)) if (k !== 'devices' && k !== 'bridges' && !k.startsWith('$')) warnings.push(`top level: unknown key '${k}' ignored`);
+  // Console passwords of locked radio bridges (kerb flash; host/console-passwords.ts).
+  if (doc.bridges !== undefined) {
+    if (!isObj(doc.bridges)) errors.push('bridges: must be an object {"<name>": {"consolePassword": "…"}}');
+    else for (const [name, b] of Object.entries(doc.bridges)) {
+      if (!isObj(b) || (b.consolePassword !== undefined && (typeof b.consolePassword !== 'string' || !CONSOLE_PASSWORD_RE.test(b.consolePassword)))) {
+        errors.push(`bridges.${name}: must be {"consolePassword": up to 20 printable characters}`);
+      }
+    }
+  }
   if (!Array.isArray(doc.devices)) return { devices, errors: ['devices: must be an array'], warnings };
   const ids = new Map<string, number>();
   const addrs = new Map<number, string[]>();
@@ -179,6 +190,9 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
       else for (const [k, v] of Object.entries(st)) {
         if (typeof v !== 'number' || !Number.isFinite(v)) errors.push(`${where('settings.' + k)}: must be a number (got ${JSON.stringify(v)})`);
       }
+    }
+    if (d.consolePassword !== undefined && (typeof d.consolePassword !== 'string' || !CONSOLE_PASSWORD_RE.test(d.consolePassword))) {
+      errors.push(`${where('consolePassword')}: must be up to 20 printable characters without quotes or backslashes (kerb flash writes it)`);
     }
     const profile = d.profile === undefined ? DEFAULT_PROFILE : d.profile;
     if (typeof profile !== 'string' || !Object.hasOwn(profiles, profile)) {

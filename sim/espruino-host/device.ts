@@ -114,13 +114,35 @@ export class EspruinoDevice {
     });
   }
 
-  private spawnInterpreter(): ChildProcess {
+  /** The pseudo-terminal the console sits behind after powerOn({ consolePty: true }). */
+  get ttyPath(): string {
+    return join(this.dir, 'tty');
+  }
+
+  private async spawnInterpreter(consolePty = false): Promise<ChildProcess> {
     const p = spawn(this.interp.command, [...this.interp.prefix], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Behind a pty the console is a serial port as on a board, for a program that opens it by
+    // path (kerb flash): socat joins the pty to the interpreter's stdin/stdout through this
+    // process, which still sees (this.console) and owns (powerOff) everything.
+    let tty: ChildProcess | null = null;
+    if (consolePty) {
+      rmSync(this.ttyPath, { force: true });
+      tty = spawn('socat', [`pty,raw,echo=0,link=${this.ttyPath}`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      tty.stdin!.on('error', () => {});
+      tty.stdout!.on('data', (d: Buffer) => p.stdin!.write(d));
+      p.on('exit', () => tty!.kill());
+      const t0 = Date.now();
+      while (!existsSync(this.ttyPath)) {
+        if (Date.now() - t0 > 10000) throw new Error('socat did not create the console pty');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     this.bootConsole = '';
     const take = (d: Buffer): void => {
       const s = d.toString('latin1');
       this.console += s;
       this.bootConsole += s;
+      if (tty) tty.stdin!.write(d);
       this.wake();
     };
     p.stdout!.on('data', take);
@@ -138,12 +160,15 @@ export class EspruinoDevice {
   /** Power on without stand-ins or channel: the board as it comes, for the provisioning upload. */
   async startBare(): Promise<void> {
     if (this.proc) throw new Error('interpreter already running');
-    this.spawnInterpreter();
+    await this.spawnInterpreter();
     await this.waitFor(() => this.bootConsole.includes('>'), 60000, 'the interpreter prompt');
   }
 
-  /** Power on: the interpreter boots from Storage (.boot0 stand-ins, then .bootcde). */
-  async powerOn(): Promise<BootInfo> {
+  /**
+   * Power on: the interpreter boots from Storage (.boot0 stand-ins, then .bootcde). consolePty puts
+   * its console behind a pseudo-terminal at ttyPath instead of this process's pipes.
+   */
+  async powerOn(opts: { consolePty?: boolean } = {}): Promise<BootInfo> {
     if (this.proc) throw new Error('interpreter already running');
     this.lines = [];
     this.link = Buffer.alloc(0);
@@ -159,7 +184,7 @@ export class EspruinoDevice {
       if (Date.now() - t0 > 10000) throw new Error('socat did not create the channel pty');
       await new Promise((r) => setTimeout(r, 20));
     }
-    this.spawnInterpreter();
+    await this.spawnInterpreter(opts.consolePty);
     this.boots++;
     await this.waitFor(() => this.boot !== null || this.proc === null, 60000, 'the stand-ins to boot (K boot)');
     if (!this.boot) throw new Error(`the interpreter exited while booting:\n${this.bootConsole.slice(-1500)}`);

@@ -12,6 +12,8 @@ export interface ImageMemory {
   board: string;
   entry: string;
   bundleBytes: number;
+  /** Storage .bootcde: the bundle plus, in a locked image, the console lock in front of it. */
+  bootBytes: number;
   total: number;
   /** Interpreter + stand-ins, after .boot0. */
   base: number;
@@ -26,12 +28,13 @@ export interface ImageMemory {
 
 const REGISTRY = JSON.stringify({ devices: [{ id: 'bench-0001', devAddr: '26011BDA', nwkSKey: '2B7E151628AED2A6ABF7158809CF4F3C', appSKey: '000102030405060708090A0B0C0D0E0F' }] });
 
-export async function measureImage(root: string, board: string, entry: string, runS: number): Promise<ImageMemory> {
+/** unlocked: the development image (no console lock); the default is the locked field image `kerb flash` writes. */
+export async function measureImage(root: string, board: string, entry: string, runS: number, unlocked = false): Promise<ImageMemory> {
   const interp = findInterpreter(BOARD_VARS[board]!);
   if (typeof interp === 'string') throw new Error(interp);
   const dev = new EspruinoDevice(interp);
   try {
-    const img = await kerbFlashImage({ root, board, entry, deviceId: entry === 'node' ? 'bench-0001' : undefined, registryText: entry === 'node' ? REGISTRY : undefined, settings: entry === 'node' ? { intervalS: 5, sf: 7, firstReportMs: 3000 } : undefined });
+    const img = await kerbFlashImage({ root, board, entry, deviceId: entry === 'node' ? 'bench-0001' : undefined, registryText: entry === 'node' ? REGISTRY : undefined, settings: entry === 'node' ? { intervalS: 5, sf: 7, firstReportMs: 3000 } : undefined, unlocked });
     await provision(dev, buildPrelude(board, entry, dev.chanPath), img.upload);
     const boot = await dev.powerOn();
     await new Promise((r) => setTimeout(r, runS * 1000));
@@ -45,7 +48,7 @@ export async function measureImage(root: string, board: string, entry: string, r
     } catch {
       // an interpreter that ran out of memory may not answer
     }
-    return { board, entry, bundleBytes: img.bundleBytes, total: boot.total, base: boot.baseUsage, afterBoot, peak, uplinks: dev.txs.length, outOfMemory: oom };
+    return { board, entry, bundleBytes: img.bundleBytes, bootBytes: img.files['.bootcde']![0], total: boot.total, base: boot.baseUsage, afterBoot, peak, uplinks: dev.txs.length, outOfMemory: oom };
   } finally {
     await dev.dispose();
   }

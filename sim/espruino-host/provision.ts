@@ -1,9 +1,9 @@
 // Puts a board's Storage in the state `kerb flash` leaves it in: the stand-ins go to ".boot0"
 // (they are the board's hardware, present before any firmware), then the exact text `kerb flash`
 // sends — the espruino CLI's own upload, captured with --dry-run — is typed into the console of
-// the bare interpreter, as the CLI types it into a board's. The upload's last line,
-// `load(".bootcde")`, starts the program without the .boot0 files (Espruino src/jsinteractive.c:
-// load(file) skips them); a power-on runs both, so the harness powers the board on instead.
+// the bare interpreter, as the CLI types it into a board's. The upload's last line, `load()`
+// (which kerb flash sends once the read-back matched), would boot the board in place; the
+// harness powers it off and on instead, so a boot is always a fresh interpreter process.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,10 @@ export interface FlashImage {
   upload: string;
   bundleBytes: number;
   configJson: string | null;
+  /** Console password of a locked image. */
+  password?: string;
+  /** Storage files as kerb flash wrote them: name -> [bytes, CRC32]. */
+  files: Record<string, [number, number]>;
 }
 
 /** Runs `kerb flash --dry-run` (the real espruino CLI) and returns what it would send. */
@@ -43,15 +47,15 @@ export async function kerbFlashImage(o: { root: string; board: string; entry: st
     }
     const out = join(dir, 'upload.js');
     const lines: string[] = [];
-    const r = await flash({ root: o.root, board: o.board, entry: o.entry, deviceId: o.deviceId, registryPath, dryRunOut: out, settings: o.settings, log: (l) => lines.push(l) });
+    const r = await flash({ root: o.root, board: o.board, entry: o.entry, deviceId: o.deviceId, registryPath, dryRunOut: out, settings: o.settings, unlocked: o.unlocked, log: (l) => lines.push(l) });
     if (r.code !== 0) throw new Error(`kerb flash --dry-run failed (${r.code}):\n${lines.join('\n')}`);
-    return { board: o.board, entry: o.entry, upload: readFileSync(out, 'latin1'), bundleBytes: r.bundleBytes, configJson: r.configJson };
+    return { board: o.board, entry: o.entry, upload: readFileSync(out, 'latin1'), bundleBytes: r.bundleBytes, configJson: r.configJson, files: r.files, ...(r.password ? { password: r.password } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** The upload without its final `load(".bootcde")` (see the header). */
+/** The upload without its final `load()` (see the header). */
 export function withoutFinalLoad(upload: string): string {
   const t = upload.replace(/\s+$/, '');
   const last = t.lastIndexOf('\n');
@@ -66,10 +70,10 @@ export function withoutFinalLoad(upload: string): string {
  */
 export async function provision(dev: EspruinoDevice, prelude: string, upload: string): Promise<Record<string, [number, number]>> {
   await dev.startBare();
-  // One line at a time, each after the interpreter's prompt for the one before, as the espruino
+  // No upload: a board with only its hardware (.boot0). One line at a time, each after the interpreter's prompt for the one before, as the espruino
   // CLI paces a real board: the host build's console input buffer is small, and everything typed
   // at once overflows it when the machine is busy (lines then arrive cut and fail to parse).
-  const lines = `${storageWriteCommands('.boot0', prelude)}${withoutFinalLoad(upload)}`.split('\n').filter((l) => l.length > 0);
+  const lines = `${storageWriteCommands('.boot0', prelude)}${upload ? withoutFinalLoad(upload) : ''}`.split('\n').filter((l) => l.length > 0);
   const prompts = (): number => dev.bootConsole.split('\n>').length;
   for (const line of lines) {
     const before = prompts();
