@@ -10,6 +10,7 @@ import { validateRegistry, PROFILES, DEFAULT_PROFILE } from '../host/registry.ts
 import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
 import { KerbError } from '../host/errors.ts';
 import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
+import { randomBytes } from 'node:crypto';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
 
 const HELP = `usage: kerb device <add|list|remove> ...
@@ -17,10 +18,15 @@ const HELP = `usage: kerb device <add|list|remove> ...
   kerb device add <id> [--name TEXT] [--lat DEG --lon DEG [--alt M]] [--profile NAME]
                        [--netid HEX] [--devaddr HEX --nwkskey HEX --appskey HEX]
                        [--registry FILE] [--out FILE]
-      Generates a DevAddr and session keys (or takes existing ones), appends the device to the
+      ABP: generates a DevAddr and session keys (or takes existing ones), appends the device to the
       registry atomically and prints the provisioning data the node needs at flashing time as
       JSON (the "kerb.cfg" fields: id, devAddr, nwkSKey, appSKey). --out also writes it to FILE
       (mode 0600). The running gateway picks the new device up without a restart.
+  kerb device add <id> --otaa [--deveui HEX] [--joineui HEX] [--appkey HEX] [other options as above]
+      OTAA (LoRaWAN 1.0.4 §6.2): registers the device's root key only; the node joins over the air
+      and the gateway derives and keeps its session. --deveui defaults to a random locally
+      administered EUI-64 (use the one printed on the radio module when it has one), --joineui to
+      0000000000000000, --appkey to 128 random bits. Prints {id, devEui, joinEui, appKey}.
   kerb device list [--registry FILE] [--json]
       Lists the registered devices (no keys).
   kerb device remove <id> [--registry FILE]
@@ -81,6 +87,7 @@ async function add(argv: string[]): Promise<number> {
       name: { type: 'string' }, lat: { type: 'string' }, lon: { type: 'string' }, alt: { type: 'string' },
       profile: { type: 'string' }, netid: { type: 'string' }, devaddr: { type: 'string' },
       nwkskey: { type: 'string' }, appskey: { type: 'string' }, registry: { type: 'string' }, out: { type: 'string' },
+      otaa: { type: 'boolean' }, deveui: { type: 'string' }, joineui: { type: 'string' }, appkey: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw usageError('device add: give exactly one device id');
@@ -91,25 +98,41 @@ async function add(argv: string[]): Promise<number> {
   if ((lat === undefined) !== (lon === undefined)) throw usageError('--lat and --lon go together');
   const given = [v.devaddr, v.nwkskey, v.appskey].filter((x) => x !== undefined).length;
   if (given !== 0 && given !== 3) throw usageError('--devaddr, --nwkskey and --appskey go together (existing session) or not at all');
+  if (v.otaa && (given || v.netid !== undefined)) throw usageError('--otaa devices get their DevAddr and session keys by joining: drop --devaddr/--nwkskey/--appskey/--netid');
+  if (!v.otaa && (v.deveui || v.joineui || v.appkey)) throw usageError('--deveui, --joineui and --appkey are for OTAA devices: add --otaa');
   const netId = v.netid !== undefined ? parseNetId(v.netid) : DEFAULT_NETID;
   const file = registryPath(v.registry);
 
-  let prov: { id: string; devAddr: string; nwkSKey: string; appSKey: string } | undefined;
+  let prov: Record<string, string> | undefined;
   await fsp.mkdir(path.dirname(file), { recursive: true });
   await withLockFile(file + '.lock', async () => {
     const doc = await readDoc(file);
     if (doc.devices.some((d) => d.id === id)) throw new KerbError('exists', `device '${id}' is already in ${file}`);
-    const taken = new Set(doc.devices.map((d) => parseInt(String(d.devAddr), 16) >>> 0));
-    const keys = given === 3
-      ? { devAddr: v.devaddr!.toUpperCase(), nwkSKey: v.nwkskey!.toUpperCase(), appSKey: v.appskey!.toUpperCase() }
-      : newSessionKeys(netId, taken);
-    const dev: Record<string, unknown> = { id, name: v.name ?? id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
+    let dev: Record<string, unknown>;
+    if (v.otaa) {
+      // IEEE EUI-64: bit 1 of the first octet set = locally administered, bit 0 clear = unicast.
+      const eui = randomBytes(8);
+      eui[0] = (eui[0]! & 0xfc) | 0x02;
+      const root = {
+        devEui: (v.deveui ?? eui.toString('hex')).replace(/[-:]/g, '').toUpperCase(),
+        joinEui: (v.joineui ?? '0000000000000000').replace(/[-:]/g, '').toUpperCase(),
+        appKey: (v.appkey ?? randomBytes(16).toString('hex')).toUpperCase(),
+      };
+      dev = { id, name: v.name ?? id, ...root };
+      prov = { id, ...root };
+    } else {
+      const taken = new Set(doc.devices.map((d) => parseInt(String(d.devAddr), 16) >>> 0));
+      const keys = given === 3
+        ? { devAddr: v.devaddr!.toUpperCase(), nwkSKey: v.nwkskey!.toUpperCase(), appSKey: v.appskey!.toUpperCase() }
+        : newSessionKeys(netId, taken);
+      dev = { id, name: v.name ?? id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
+      prov = { id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
+    }
     if (lat !== undefined && lon !== undefined) dev.location = alt === undefined ? { lat, lon } : { lat, lon, alt };
     dev.profile = v.profile ?? DEFAULT_PROFILE;
     doc.devices.push(dev);
     // Validation names the problem (bad id, key, profile, location) before anything is written.
     await writeDoc(file, doc);
-    prov = { id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
   });
   const text = JSON.stringify(prov, null, 2) + '\n';
   if (v.out) await writeFileAtomic(path.resolve(v.out), text, 0o600);
@@ -126,7 +149,7 @@ async function list(argv: string[]): Promise<number> {
     return v.json ? (console.log('[]'), 0) : 0;
   }
   const doc = await readDoc(file);
-  const rows = doc.devices.map((d) => ({ id: d.id, name: d.name ?? d.id, devAddr: d.devAddr, profile: d.profile ?? DEFAULT_PROFILE, location: d.location }));
+  const rows = doc.devices.map((d) => ({ id: d.id, name: d.name ?? d.id, devAddr: d.devAddr ?? 'OTAA', profile: d.profile ?? DEFAULT_PROFILE, location: d.location }));
   if (v.json) console.log(JSON.stringify(rows, null, 2));
   else for (const r of rows) console.log(`${String(r.id).padEnd(24)} ${String(r.devAddr).padEnd(9)} ${String(r.profile).padEnd(16)} ${r.name}`);
   return 0;

@@ -112,6 +112,10 @@ interface InFlight {
   radioId: string;
   /** The same frame for RX2, tried when the radio cannot make RX1 (too late, busy, duty cycle). */
   rx2: TxRequest | undefined;
+  /** RX2's delay after the uplink (RECEIVE_DELAY2, or JOIN_ACCEPT_DELAY2 for a Join-accept). */
+  rx2DelayMs?: number;
+  /** What an item-less frame is, for logs: an empty ACK, a Join-accept, MAC commands. */
+  kind?: string;
 }
 
 function crcHex(text: string): string {
@@ -399,6 +403,21 @@ export class DownlinkQueue {
     this.o.log.debug('downlink scheduled for RX1', { device: dev.id, id: item?.id, fcntDown, atUs: req.atUs, radio: up.meta.radioId, ack, fpending: more });
   }
 
+  /**
+   * Transmits a Join-accept (LoRaWAN 1.0.4 §6.2.6) in the join receive windows of the Join-request
+   * heard with `meta`: RX1 at JOIN_ACCEPT_DELAY1 on the request's channel and data rate
+   * (RX1DROffset 0), RX2 at JOIN_ACCEPT_DELAY2 on 869.525 MHz SF12 when the radio cannot make RX1.
+   * No frame counter: a Join-accept has none. False when the radio is gone.
+   */
+  sendJoinAccept(deviceId: string, meta: RxMeta, phy: Uint8Array, delay1Ms: number, delay2Ms: number): boolean {
+    const base = { type: LINK_TX, id: 0, payload: phy, powerDbm: DEFAULT_TX_POWER_DBM, invertIq: true } as const;
+    const req: TxRequest = { ...base, freqHz: meta.freqHz, sf: meta.sf, bwHz: meta.bwHz, cr: meta.cr, atUs: (meta.tsUs + delay1Ms * 1000) % 4294967296 };
+    const rx2: TxRequest = { ...base, freqHz: EU868_RX2_FREQ, sf: RX2_SF, bwHz: 125000, cr: 1, atUs: (meta.tsUs + delay2Ms * 1000) % 4294967296 };
+    const sent = this.transmit(req, { deviceId, item: undefined, fcntDown: -1, radioId: meta.radioId, rx2, rx2DelayMs: delay2Ms, kind: 'Join-accept' }, delay1Ms);
+    if (sent) this.o.metrics.inc('downlink_tx_requests_total', { kind: 'join_accept' });
+    return sent;
+  }
+
   /** Sends req (with a fresh id) and tracks it until its TxResult; false when the radio is gone. */
   private transmit(req: TxRequest, f: Omit<InFlight, 'txId' | 'timer'>, windowMs: number): boolean {
     const txId = this.nextTxId;
@@ -434,14 +453,14 @@ export class DownlinkQueue {
     if (r && !ok && f.rx2 && (r.status === LINK_TX_TOO_LATE || r.status === LINK_TX_BUSY || r.status === LINK_TX_DUTY_CYCLE)) {
       this.o.metrics.inc('downlink_tx_results_total', { result: 'rx1_missed' });
       this.o.log.debug('RX1 not possible; trying RX2', { device: f.deviceId, reason: txStatusName(r.status) });
-      this.transmit(f.rx2, { ...f, rx2: undefined }, (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) + 1000);
+      this.transmit(f.rx2, { ...f, rx2: undefined }, f.rx2DelayMs ?? (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) + 1000);
       return;
     }
     const reason = why ?? (r ? txStatusName(r.status) : 'no TxResult from the radio');
     this.o.metrics.inc('downlink_tx_results_total', { result: ok ? 'ok' : 'error' });
     const item = f.item;
     if (!item) {
-      if (!ok) this.o.log.warn('ACK downlink not transmitted', { device: f.deviceId, reason });
+      if (!ok) this.o.log.warn(`${f.kind ?? 'ACK'} downlink not transmitted`, { device: f.deviceId, reason });
       return;
     }
     if (!this.items.includes(item)) return; // removed meanwhile (expired)

@@ -22,7 +22,9 @@ import { RateLog } from './rate-log.ts';
 import { nodeAes } from '../host/crypto.ts';
 import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
 import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
-import { MTYPE_CONFIRMED_UP } from '../shared/lorawan/constants.ts';
+import { MTYPE_CONFIRMED_UP, MTYPE_JOIN_REQUEST } from '../shared/lorawan/constants.ts';
+import { JoinServer, JOIN_ACCEPT_DELAY1_MS, JOIN_ACCEPT_DELAY2_MS } from './joins.ts';
+import { DEFAULT_NETID } from '../host/netid.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 
 /** ACKs sent again for one retransmitted confirmed uplink (LoRaWAN 1.0.x nodes retry up to 8 times). */
@@ -53,6 +55,8 @@ export interface IngestOptions {
   downlinkMaxQueued?: number;
   /** Start although the frame-counter files fail their integrity check (counters.ts). */
   acceptCounterLoss?: boolean;
+  /** NetID of Join-accepts and of OTAA devices' DevAddrs (default host/netid.ts DEFAULT_NETID). */
+  netId?: number;
 }
 
 interface Pending {
@@ -84,6 +88,7 @@ export class Ingest {
   readonly registry: Registry;
   private readonly counters: CounterStore;
   private readonly downlinks: DownlinkQueue;
+  readonly joins: JoinServer;
   private readonly radios: RadioManager;
   private readonly rateLog: RateLog;
   private readonly links = new Map<string, RadioLink>();
@@ -122,6 +127,11 @@ export class Ingest {
       maxPerDevice: opts.downlinkMaxPerDevice,
       maxTotal: opts.downlinkMaxQueued,
     });
+    const rxDelayS = Math.round((opts.rx1DelayMs ?? 1000) / 1000);
+    this.joins = new JoinServer({
+      stateDir: opts.stateDir, log, metrics, registry: this.registry, aes: nodeAes, netId: opts.netId ?? DEFAULT_NETID,
+      rxDelayS: rxDelayS >= 1 && rxDelayS <= 15 ? rxDelayS : 1,
+    });
     this.radios = new RadioManager({
       radios: opts.radios, log, metrics,
       attach: (t) => this.addLink(t),
@@ -134,6 +144,8 @@ export class Ingest {
   async start(): Promise<void> {
     if (this.started) return;
     this.registry.load();
+    await this.joins.open();
+    this.registry.setSessionSource((id, devEui) => this.joins.session(id, devEui));
     await this.counters.open();
     this.adoptLegacyCounters(this.registry.list());
     this.registry.onChange((devs) => this.adoptLegacyCounters(devs));
@@ -302,6 +314,10 @@ export class Ingest {
     let best = entry.rx[0];
     for (const r of entry.rx) if (r.rx.rssiDbm > best.rx.rssiDbm) best = r;
     const { link, rx, receivedAt } = best;
+    if (rx.payload.length > 0 && rx.payload[0] >> 5 === MTYPE_JOIN_REQUEST) {
+      void this.join(link, rx).catch((e) => this.opts.log.error('Join-request handling failed', { radio: link.id, error: String(e) }));
+      return;
+    }
     const res = verifyFrame(rx.payload, {
       candidates: (a) => this.registry.byDevAddr(a),
       lastUp: (sid) => this.counters.lastUp(sid),
@@ -330,6 +346,22 @@ export class Ingest {
     const delivered = this.deliver(dev, u);
     void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta }, delivered)
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
+  }
+
+  /** An OTAA Join-request: the join server decides, the downlink queue transmits the Join-accept. */
+  private async join(link: RadioLink, rx: RxPacket): Promise<void> {
+    const r = await this.joins.handle(rx.payload);
+    if (!r.ok) {
+      this.opts.metrics.inc('joins_rejected_total', { reason: r.reason });
+      this.rateLog.note(`join:${r.reason}`, 'warn', `Join-request rejected: ${r.reason}`, { radio: link.id, devEui: r.devEui, detail: r.detail, rssiDbm: rx.rssiDbm });
+      return;
+    }
+    this.opts.metrics.inc('joins_accepted_total');
+    const devAddr = hex8(r.devAddr);
+    this.opts.log.info('device joined (OTAA); Join-accept scheduled', { device: r.device.id, devAddr, devNonce: r.devNonce, radio: link.id });
+    if (!this.downlinks.sendJoinAccept(r.device.id, this.metaOf(link, rx), r.phy, JOIN_ACCEPT_DELAY1_MS, JOIN_ACCEPT_DELAY2_MS)) {
+      this.opts.log.warn('Join-accept not transmitted: radio gone', { device: r.device.id, radio: link.id });
+    }
   }
 
   private metaOf(link: RadioLink, rx: RxPacket): RxMeta {
