@@ -66,6 +66,18 @@ export function txStatusName(s: number): string {
   }
 }
 
+/** What the downlink side needs of an accepted uplink. */
+export interface UplinkForDownlink {
+  confirmed: boolean;
+  ack: boolean;
+  meta: RxMeta;
+  retransmission?: boolean;
+  /** MAC commands for FOpts (gateway/mac.ts), ≤ 15 bytes. */
+  mac?: Uint8Array;
+  /** Send a downlink even with nothing in it (a sticky MAC answer must be stopped, LoRaWAN 1.0.4 §5.5). */
+  needDownlink?: boolean;
+}
+
 /** A downlink as stored in the queue file. */
 interface Stored {
   id: string;
@@ -301,7 +313,7 @@ export class DownlinkQueue {
    * Called for every accepted uplink, right after verification (RX1 is one second away). `delivered`
    * settles when the uplink is durably handed on: an ACK is only sent for an uplink that is safe.
    */
-  async onUplink(dev: DeviceInfo, up: { confirmed: boolean; ack: boolean; meta: RxMeta; retransmission?: boolean }, delivered: Promise<void>): Promise<void> {
+  async onUplink(dev: DeviceInfo, up: UplinkForDownlink, delivered: Promise<void>): Promise<void> {
     const now = this.now();
     let changed = this.expire(now, true);
     // §4.3.1.2: the device acknowledges a confirmed downlink by setting ACK in its next uplink. A
@@ -335,7 +347,7 @@ export class DownlinkQueue {
     }
   }
 
-  private async sendAfterUplink(dev: DeviceInfo, up: { confirmed: boolean; meta: RxMeta }, delivered: Promise<void>, claimedItem: Stored | undefined): Promise<void> {
+  private async sendAfterUplink(dev: DeviceInfo, up: UplinkForDownlink, delivered: Promise<void>, claimedItem: Stored | undefined): Promise<void> {
     let item = claimedItem;
     let ack = up.confirmed;
     if (ack) {
@@ -352,10 +364,13 @@ export class DownlinkQueue {
       if (!ok) ack = false;
     }
     if (item && !this.items.includes(item)) item = undefined; // expired while waiting
-    if (!item && !ack) return;
+    let mac = up.mac ?? new Uint8Array(0);
+    if (!item && !ack && mac.length === 0 && !up.needDownlink) return;
     if (item) {
       const max = maxPayloadForSf(up.meta.sf, up.meta.bwHz);
       const len = item.payload.length / 2;
+      // RP002: FOpts come out of the FRMPayload budget; the command wins, the MAC layer asks again.
+      if (len + mac.length > max) mac = new Uint8Array(0);
       if (len > max) {
         this.remove(item);
         await this.save().catch(() => {});
@@ -374,7 +389,7 @@ export class DownlinkQueue {
     const frame: DataFrame = {
       mtype: item?.confirmed ? MTYPE_CONFIRMED_DOWN : MTYPE_UNCONFIRMED_DOWN,
       devAddr: dev.devAddr, adr: false, adrAckReq: false, ack, fpending: more, fcnt: fcntDown & 0xffff,
-      fopts: new Uint8Array(0),
+      fopts: mac,
       fport: item ? item.fport : -1,
       payload: item ? Uint8Array.from(Buffer.from(item.payload, 'hex')) : new Uint8Array(0),
       mic: 0,
@@ -398,8 +413,9 @@ export class DownlinkQueue {
       item.attempts++;
       this.touch(item);
     }
-    if (!this.transmit(req, { deviceId: dev.id, item, fcntDown, radioId: up.meta.radioId, rx2 }, rx1)) return;
-    this.o.metrics.inc('downlink_tx_requests_total', { kind: item ? 'command' : 'ack' });
+    const kind = item ? 'command' : ack ? 'ack' : 'mac';
+    if (!this.transmit(req, { deviceId: dev.id, item, fcntDown, radioId: up.meta.radioId, rx2, kind: kind === 'mac' ? 'MAC' : undefined }, rx1)) return;
+    this.o.metrics.inc('downlink_tx_requests_total', { kind });
     this.o.log.debug('downlink scheduled for RX1', { device: dev.id, id: item?.id, fcntDown, atUs: req.atUs, radio: up.meta.radioId, ack, fpending: more });
   }
 

@@ -24,6 +24,7 @@ import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
 import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
 import { MTYPE_CONFIRMED_UP, MTYPE_JOIN_REQUEST } from '../shared/lorawan/constants.ts';
 import { JoinServer, JOIN_ACCEPT_DELAY1_MS, JOIN_ACCEPT_DELAY2_MS } from './joins.ts';
+import { NetworkMac } from './mac.ts';
 import { DEFAULT_NETID } from '../host/netid.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 
@@ -57,6 +58,10 @@ export interface IngestOptions {
   acceptCounterLoss?: boolean;
   /** NetID of Join-accepts and of OTAA devices' DevAddrs (default host/netid.ts DEFAULT_NETID). */
   netId?: number;
+  /** DevStatusReq period per device (gateway/mac.ts). Default 24 h; 0 = never. */
+  devStatusIntervalMs?: number;
+  /** ADR for devices that set the ADR bit (gateway/adr.ts). Default true. */
+  adr?: boolean;
 }
 
 interface Pending {
@@ -89,6 +94,7 @@ export class Ingest {
   private readonly counters: CounterStore;
   private readonly downlinks: DownlinkQueue;
   readonly joins: JoinServer;
+  readonly mac: NetworkMac;
   private readonly radios: RadioManager;
   private readonly rateLog: RateLog;
   private readonly links = new Map<string, RadioLink>();
@@ -132,6 +138,7 @@ export class Ingest {
       stateDir: opts.stateDir, log, metrics, registry: this.registry, aes: nodeAes, netId: opts.netId ?? DEFAULT_NETID,
       rxDelayS: rxDelayS >= 1 && rxDelayS <= 15 ? rxDelayS : 1,
     });
+    this.mac = new NetworkMac({ log, devStatusIntervalMs: opts.devStatusIntervalMs, adr: opts.adr });
     this.radios = new RadioManager({
       radios: opts.radios, log, metrics,
       attach: (t) => this.addLink(t),
@@ -342,9 +349,21 @@ export class Ingest {
       deviceId: dev.id, devAddr: dev.devAddr, fcnt: v.fcnt32, fport: v.frame.fport, confirmed: v.confirmed,
       adr: v.frame.adr, payload: v.payload, readings: v.readings, receivedAt, meta,
     };
+    let maxSnrDb = rx.snrDb;
+    const radios = new Set<string>();
+    for (const r of entry.rx) {
+      radios.add(r.link.id);
+      if (r.rx.snrDb > maxSnrDb) maxSnrDb = r.rx.snrDb;
+    }
+    const mac = this.mac.onUplink({
+      dev, fopts: v.frame.fopts, fport: v.frame.fport, payload: v.payload, adrBit: v.frame.adr, fcnt32: v.fcnt32, meta,
+      gwCount: radios.size, maxSnrDb, receivedAt,
+    });
+    if (mac.devStatus) u.devStatus = mac.devStatus;
+    if (mac.adr) this.opts.log.debug('ADR: LinkADRReq', { device: dev.id, ...mac.adr });
     this.opts.metrics.inc('uplinks_accepted_total', { device: dev.id });
     const delivered = this.deliver(dev, u);
-    void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta }, delivered)
+    void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta, mac: mac.fopts, needDownlink: mac.needDownlink }, delivered)
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
   }
 
