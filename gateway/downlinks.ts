@@ -344,6 +344,9 @@ export class DownlinkQueue {
       await this.sendAfterUplink(dev, up, delivered, item);
     } finally {
       if (item) this.claimed.delete(item);
+      // The class A decision for this uplink is made (a TxRequest went out, or none will): the
+      // simulator's lockstep waits on this to keep virtual time from passing RX1 too early.
+      this.o.metrics.inc('downlink_decisions_total');
     }
   }
 

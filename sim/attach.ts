@@ -337,6 +337,17 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
       const done = (await m.value('uplinks_total')) + (await m.value('frames_rejected_total')) + (await m.value('frames_duplicate_total'));
       return done >= rec;
     };
+    const macFleet = fleet.scenario.nodes.adr;
+    /** Every accepted uplink has its downlink decision (gateway/downlinks.ts downlink_decisions_total). */
+    const syncDecisions = async (timeoutMs: number): Promise<void> => {
+      await syncGateway(timeoutMs);
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const m = handle.metrics;
+        if ((await m.value('downlink_decisions_total')) >= (await m.value('uplinks_accepted_total'))) return;
+        await sleep(1);
+      }
+    };
     const syncGateway = async (timeoutMs: number): Promise<void> => {
       const until = Date.now() + timeoutMs;
       while (!(await caughtUp()) && Date.now() < until) await sleep(2);
@@ -440,7 +451,13 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
         await queueDue();
         const wrote = radios.reduce((a, r) => a + r.counts.rx, 0) - before;
         sinceYield += wrote;
-        if (holdNode >= 0 && holds.get(holdNode) === target) {
+        if (wrote > 0 && macFleet) {
+          // Nodes that speak MAC commands (ADR) may get a downlink after any uplink: the slice is
+          // shorter than RX1, so waiting here for the gateway's decision on every uplink of the
+          // slice puts each TxRequest ahead of its receive window.
+          await syncDecisions(grace);
+          sinceYield = 0;
+        } else if (holdNode >= 0 && holds.get(holdNode) === target) {
           // Let the gateway verify, persist and answer; it runs on this same event loop (or
           // behind the pty), so yield until its TxRequest arrives.
           await waitForTx(holdNode);

@@ -284,6 +284,7 @@ export class Fleet {
           fcntStart: 0,
           dutyCycle: s.nodes.dutyCycle,
           freqs: s.nodes.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.nodes.channels,
+          adr: s.nodes.adr,
         },
         r.fork('traffic'),
         (t) => this.sample(i, t),
@@ -431,6 +432,9 @@ export class Fleet {
 
   private onUplink(n: number, fcnt: number, fport: number, sf: number, len: number, readings: Readings | null, plain: Uint8Array | null): void {
     this.stats.sent[n]!++;
+    // The SF in use: ADR moves it, and the summary reports each node at its latest one.
+    this.stats.sf[n] = sf;
+    this.devices[n]!.sf = sf;
     this.stats.airtimeMs[n]! += timeOnAirMs(sf, 125000, 1, len, 8, true, true);
     if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + fcnt, { node: n, fcnt, fport, readings, plain });
     this.lastFcnt[n] = fcnt;

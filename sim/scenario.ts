@@ -55,6 +55,8 @@ export interface Scenario {
     txPowerDbm: number;
     antennaGainDb: number;
     rxWindows: boolean;
+    /** ADR: nodes set the ADR bit and follow LinkADRReq (simple mode, with the real gateway). */
+    adr: boolean;
     dutyCycle: boolean;
     rx2Sf: number;
     /** Uplink channels: 'all' = the three EU868 default channels, or a list of Hz. */
@@ -89,6 +91,7 @@ export const DEFAULT_SCENARIO: Scenario = {
     txPowerDbm: 14,
     antennaGainDb: 0,
     rxWindows: true,
+    adr: false,
     dutyCycle: true,
     rx2Sf: 12,
     channels: 'all',

@@ -18,6 +18,8 @@ import type { DutyCycle } from '../shared/lorawan/dutycycle.ts';
 import { encodeReadings } from '../shared/payload/kerb.ts';
 import type { Readings } from '../shared/payload/kerb.ts';
 import type { Prng } from './prng.ts';
+import { createMacDevice, onDownlinkMac, uplinkMac } from '../shared/lorawan/device-mac.ts';
+import type { MacDevice } from '../shared/lorawan/device-mac.ts';
 
 /** LoRaWAN 1.0.x Regional Parameters, EU868: RECEIVE_DELAY1 = 1 s, RECEIVE_DELAY2 = 2 s. */
 export const RECEIVE_DELAY1_MS = 1000;
@@ -48,6 +50,13 @@ export interface SimpleNodeConfig {
   dutyCycle: boolean;
   /** Uplink channels (Hz); EU868 default channels unless the scenario narrows them. */
   freqs: number[];
+  /**
+   * ADR (LoRaWAN 1.0.4 §4.3.1.1, §5.3): set the ADR bit, follow LinkADRReq from the network (data
+   * rate, TX power index = 2 dB below txPowerDbm per step), answer the MAC commands and fall back
+   * per ADR_ACK_LIMIT/ADR_ACK_DELAY (shared/lorawan/device-mac.ts). NbTrans is not modelled: each
+   * uplink is sent once.
+   */
+  adr?: boolean;
 }
 
 export interface UplinkInfo {
@@ -73,6 +82,7 @@ export class SimpleNode {
   private dc: DutyCycle | null;
   private timer = 0;
   private running = false;
+  private readonly mac: MacDevice | null;
 
   readonly index: number;
   private readonly clock: Clock;
@@ -99,6 +109,12 @@ export class SimpleNode {
     this.hooks = hooks;
     this.fcnt = cfg.fcntStart;
     this.dc = cfg.dutyCycle ? createDutyCycle() : null;
+    this.mac = cfg.adr ? createMacDevice(12 - cfg.sf) : null;
+  }
+
+  /** Current spreading factor (moves under ADR). */
+  get sf(): number {
+    return this.mac ? 12 - this.mac.dr : this.cfg.sf;
   }
 
   start(firstInMs?: number): void {
@@ -156,22 +172,33 @@ export class SimpleNode {
       return;
     }
     const c = this.cfg;
+    let sf = c.sf;
+    let powerDbm = c.txPowerDbm;
+    let fopts: Uint8Array = new Uint8Array(0);
+    let adrAckReq = false;
+    if (this.mac) {
+      const m = uplinkMac(this.mac, 0, true);
+      fopts = m.fopts;
+      adrAckReq = m.adrAckReq;
+      sf = 12 - this.mac.dr;
+      powerDbm = c.txPowerDbm - 2 * this.mac.txPower;
+    }
     const f: DataFrame = {
       mtype: MTYPE_UNCONFIRMED_UP,
       devAddr: c.devAddr,
-      adr: false,
-      adrAckReq: false,
+      adr: this.mac !== null,
+      adrAckReq,
       ack: false,
       fpending: false,
       fcnt: this.fcnt & 0xffff,
-      fopts: new Uint8Array(0),
+      fopts,
       fport: 1,
       payload,
       mic: 0,
     };
     const phy = sealFrame(c.session, f, this.fcnt);
-    const p: RadioParams = { freqHz: ch.freq, sf: c.sf, bwHz: c.bwHz, cr: c.cr, powerDbm: c.txPowerDbm, invertIq: false };
-    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf: c.sf, fport: 1, phy, readings });
+    const p: RadioParams = { freqHz: ch.freq, sf, bwHz: c.bwHz, cr: c.cr, powerDbm, invertIq: false };
+    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf, fport: 1, phy, readings });
     this.fcnt++;
     this.radio.transmit(p, phy, (status) => {
       const end = this.clock.now();
@@ -210,6 +237,7 @@ export class SimpleNode {
     const plain = openFrame(this.cfg.session, raw, f, fc);
     if (typeof plain === 'number') return false;
     this.fcntDown = fc;
+    if (this.mac) onDownlinkMac(this.mac, f.fport === 0 ? plain : f.fopts, 255, 0);
     this.hooks.onDownlink(this.index, f.fport, plain, window);
     return true;
   }
