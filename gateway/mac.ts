@@ -10,8 +10,10 @@
 // - DevStatusAns → battery and margin handed to the publisher (SenML); DevStatusReq is sent on the
 //   every devStatusIntervalMs per device, the first one that long after its session was first
 //   heard (§5.6): a gateway restart must not make every device's next uplink cost a downlink.
-// - LinkADRAns: all three ACK bits → the device's TX power index and NbTrans are what we asked;
-//   otherwise the request is dropped and logged (§5.3: the device applied nothing).
+// - LinkADRAns: all three ACK bits → the device's TX power index and NbTrans are what we asked,
+//   and the SNR history starts again when anything changed (ChirpStack maccommand/link_adr.rs);
+//   otherwise the request is dropped and logged (§5.3: the device applied nothing). An uplink at a
+//   new data rate also resets the TX power index and the history (ChirpStack uplink/data.rs).
 // - RXParamSetupAns, RXTimingSetupAns, DlChannelAns are "sticky" (§5.5, §5.8, §5.11: repeated in
 //   every uplink until a class A downlink arrives): their arrival asks for a downlink, empty or not.
 // - ADR: the uplink's best SNR goes into the device's history; when its ADR bit is set and
@@ -66,6 +68,8 @@ export interface MacResult {
 
 interface DeviceMacState {
   sessionId: string;
+  /** Data rate of the last uplink (-1 before the first). */
+  dr: number;
   history: AdrUplink[];
   txPowerIndex: number;
   nbTrans: number;
@@ -122,7 +126,7 @@ export class NetworkMac {
     let s = this.state.get(dev.id);
     if (!s || s.sessionId !== dev.sessionId) {
       // A new session (new join, new keys): the device starts from its defaults again.
-      s = { sessionId: dev.sessionId, history: [], txPowerIndex: 0, nbTrans: 1, lastDevStatusReqAt: NaN, pendingAdr: undefined };
+      s = { sessionId: dev.sessionId, dr: -1, history: [], txPowerIndex: 0, nbTrans: 1, lastDevStatusReqAt: NaN, pendingAdr: undefined };
       this.state.set(dev.id, s);
     }
     return s;
@@ -130,6 +134,14 @@ export class NetworkMac {
 
   onUplink(u: UplinkMacInput): MacResult {
     const s = this.stateOf(u.dev);
+    const dr = eu868Dr(u.meta.sf, u.meta.bwHz);
+    // ChirpStack uplink/data.rs set_uplink_data_rate: a device that changed its data rate may also
+    // have gone back to full power, so the TX power index and the SNR history start again.
+    if (s.dr >= 0 && dr !== s.dr) {
+      s.txPowerIndex = 0;
+      s.history = [];
+    }
+    s.dr = dr;
     const cmds = decodeMac(u.fport === 0 ? u.payload : u.fopts, DIR_UP);
     const answers: MacCommand[] = [];
     const res: MacResult = { fopts: new Uint8Array(0), needDownlink: false };
@@ -153,6 +165,8 @@ export class NetworkMac {
           s.pendingAdr = undefined;
           const all = LINK_ADR_ANS_POWER | LINK_ADR_ANS_DR | LINK_ADR_ANS_CHMASK;
           if (p && (c.status! & all) === all) {
+            // ChirpStack maccommand/link_adr.rs: new settings make the old SNRs meaningless.
+            if (p.txPowerIndex !== s.txPowerIndex || p.nbTrans !== s.nbTrans || p.dr !== dr) s.history = [];
             s.txPowerIndex = p.txPowerIndex;
             s.nbTrans = p.nbTrans;
           } else if (p) {
@@ -174,7 +188,6 @@ export class NetworkMac {
       requests.push({ cid: CID_DEV_STATUS });
       s.lastDevStatusReqAt = u.receivedAt;
     }
-    const dr = eu868Dr(u.meta.sf, u.meta.bwHz);
     if (dr >= 0 && dr <= EU868_MAX_LORA_DR) {
       s.history = pushHistory(s.history, { fcnt: u.fcnt32, maxSnr: u.maxSnrDb, txPowerIndex: s.txPowerIndex });
       if ((this.o.adr ?? true) && u.adrBit) {

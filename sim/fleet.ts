@@ -33,6 +33,9 @@ export interface SimDevice {
   lat: number;
   lon: number;
   sf: number;
+  /** OTAA root keys (scenario nodes.otaa): DevEUI, AppKey; JoinEUI is all zeros. */
+  devEui?: Uint8Array;
+  appKey?: Uint8Array;
 }
 
 export interface SimGateway {
@@ -259,6 +262,11 @@ export class Fleet {
     }
     const ll = toLatLon(this.origin, pos);
     const dev: SimDevice = { index: i, id: `sim-${String(i + 1).padStart(5, '0')}`, devAddr, nwkSKey, appSKey, pos, lat: ll.lat, lon: ll.lon, sf };
+    if (s.nodes.otaa) {
+      // A locally administered EUI-64 (IEEE: U/L bit set) carrying the node index.
+      dev.devEui = Uint8Array.from([0x02, 0x6b, 0x65, 0x72, 0x62, (i >> 16) & 255, (i >> 8) & 255, i & 255]);
+      dev.appKey = r.fork('appkey').bytes(16);
+    }
     this.devices.push(dev);
     this.stats.sf[i] = sf;
     this.sites.push(this.env.site(r.fork('site')));
@@ -285,6 +293,7 @@ export class Fleet {
           dutyCycle: s.nodes.dutyCycle,
           freqs: s.nodes.channels === 'all' ? [...EU868_UPLINK_FREQS] : s.nodes.channels,
           adr: s.nodes.adr,
+          otaa: dev.devEui && dev.appKey ? { devEui: dev.devEui, joinEui: new Uint8Array(8), appKey: dev.appKey, aes: simAes } : undefined,
         },
         r.fork('traffic'),
         (t) => this.sample(i, t),
@@ -298,6 +307,14 @@ export class Fleet {
           },
           onRxTime: (n, ms) => {
             this.stats.rxMs[n]! += ms;
+          },
+          onJoinRequest: (n, toaMs) => {
+            this.stats.joinRequests[n]!++;
+            this.stats.airtimeMs[n]! += toaMs;
+          },
+          onJoined: (n, a) => {
+            this.stats.joinedAtMs[n] = this.clock.now();
+            this.devices[n]!.devAddr = a;
           },
         },
       );
@@ -443,6 +460,9 @@ export class Fleet {
   private onUplinkEnd(f: AirFrame, rx: GatewayReception[]): void {
     const n = f.src;
     const st = this.stats;
+    // A Join-request (MType 0) is not a reading: its airtime is counted at transmission, the rest
+    // shows in the join figures.
+    if (f.payload.length > 0 && f.payload[0]! >> 5 === 0) return;
     let ok = 0;
     let coll = false;
     let busy = false;

@@ -57,6 +57,8 @@ export interface Scenario {
     rxWindows: boolean;
     /** ADR: nodes set the ADR bit and follow LinkADRReq (simple mode, with the real gateway). */
     adr: boolean;
+    /** OTAA: nodes join through the real gateway before their first uplink (simple mode). */
+    otaa: boolean;
     dutyCycle: boolean;
     rx2Sf: number;
     /** Uplink channels: 'all' = the three EU868 default channels, or a list of Hz. */
@@ -92,6 +94,7 @@ export const DEFAULT_SCENARIO: Scenario = {
     antennaGainDb: 0,
     rxWindows: true,
     adr: false,
+    otaa: false,
     dutyCycle: true,
     rx2Sf: 12,
     channels: 'all',

@@ -58,6 +58,19 @@ describe('NetworkMac', () => {
     expect(r.devStatus).toEqual({ battery: 254, marginDb: -2 });
   });
 
+  it('ADR history starts again after an acknowledged change and after a data-rate change (as ChirpStack does)', () => {
+    const m = new NetworkMac({ log: new MemLogger() });
+    const sf7 = { ...META, sf: 7 };
+    // 20 + 7.5 − 10 = 17.5 dB → 5 steps of TX power at DR5
+    expect(m.onUplink(input({ adrBit: true, fcnt32: 1, maxSnrDb: 20, meta: sf7 })).adr).toEqual({ dr: 5, txPowerIndex: 5, nbTrans: 1 });
+    // Acknowledged: the 20 dB heard at full power no longer counts; 2 dB now → no further step.
+    expect(m.onUplink(input({ adrBit: true, fcnt32: 2, maxSnrDb: 2, meta: sf7, fopts: Uint8Array.from([0x03, 0x07]) })).adr).toBeUndefined();
+    expect(m.radioSettings('lamp-mac')).toEqual({ txPowerIndex: 5, nbTrans: 1 });
+    // The device fell back to DR4 by itself (ADR_ACK fallback): full power assumed, history anew.
+    m.onUplink(input({ adrBit: true, fcnt32: 3, maxSnrDb: -20, meta: { ...META, sf: 8 } }));
+    expect(m.radioSettings('lamp-mac')).toEqual({ txPowerIndex: 0, nbTrans: 1 });
+  });
+
   it('sticky answers (RXParamSetupAns, RXTimingSetupAns, DlChannelAns) ask for a downlink', () => {
     const m = new NetworkMac({ log: new MemLogger() });
     for (const b of [[0x05, 0x07], [0x08], [0x0a, 0x03]]) expect(m.onUplink(input({ fopts: Uint8Array.from(b) })).needDownlink).toBe(true);
