@@ -114,8 +114,9 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   if (v['check-config']) {
-    const shown = JSON.parse(JSON.stringify(cfg)) as { mqtt: Record<string, unknown> };
+    const shown = JSON.parse(JSON.stringify(cfg)) as { mqtt: Record<string, unknown>; page: Record<string, unknown> };
     if (shown.mqtt.password) shown.mqtt.password = '***';
+    if (shown.page.token) shown.page.token = '***';
     console.log(JSON.stringify(shown, null, 2));
     return 0;
   }

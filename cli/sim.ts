@@ -24,7 +24,10 @@ const HELP = `usage: kerb sim --scenario <file.yaml|json> [options]
   --pty              connect to the gateway over a socat pseudo-terminal instead of in-process
   --paced xN         pace virtual time at N × real time (1 = real time); default: as fast as the
                      gateway keeps up
-  --report FILE      self-contained HTML report
+  --live             run until Ctrl-C: the street in real time (or --paced) into the gateway with
+                     its page (http://127.0.0.1:9110/) and embedded broker; what \`npm start\` runs
+  --http-port N      with --live: port of the page and /metrics (default 9110; taken → any free)
+  --report FILE      self-contained HTML report (one-shot run)
   --json FILE        run summary as JSON
   --trace FILE       event trace as JSON lines
   --pcap FILE        pcap (LoRaTap, DLT 270) of frames the gateways heard and sent
@@ -105,6 +108,8 @@ export async function run(argv: string[]): Promise<number> {
         trace: { type: 'string' },
         pcap: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        live: { type: 'boolean' },
+        'http-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -137,6 +142,20 @@ export async function run(argv: string[]): Promise<number> {
       console.error('kerb sim: --paced expects a factor like x60 or 1');
       return 2;
     }
+  }
+  if (a.live) {
+    const fileOutputs = ([['--report', a.report], ['--json', a.json], ['--trace', a.trace], ['--pcap', a.pcap], ['--pty', a.pty], ['--hours', a.hours]] as const).filter(([, v]) => v);
+    if (fileOutputs.length) {
+      console.error(`kerb sim: --live runs until stopped and writes no files; drop ${fileOutputs.map(([f]) => f).join(', ')} (a one-shot run takes them)`);
+      return 2;
+    }
+    const port = a['http-port'] === undefined ? 9110 : Number(a['http-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      console.error(`kerb sim: --http-port must be an integer 0..65535, got "${a['http-port']}"`);
+      return 2;
+    }
+    const { runLive } = await import('./live.ts');
+    return runLive(sc, { mqttUrl: a['mqtt-url'], paced: paced ?? 1, httpPort: port, brokerPort: 1883 });
   }
   if (a.pty && !a.gateway) {
     console.error('kerb sim: --pty needs --gateway');

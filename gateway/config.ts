@@ -48,6 +48,8 @@ export interface GatewayConfig {
   downlinks: { expiryS: number; rx1DelayMs: number; maxPerDevice: number; maxQueued: number };
   lorawan: { netId: string; adr: boolean; devStatusIntervalS: number };
   http: { enabled: boolean; host: string; port: number };
+  /** The gateway page (gateway/features/page.ts, docs/gateway.md "The page"). */
+  page: { enabled: boolean; bind: string; token: string; tokenFile: string; mapTiles: string; mapAttribution: string };
   stats: { intervalS: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
 }
@@ -126,9 +128,39 @@ export const SCHEMA: Record<string, Leaf> = {
   'http.enabled': { type: 'bool', default: true },
   'http.host': { type: 'string', default: '127.0.0.1', check: nonEmpty },
   'http.port': { type: 'int', default: 9110, min: 0, max: 65535 },
+  'page.enabled': { type: 'bool', default: true },
+  // '' = on the gateway's HTTP server (http.host:http.port); host:port = a listener of its own.
+  'page.bind': { type: 'string', default: '', check: (s) => (s === '' || parseHostPort(s) ? undefined : 'must be host:port like 127.0.0.1:8080 or [::1]:8080, or empty for the gateway HTTP server') },
+  'page.token': { type: 'string', default: '', check: (s) => (s === '' || s.length >= MIN_PAGE_TOKEN ? undefined : `must be at least ${MIN_PAGE_TOKEN} characters (e.g. openssl rand -hex 24)`) },
+  'page.tokenFile': { type: 'string', default: '' },
+  // Off by default: tiles are the one thing the page would fetch from elsewhere (the browser does).
+  'page.mapTiles': { type: 'string', default: '', check: (s) => (s === '' || tileTemplate(s) ? undefined : 'must be an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, or empty for no tiles') },
+  'page.mapAttribution': { type: 'string', default: '' },
   'stats.intervalS': { type: 'int', default: 60, min: 0, max: 86400 },
   'log.level': { type: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
 };
+
+/** A page token shorter than this is refused: it is the only thing between the network and the downlinks. */
+export const MIN_PAGE_TOKEN = 16;
+
+/** `host:port` or `[v6]:port` (port 0..65535), or undefined when it is not that. */
+export function parseHostPort(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(s);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  return port <= 65535 ? { host: m[1] ?? m[2]!, port } : undefined;
+}
+
+/** The origin of a map tile URL template (`https://host/{z}/{x}/{y}.png`), or undefined when it is not one. */
+export function tileTemplate(s: string): string | undefined {
+  if (!s.includes('{z}') || !s.includes('{x}') || !s.includes('{y}')) return undefined;
+  try {
+    const u = new URL(s.replace(/\{[xyz]\}/g, '0'));
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
@@ -305,6 +337,10 @@ export function resolveConfig(src: ConfigSources): GatewayConfig {
   if (flat['broker.embedded'] === 'never' && flat['mqtt.url'] === '') errors.push('mqtt.url: required when broker.embedded is "never"');
   if (flat['broker.embedded'] !== 'never' && typeof flat['broker.host'] === 'string' && !isLoopback(flat['broker.host']) && flat['broker.allowAnonymous'] !== false)
     errors.push(`broker.host: the embedded broker bound to ${JSON.stringify(flat['broker.host'])} is reachable from the network; set broker.allowAnonymous=false so every client must log in (the gateway generates the password in <stateDir>/broker-credentials), or bind it to 127.0.0.1`);
+  if (flat['page.token'] !== '' && flat['page.tokenFile'] !== '') errors.push('page.tokenFile: give page.token or page.tokenFile, not both');
+  // Off with the HTTP server unless asked for explicitly (the simulator and tests turn HTTP off).
+  if (values.has('page.enabled') && flat['page.enabled'] === true && flat['http.enabled'] === false && flat['page.bind'] === '')
+    errors.push('page.enabled: the page is served on the gateway HTTP server, which http.enabled=false turns off; set page.bind=127.0.0.1:PORT for a listener of its own, or page.enabled=false');
   if (errors.length) {
     const where = src.fileName ? ` (${src.fileName})` : '';
     throw new KerbError('config', `invalid configuration${where}:\n  ${errors.join('\n  ')}`);

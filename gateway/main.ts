@@ -12,7 +12,7 @@ import { PromMetrics } from './metrics.ts';
 import type { Outbox } from './outbox.ts';
 import { MqttLink, redactUrl, type MqttLinkOptions } from './mqtt.ts';
 import { makeTopics, type Topics } from './topics.ts';
-import type { HealthReport } from './http.ts';
+import type { HealthReport, HttpRoute } from './http.ts';
 import { encodeNamedCommand, type NamedEncoder } from './commands.ts';
 import { Ingest, type IngestOptions } from './ingest.ts';
 import type { Metrics } from './types.ts';
@@ -27,6 +27,7 @@ import { HealthFeature } from './features/health.ts';
 import { RequestsFeature } from './features/requests.ts';
 import { IngestFeature } from './features/ingest.ts';
 import { UdpRadiosFeature } from './features/udp-radios.ts';
+import { PageFeature } from './features/page.ts';
 
 export type { IngestOptions, IngestLike };
 
@@ -43,6 +44,8 @@ export interface GatewayHandle {
   ingest: IngestLike;
   mqttUrl: string;
   httpPort: number | undefined;
+  /** Port of the gateway page (its own page.bind listener, else the HTTP server's); undefined when off. */
+  pagePort: number | undefined;
   /** Bound port of each `type: udp` radio, in config order (0 in the config picks a free one). */
   udpPorts: number[];
   topics: Topics;
@@ -153,7 +156,12 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     };
     const publisher = new PublisherFeature(ctx);
     const availability = new AvailabilityFeature(ctx);
-    const health = new HealthFeature(ctx, { outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount() });
+    const named = deps.namedCommands ?? encodeNamedCommand;
+    // The page is served on health's HTTP server (unless page.bind gives it its own listener).
+    const routes: HttpRoute[] = [];
+    const health = new HealthFeature(ctx, { outbox: () => publisher.stats(), devicesOnline: () => availability.onlineCount(), routes });
+    const page = new PageFeature(ctx, { health: () => health.health(), availability: (id) => availability.of(id) }, named);
+    if (config.page.enabled) routes.push(page);
     const ingestFeature = new IngestFeature(ctx, publisher);
     // HTTP binds before MQTT connects: a port in use fails the start before anything goes on the air.
     const features: Feature[] = [
@@ -161,7 +169,8 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
       publisher,
       availability,
       new HomeAssistantFeature(ctx),
-      new DownlinkCommandsFeature(ctx, deps.namedCommands ?? encodeNamedCommand),
+      new DownlinkCommandsFeature(ctx, named),
+      page,
     ];
     const udpRadios = new UdpRadiosFeature(ctx);
     features.push(new RequestsFeature(ctx, [...features, ingestFeature]), ingestFeature, udpRadios);
@@ -179,6 +188,7 @@ export async function startGateway(input: GatewayConfig | ConfigInput, deps: Gat
     return {
       config, ingest, mqttUrl, topics, metrics, log, stop,
       httpPort: health.httpPort,
+      pagePort: config.page.enabled ? (page.ownPort ?? health.httpPort) : undefined,
       udpPorts: udpRadios.radios.map((r) => r.port),
       outbox: publisher.outbox,
       mqttConnected: () => mqtt.connected,

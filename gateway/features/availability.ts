@@ -48,6 +48,11 @@ export class AvailabilityFeature implements Feature {
     this.set(u.deviceId, 'online');
   }
 
+  /** `online`, `offline`, or `unknown` for a device not heard since the gateway started. */
+  of(id: string): string {
+    return this.state.get(id) ?? 'unknown';
+  }
+
   onlineCount(): number {
     let n = 0;
     for (const s of this.state.values()) if (s === 'online') n++;

@@ -2,13 +2,15 @@
 // stats message on `<base>/gateway/<gw>/stats`, and the `stats` and `health` requests.
 import type { Uplink } from '../types.ts';
 import { redactUrl } from '../mqtt.ts';
-import { startHttp, type HealthReport, type HttpServer } from '../http.ts';
+import { startHttp, type HealthReport, type HttpRoute, type HttpServer } from '../http.ts';
 import type { Feature, GatewayContext, RequestHandler } from './feature.ts';
 
 /** What health reads from the other features. */
 export interface HealthSources {
   outbox(): { depth: number; bytes: number; inflight: number; dropped: number; unwritable?: string };
   devicesOnline(): number;
+  /** Paths other features serve on the same HTTP server (the page). */
+  routes?: HttpRoute[];
 }
 
 export class HealthFeature implements Feature {
@@ -36,7 +38,7 @@ export class HealthFeature implements Feature {
 
   async start(): Promise<void> {
     const { config, log, metrics, mqtt, topics, publish } = this.ctx;
-    if (config.http.enabled) this.http = await startHttp(config.http.host, config.http.port, metrics, () => this.health(), log.child({ component: 'http' }));
+    if (config.http.enabled) this.http = await startHttp(config.http.host, config.http.port, metrics, () => this.health(), log.child({ component: 'http' }), this.sources.routes);
     if (config.stats.intervalS > 0) {
       this.timer = setInterval(() => {
         if (mqtt.connected) void this.stats().then((s) => publish(topics.gatewayStats, JSON.stringify(s), { qos: 0 }));

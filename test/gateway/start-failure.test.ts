@@ -55,7 +55,7 @@ describe('startGateway when a feature cannot start', () => {
       await expect(start).rejects.toThrow('radio /dev/ttyKERB0 is on fire');
       const logs = lines.map((l) => JSON.parse(l) as { msg: string; feature?: string; url?: string });
       expect(logs.filter((l) => l.msg === 'feature stopped').map((l) => l.feature)).toEqual([
-        'requests', 'downlink-commands', 'homeassistant', 'availability', 'publisher', 'health', 'broker',
+        'requests', 'page', 'downlink-commands', 'homeassistant', 'availability', 'publisher', 'health', 'broker',
       ]);
       expect(logs.some((l) => l.msg === 'gateway started')).toBe(false);
       // The clean disconnect states offline; online was never said.
