@@ -12,6 +12,7 @@ import { writeFileAtomic, withLockFile } from '../host/state-file.ts';
 import { KerbError } from '../host/errors.ts';
 import { commandPaths, describePaths, flagValue } from '../host/paths.ts';
 import { readConsolePassword, type ConsoleOwner } from '../host/console-passwords.ts';
+import { randomBytes } from 'node:crypto';
 import { newSessionKeys, parseNetId, DEFAULT_NETID } from './keys.ts';
 import { type CommandSpec, type OptionSpec, type Parsed, UsageError, flag, num, parseOrExit, str, unknownSubcommand, usageFailure } from './args.ts';
 
@@ -20,7 +21,7 @@ const REGISTRY_OPT: OptionSpec = { type: 'string', value: 'FILE', help: 'device 
 export const ADD: CommandSpec = {
   name: 'kerb device add',
   usage: '<id> [options]',
-  summary: 'Generates a DevAddr and session keys (or takes existing ones), appends the device to the registry\natomically and prints the provisioning data the node needs at flashing time as JSON (the "kerb.cfg"\nfields: id, devAddr, nwkSKey, appSKey). The running gateway picks the new device up without a restart.',
+  summary: 'ABP: generates a DevAddr and session keys (or takes existing ones), appends the device to the registry\natomically and prints the provisioning data the node needs at flashing time as JSON (the "kerb.cfg"\nfields: id, devAddr, nwkSKey, appSKey). OTAA (--otaa, LoRaWAN 1.0.4 §6.2): registers the root key only;\nthe node joins over the air and the gateway derives and keeps its session; prints {id, devEui, joinEui,\nappKey}. The running gateway picks the new device up without a restart.',
   positionals: true,
   options: {
     name: { type: 'string', value: 'TEXT', help: 'human name (default: the id)' },
@@ -28,14 +29,18 @@ export const ADD: CommandSpec = {
     lon: { type: 'string', value: 'DEG', help: 'longitude, with --lat' },
     alt: { type: 'string', value: 'M', help: 'altitude in metres' },
     profile: { type: 'string', value: 'NAME', help: `payload profile: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE})` },
-    netid: { type: 'string', value: 'HEX', help: 'NetID whose DevAddr block to use (default 000013)' },
+    netid: { type: 'string', value: 'HEX', help: 'NetID whose DevAddr block to use (default 000000, an experimental NetID)' },
     devaddr: { type: 'string', value: 'HEX', help: 'existing session: DevAddr (with --nwkskey and --appskey)' },
     nwkskey: { type: 'string', value: 'HEX', help: 'existing session: NwkSKey, 32 hex digits' },
     appskey: { type: 'string', value: 'HEX', help: 'existing session: AppSKey, 32 hex digits' },
     registry: REGISTRY_OPT,
+    otaa: { type: 'boolean', help: 'over-the-air activation: register DevEUI, JoinEUI and AppKey instead of a session' },
+    deveui: { type: 'string', value: 'HEX', help: 'OTAA: DevEUI, 16 hex digits (default: a random locally administered EUI-64; use the one printed on the radio module when it has one)' },
+    joineui: { type: 'string', value: 'HEX', help: 'OTAA: JoinEUI, 16 hex digits (default 0000000000000000)' },
+    appkey: { type: 'string', value: 'HEX', help: 'OTAA: AppKey, 32 hex digits (default: 128 random bits)' },
     out: { type: 'string', value: 'FILE', help: 'also write the provisioning JSON to FILE (mode 0600)' },
   },
-  examples: ['kerb device add lamp-0001 --name "Market St 12" --lat 51.05 --lon 3.72'],
+  examples: ['kerb device add lamp-0001 --name "Market St 12" --lat 51.05 --lon 3.72', 'kerb device add lamp-0002 --otaa --lat 51.05 --lon 3.72'],
 };
 
 export const SHOW: CommandSpec = {
@@ -79,7 +84,7 @@ Manages the device registry (docs/registry.md): every change is validated and wr
 and a running gateway picks it up without a restart.
 
 subcommands:
-  add <id>      register a device: new DevAddr and session keys, printed for flashing
+  add <id>      register a device: new DevAddr and session keys (or --otaa: root keys), printed for flashing
   list          the registered devices and their state (last seen, frame counters, queued downlinks)
   show <id>     one device or locked radio bridge, without keys (--console-password adds its password)
   remove <id>   unregister a device
@@ -135,6 +140,7 @@ async function add(p: Parsed): Promise<number> {
   const v = {
     name: str(p, 'name'), profile: str(p, 'profile'), netid: str(p, 'netid'), devaddr: str(p, 'devaddr'),
     nwkskey: str(p, 'nwkskey'), appskey: str(p, 'appskey'), registry: str(p, 'registry'), out: str(p, 'out'),
+    otaa: flag(p, 'otaa'), deveui: str(p, 'deveui'), joineui: str(p, 'joineui'), appkey: str(p, 'appkey'),
   };
   if (positionals.length !== 1) throw usageError(`give exactly one device id (got ${positionals.length}), e.g. kerb device add lamp-0001`);
   const id = positionals[0]!;
@@ -144,25 +150,41 @@ async function add(p: Parsed): Promise<number> {
   if ((lat === undefined) !== (lon === undefined)) throw usageError('--lat and --lon go together');
   const given = [v.devaddr, v.nwkskey, v.appskey].filter((x) => x !== undefined).length;
   if (given !== 0 && given !== 3) throw usageError('--devaddr, --nwkskey and --appskey go together (existing session) or not at all');
+  if (v.otaa && (given || v.netid !== undefined)) throw usageError('--otaa devices get their DevAddr and session keys by joining: drop --devaddr/--nwkskey/--appskey/--netid');
+  if (!v.otaa && (v.deveui || v.joineui || v.appkey)) throw usageError('--deveui, --joineui and --appkey are for OTAA devices: add --otaa');
   const netId = v.netid !== undefined ? parseNetId(v.netid) : DEFAULT_NETID;
   const file = registryPath(v.registry);
 
-  let prov: { id: string; devAddr: string; nwkSKey: string; appSKey: string } | undefined;
+  let prov: Record<string, string> | undefined;
   await fsp.mkdir(path.dirname(file), { recursive: true });
   await withLockFile(file + '.lock', async () => {
     const doc = await readDoc(file);
     if (doc.devices.some((d) => d.id === id)) throw new KerbError('exists', `device '${id}' is already in ${file}`);
-    const taken = new Set(doc.devices.map((d) => parseInt(String(d.devAddr), 16) >>> 0));
-    const keys = given === 3
-      ? { devAddr: v.devaddr!.toUpperCase(), nwkSKey: v.nwkskey!.toUpperCase(), appSKey: v.appskey!.toUpperCase() }
-      : newSessionKeys(netId, taken);
-    const dev: Record<string, unknown> = { id, name: v.name ?? id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
+    let dev: Record<string, unknown>;
+    if (v.otaa) {
+      // IEEE EUI-64: bit 1 of the first octet set = locally administered, bit 0 clear = unicast.
+      const eui = randomBytes(8);
+      eui[0] = (eui[0]! & 0xfc) | 0x02;
+      const root = {
+        devEui: (v.deveui ?? eui.toString('hex')).replace(/[-:]/g, '').toUpperCase(),
+        joinEui: (v.joineui ?? '0000000000000000').replace(/[-:]/g, '').toUpperCase(),
+        appKey: (v.appkey ?? randomBytes(16).toString('hex')).toUpperCase(),
+      };
+      dev = { id, name: v.name ?? id, ...root };
+      prov = { id, ...root };
+    } else {
+      const taken = new Set(doc.devices.map((d) => parseInt(String(d.devAddr), 16) >>> 0));
+      const keys = given === 3
+        ? { devAddr: v.devaddr!.toUpperCase(), nwkSKey: v.nwkskey!.toUpperCase(), appSKey: v.appskey!.toUpperCase() }
+        : newSessionKeys(netId, taken);
+      dev = { id, name: v.name ?? id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
+      prov = { id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
+    }
     if (lat !== undefined && lon !== undefined) dev.location = alt === undefined ? { lat, lon } : { lat, lon, alt };
     dev.profile = v.profile ?? DEFAULT_PROFILE;
     doc.devices.push(dev);
     // Validation names the problem (bad id, key, profile, location) before anything is written.
     await writeDoc(file, doc);
-    prov = { id, devAddr: keys.devAddr, nwkSKey: keys.nwkSKey, appSKey: keys.appSKey };
   });
   const text = JSON.stringify(prov, null, 2) + '\n';
   if (v.out) await writeFileAtomic(path.resolve(v.out), text, 0o600);
@@ -221,7 +243,7 @@ async function list(p: Parsed): Promise<number> {
     const dev = parsed.devices.find((x) => x.id === d.id);
     const c = dev ? counters.sessions.get(dev.sessionId) ?? counters.sessions.get(dev.legacySessionId) : undefined;
     const row: DeviceRow = {
-      id: String(d.id), name: String(d.name ?? d.id), devAddr: String(d.devAddr), profile: String(d.profile ?? DEFAULT_PROFILE),
+      id: String(d.id), name: String(d.name ?? d.id), devAddr: d.devAddr === undefined ? 'OTAA' : String(d.devAddr), profile: String(d.profile ?? DEFAULT_PROFILE),
       lastSeen: c?.t !== undefined ? new Date(c.t).toISOString() : null,
       fcntUp: c && c.up >= 0 ? c.up : null,
       fcntDownNext: c?.down ?? 0,

@@ -1,56 +1,15 @@
 // `kerb keys`: a fresh ABP session for one node — a random DevAddr inside a NetID's address block
 // and random 128-bit NwkSKey/AppSKey from the OS CSPRNG (node:crypto randomBytes).
-//
-// DevAddr layout per NetID type (LoRaWAN Backend Interfaces TS002-1.0.0 §13, Table 3): a prefix of
-// `type` one-bits and a zero, then NwkID (the NetID's low bits), then the node's NwkAddr.
-import { randomBytes, randomInt } from 'node:crypto';
+// DevAddr blocks per NetID: host/netid.ts.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseRegistry } from '../host/registry.ts';
 import { commandPaths, describePaths } from '../host/paths.ts';
 import { type CommandSpec, UsageError, flag, parseOrExit, str, usageFailure } from './args.ts';
+import { DEFAULT_NETID, randomDevAddr } from '../host/netid.ts';
 
-const NETID_TYPES: { nwkIdBits: number; addrBits: number }[] = [
-  { nwkIdBits: 6, addrBits: 25 },  // type 0: prefix 0
-  { nwkIdBits: 6, addrBits: 24 },  // type 1: prefix 10
-  { nwkIdBits: 9, addrBits: 20 },  // type 2: prefix 110
-  { nwkIdBits: 11, addrBits: 17 }, // type 3
-  { nwkIdBits: 12, addrBits: 15 }, // type 4
-  { nwkIdBits: 13, addrBits: 13 }, // type 5
-  { nwkIdBits: 15, addrBits: 10 }, // type 6
-  { nwkIdBits: 17, addrBits: 7 },  // type 7
-];
-
-/**
- * Default NetID 0x000013 (type 0, NwkID 0x13): DevAddrs 0x26000000–0x27FFFFFF, the range users of
- * community networks recognise. A private network may use an experimental NetID (0x000000 or
- * 0x000001, DevAddr 0x00…/0x02…) with --netid; kerb does not roam, so either works.
- */
-export const DEFAULT_NETID = 0x000013;
-
-export interface DevAddrBlock { base: number; addrBits: number; netId: number; type: number }
-
-/** The DevAddr block of a 24-bit NetID. */
-export function devAddrBlock(netId: number): DevAddrBlock {
-  if (!Number.isInteger(netId) || netId < 0 || netId > 0xffffff) throw new Error('NetID must be 24 bits (6 hex digits)');
-  const type = netId >>> 21;
-  const t = NETID_TYPES[type];
-  const nwkId = netId & ((1 << t.nwkIdBits) - 1);
-  const prefix = (2 ** type - 1) * 2; // `type` ones then a zero, type+1 bits wide
-  const base = (prefix * 2 ** (32 - (type + 1))) + nwkId * 2 ** t.addrBits;
-  return { base: base >>> 0, addrBits: t.addrBits, netId, type };
-}
-
-/** A random DevAddr inside the NetID's block, avoiding `taken`. */
-export function randomDevAddr(netId = DEFAULT_NETID, taken: Set<number> = new Set()): number {
-  const b = devAddrBlock(netId);
-  const span = 2 ** b.addrBits;
-  for (let i = 0; i < 1000; i++) {
-    // NwkAddr 0 is avoided: an all-zero address is a common "unset" value in node firmware.
-    const a = (b.base + randomInt(1, span)) >>> 0;
-    if (!taken.has(a)) return a;
-  }
-  throw new Error(`no free DevAddr found in NetID ${netId.toString(16).padStart(6, '0')}'s block`);
-}
+export { DEFAULT_NETID, devAddrBlock, randomDevAddr } from '../host/netid.ts';
+export type { DevAddrBlock } from '../host/netid.ts';
 
 export interface SessionKeys { devAddr: string; nwkSKey: string; appSKey: string }
 
@@ -77,7 +36,7 @@ export const SPEC: CommandSpec = {
   usage: '[--netid HEX] [--registry FILE] [--json]',
   summary: 'Prints a fresh random ABP session for one node: DevAddr, NwkSKey, AppSKey. The DevAddr is one not\nyet used in the device registry (when the registry exists). To create the keys and register the\ndevice in one step, use `kerb device add`.',
   options: {
-    netid: { type: 'string', value: 'HEX', help: 'NetID whose DevAddr block to use (default 000013: DevAddr 26xxxxxx/27xxxxxx; 000000 or 000001 are the experimental NetIDs for private networks)' },
+    netid: { type: 'string', value: 'HEX', help: 'NetID whose DevAddr block to use (default 000000, reserved with 000001 for experimental and non-roaming networks: DevAddr 00xxxxxx/01xxxxxx; 000001 gives 02xxxxxx/03xxxxxx; a NetID the LoRa Alliance assigned you gives its own block)' },
     registry: { type: 'string', value: 'FILE', help: 'registry whose DevAddrs to avoid (relative: to the current directory)' },
     json: { type: 'boolean', help: 'print JSON {"devAddr","nwkSKey","appSKey"} instead of text' },
   },

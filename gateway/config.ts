@@ -48,6 +48,7 @@ export interface GatewayConfig {
   outbox: { maxBytes: number; maxMessages: number; fsync: boolean };
   availability: { offlineAfterS: number; checkIntervalS: number };
   downlinks: { expiryS: number; rx1DelayMs: number; maxPerDevice: number; maxQueued: number };
+  lorawan: { netId: string; adr: boolean; devStatusIntervalS: number };
   http: { enabled: boolean; host: string; port: number };
   /** The gateway page (gateway/features/page.ts, docs/gateway.md "The page"). */
   page: { enabled: boolean; bind: string; token: string; tokenFile: string; mapTiles: string; mapAttribution: string };
@@ -117,6 +118,10 @@ export const SCHEMA: Record<string, Leaf> = {
   'downlinks.rx1DelayMs': { type: 'int', default: 1000, min: 1000, max: 15000 },
   'downlinks.maxPerDevice': { type: 'int', default: 16, min: 1, max: 1000 },
   'downlinks.maxQueued': { type: 'int', default: 1000, min: 1, max: 100_000 },
+  // NetID of OTAA joins: 000000 and 000001 are reserved for private networks (TS002-1.0.0 §13).
+  'lorawan.netId': { type: 'string', default: '000000', check: (s) => (/^[0-9a-fA-F]{6}$/.test(s) ? undefined : 'must be 6 hex digits (a NetID, e.g. "000000")') },
+  'lorawan.adr': { type: 'bool', default: true },
+  'lorawan.devStatusIntervalS': { type: 'int', default: 86400, min: 0, max: 30 * 86400 },
   'http.enabled': { type: 'bool', default: true },
   'http.host': { type: 'string', default: '127.0.0.1', check: nonEmpty },
   'http.port': { type: 'int', default: 9110, min: 0, max: 65535 },

@@ -82,6 +82,18 @@ export function txStatusName(s: number): string {
   }
 }
 
+/** What the downlink side needs of an accepted uplink. */
+export interface UplinkForDownlink {
+  confirmed: boolean;
+  ack: boolean;
+  meta: RxMeta;
+  retransmission?: boolean;
+  /** MAC commands for FOpts (gateway/mac.ts), ≤ 15 bytes. */
+  mac?: Uint8Array;
+  /** Send a downlink even with nothing in it (a sticky MAC answer must be stopped, LoRaWAN 1.0.4 §5.5). */
+  needDownlink?: boolean;
+}
+
 /** A downlink as stored in the queue file. */
 export interface Stored {
   id: string;
@@ -130,6 +142,10 @@ interface InFlight {
   radioId: string;
   /** The same frame for RX2, tried when the radio cannot make RX1 (too late, busy, duty cycle). */
   rx2: TxRequest | undefined;
+  /** RX2's delay after the uplink (RECEIVE_DELAY2, or JOIN_ACCEPT_DELAY2 for a Join-accept). */
+  rx2DelayMs?: number;
+  /** What an item-less frame is, for logs: an empty ACK, a Join-accept, MAC commands. */
+  kind?: string;
 }
 
 function crcHex(text: string): string {
@@ -327,7 +343,7 @@ export class DownlinkQueue {
    * Called for every accepted uplink, right after verification (RX1 is one second away). `delivered`
    * settles when the uplink is durably handed on: an ACK is only sent for an uplink that is safe.
    */
-  async onUplink(dev: DeviceInfo, up: { confirmed: boolean; ack: boolean; meta: RxMeta; retransmission?: boolean }, delivered: Promise<void>): Promise<void> {
+  async onUplink(dev: DeviceInfo, up: UplinkForDownlink, delivered: Promise<void>): Promise<void> {
     const now = this.now();
     let changed = this.expire(now, true);
     // §4.3.1.2: the device acknowledges a confirmed downlink by setting ACK in its next uplink. A
@@ -358,10 +374,13 @@ export class DownlinkQueue {
       await this.sendAfterUplink(dev, up, delivered, item);
     } finally {
       if (item) this.claimed.delete(item);
+      // The class A decision for this uplink is made (a TxRequest went out, or none will): the
+      // simulator's lockstep waits on this to keep virtual time from passing RX1 too early.
+      this.o.metrics.inc('downlink_decisions_total');
     }
   }
 
-  private async sendAfterUplink(dev: DeviceInfo, up: { confirmed: boolean; meta: RxMeta }, delivered: Promise<void>, claimedItem: Stored | undefined): Promise<void> {
+  private async sendAfterUplink(dev: DeviceInfo, up: UplinkForDownlink, delivered: Promise<void>, claimedItem: Stored | undefined): Promise<void> {
     let item = claimedItem;
     let ack = up.confirmed;
     if (ack) {
@@ -378,7 +397,8 @@ export class DownlinkQueue {
       if (!ok) ack = false;
     }
     if (item && !this.items.includes(item)) item = undefined; // expired while waiting
-    if (!item && !ack) return;
+    let mac = up.mac ?? new Uint8Array(0);
+    if (!item && !ack && mac.length === 0 && !up.needDownlink) return;
     const region = this.o.region ?? EU868;
     const w1 = rx1Window(region, up.meta);
     if (typeof w1 === 'string') {
@@ -395,6 +415,8 @@ export class DownlinkQueue {
     if (item) {
       const max = w1.maxPayload;
       const len = item.payload.length / 2;
+      // RP002: FOpts come out of the FRMPayload budget; the command wins, the MAC layer asks again.
+      if (len + mac.length > max) mac = new Uint8Array(0);
       if (len > max) {
         this.remove(item);
         await this.save().catch(() => {});
@@ -413,7 +435,7 @@ export class DownlinkQueue {
     const frame: DataFrame = {
       mtype: item?.confirmed ? MTYPE_CONFIRMED_DOWN : MTYPE_UNCONFIRMED_DOWN,
       devAddr: dev.devAddr, adr: false, adrAckReq: false, ack, fpending: more, fcnt: fcntDown & 0xffff,
-      fopts: new Uint8Array(0),
+      fopts: mac,
       fport: item ? item.fport : -1,
       payload: item ? Uint8Array.from(Buffer.from(item.payload, 'hex')) : new Uint8Array(0),
       mic: 0,
@@ -438,9 +460,34 @@ export class DownlinkQueue {
       item.attempts++;
       this.touch(item);
     }
-    if (!this.transmit(req, { deviceId: dev.id, item, fcntDown, radioId: up.meta.radioId, rx2 }, rx1)) return;
-    this.o.metrics.inc('downlink_tx_requests_total', { kind: item ? 'command' : 'ack' });
+    const kind = item ? 'command' : ack ? 'ack' : 'mac';
+    if (!this.transmit(req, { deviceId: dev.id, item, fcntDown, radioId: up.meta.radioId, rx2, kind: kind === 'mac' ? 'MAC' : undefined }, rx1)) return;
+    this.o.metrics.inc('downlink_tx_requests_total', { kind });
     this.o.log.debug('downlink scheduled for RX1', { device: dev.id, id: item?.id, fcntDown, atUs: req.atUs, radio: up.meta.radioId, ack, fpending: more });
+  }
+
+  /**
+   * Transmits a Join-accept (LoRaWAN 1.0.4 §6.2.6) in the join receive windows of the Join-request
+   * heard with `meta`: RX1 at JOIN_ACCEPT_DELAY1 by the region's RX1 rule (RX1DROffset 0), RX2 at
+   * JOIN_ACCEPT_DELAY2 on the region's RX2 defaults when the radio cannot make RX1. No frame
+   * counter: a Join-accept has none. False when the radio is gone or the region has no RX1 window
+   * for the request.
+   */
+  sendJoinAccept(deviceId: string, meta: RxMeta, phy: Uint8Array, delay1Ms: number, delay2Ms: number): boolean {
+    const region = this.o.region ?? EU868;
+    const w1 = rx1Window(region, meta);
+    if (typeof w1 === 'string') {
+      this.o.metrics.inc('downlink_tx_results_total', { result: 'no_rx1' });
+      this.o.log.warn('no RX1 window for this Join-request; Join-accept not sent', { device: deviceId, region: region.name, reason: w1 });
+      return false;
+    }
+    const w2 = rx2Window(region);
+    const base = { type: LINK_TX, id: 0, payload: phy, powerDbm: region.downlinkPowerDbm, invertIq: true, cr: 1 } as const;
+    const req: TxRequest = { ...base, freqHz: w1.freqHz, sf: w1.sf, bwHz: w1.bwHz, atUs: (meta.tsUs + delay1Ms * 1000) % 4294967296 };
+    const rx2: TxRequest = { ...base, freqHz: w2.freqHz, sf: w2.sf, bwHz: w2.bwHz, atUs: (meta.tsUs + delay2Ms * 1000) % 4294967296 };
+    const sent = this.transmit(req, { deviceId, item: undefined, fcntDown: -1, radioId: meta.radioId, rx2, rx2DelayMs: delay2Ms, kind: 'Join-accept' }, delay1Ms);
+    if (sent) this.o.metrics.inc('downlink_tx_requests_total', { kind: 'join_accept' });
+    return sent;
   }
 
   /** Sends req (with a fresh id) and tracks it until its TxResult; false when the radio is gone. */
@@ -478,14 +525,14 @@ export class DownlinkQueue {
     if (r && !ok && f.rx2 && (r.status === LINK_TX_TOO_LATE || r.status === LINK_TX_BUSY || r.status === LINK_TX_DUTY_CYCLE)) {
       this.o.metrics.inc('downlink_tx_results_total', { result: 'rx1_missed' });
       this.o.log.debug('RX1 not possible; trying RX2', { device: f.deviceId, reason: txStatusName(r.status), detail });
-      this.transmit(f.rx2, { ...f, rx2: undefined }, (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) + 1000);
+      this.transmit(f.rx2, { ...f, rx2: undefined }, f.rx2DelayMs ?? (this.o.rx1DelayMs ?? DEFAULT_RX1_DELAY_MS) + 1000);
       return;
     }
     const reason = why ?? (r ? txStatusName(r.status) + (detail ? `: ${detail}` : '') : 'no TxResult from the radio');
     this.o.metrics.inc('downlink_tx_results_total', { result: ok ? 'ok' : 'error' });
     const item = f.item;
     if (!item) {
-      if (!ok) this.o.log.warn('ACK downlink not transmitted', { device: f.deviceId, reason });
+      if (!ok) this.o.log.warn(`${f.kind ?? 'ACK'} downlink not transmitted`, { device: f.deviceId, reason });
       return;
     }
     if (!this.items.includes(item)) return; // removed meanwhile (expired)

@@ -22,7 +22,10 @@ import { RateLog } from './rate-log.ts';
 import { nodeAes } from '../host/crypto.ts';
 import { LINK_RX, LINK_TX_RESULT, LINK_STATUS } from '../shared/link/link.ts';
 import type { LinkMessage, RxPacket } from '../shared/link/link.ts';
-import { MTYPE_CONFIRMED_UP } from '../shared/lorawan/constants.ts';
+import { MTYPE_CONFIRMED_UP, MTYPE_JOIN_REQUEST } from '../shared/lorawan/constants.ts';
+import { JoinServer, JOIN_ACCEPT_DELAY1_MS, JOIN_ACCEPT_DELAY2_MS } from './joins.ts';
+import { NetworkMac } from './mac.ts';
+import { DEFAULT_NETID } from '../host/netid.ts';
 import type { DataFrame } from '../shared/lorawan/frame.ts';
 import { EU868 } from '../shared/lorawan/region/eu868.ts';
 import type { Region } from '../shared/lorawan/region/types.ts';
@@ -57,6 +60,12 @@ export interface IngestOptions {
   downlinkMaxQueued?: number;
   /** Start although the frame-counter files fail their integrity check (counters.ts). */
   acceptCounterLoss?: boolean;
+  /** NetID of Join-accepts and of OTAA devices' DevAddrs (default host/netid.ts DEFAULT_NETID). */
+  netId?: number;
+  /** DevStatusReq period per device (gateway/mac.ts). Default 24 h; 0 = never. */
+  devStatusIntervalMs?: number;
+  /** ADR for devices that set the ADR bit (gateway/adr.ts). Default true. */
+  adr?: boolean;
 }
 
 interface Pending {
@@ -88,6 +97,8 @@ export class Ingest {
   readonly registry: Registry;
   private readonly counters: CounterStore;
   private readonly downlinks: DownlinkQueue;
+  readonly joins: JoinServer;
+  readonly mac: NetworkMac;
   private readonly radios: RadioManager;
   private readonly rateLog: RateLog;
   private readonly links = new Map<string, RadioLink>();
@@ -127,6 +138,12 @@ export class Ingest {
       maxPerDevice: opts.downlinkMaxPerDevice,
       maxTotal: opts.downlinkMaxQueued,
     });
+    const rxDelayS = Math.round((opts.rx1DelayMs ?? 1000) / 1000);
+    this.joins = new JoinServer({
+      stateDir: opts.stateDir, log, metrics, registry: this.registry, aes: nodeAes, netId: opts.netId ?? DEFAULT_NETID,
+      rxDelayS: rxDelayS >= 1 && rxDelayS <= 15 ? rxDelayS : 1,
+    });
+    this.mac = new NetworkMac({ log, devStatusIntervalMs: opts.devStatusIntervalMs, adr: opts.adr });
     this.radios = new RadioManager({
       radios: opts.radios, log, metrics,
       attach: (t) => this.addLink(t),
@@ -139,6 +156,8 @@ export class Ingest {
   async start(): Promise<void> {
     if (this.started) return;
     this.registry.load();
+    await this.joins.open();
+    this.registry.setSessionSource((id, devEui) => this.joins.session(id, devEui));
     await this.counters.open();
     this.adoptLegacyCounters(this.registry.list());
     this.registry.onChange((devs) => this.adoptLegacyCounters(devs));
@@ -307,6 +326,10 @@ export class Ingest {
     let best = entry.rx[0];
     for (const r of entry.rx) if (r.rx.rssiDbm > best.rx.rssiDbm) best = r;
     const { link, rx, receivedAt } = best;
+    if (rx.payload.length > 0 && rx.payload[0] >> 5 === MTYPE_JOIN_REQUEST) {
+      void this.join(link, rx).catch((e) => this.opts.log.error('Join-request handling failed', { radio: link.id, error: String(e) }));
+      return;
+    }
     const res = verifyFrame(rx.payload, {
       candidates: (a) => this.registry.byDevAddr(a),
       lastUp: (sid) => this.counters.lastUp(sid),
@@ -331,10 +354,38 @@ export class Ingest {
       deviceId: dev.id, devAddr: dev.devAddr, fcnt: v.fcnt32, fport: v.frame.fport, confirmed: v.confirmed,
       adr: v.frame.adr, payload: v.payload, readings: v.readings, receivedAt, meta,
     };
+    let maxSnrDb = rx.snrDb;
+    const radios = new Set<string>();
+    for (const r of entry.rx) {
+      radios.add(r.link.id);
+      if (r.rx.snrDb > maxSnrDb) maxSnrDb = r.rx.snrDb;
+    }
+    const mac = this.mac.onUplink({
+      dev, fopts: v.frame.fopts, fport: v.frame.fport, payload: v.payload, adrBit: v.frame.adr, fcnt32: v.fcnt32, meta,
+      gwCount: radios.size, maxSnrDb, receivedAt,
+    });
+    if (mac.devStatus) u.devStatus = mac.devStatus;
+    if (mac.adr) this.opts.log.debug('ADR: LinkADRReq', { device: dev.id, ...mac.adr });
     this.opts.metrics.inc('uplinks_accepted_total', { device: dev.id });
     const delivered = this.deliver(dev, u);
-    void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta }, delivered)
+    void this.downlinks.onUplink(dev, { confirmed: v.confirmed, ack: v.frame.ack, meta, mac: mac.fopts, needDownlink: mac.needDownlink }, delivered)
       .catch((e) => this.opts.log.error('downlink scheduling failed', { device: dev.id, error: String(e) }));
+  }
+
+  /** An OTAA Join-request: the join server decides, the downlink queue transmits the Join-accept. */
+  private async join(link: RadioLink, rx: RxPacket): Promise<void> {
+    const r = await this.joins.handle(rx.payload);
+    if (!r.ok) {
+      this.opts.metrics.inc('joins_rejected_total', { reason: r.reason });
+      this.rateLog.note(`join:${r.reason}`, 'warn', `Join-request rejected: ${r.reason}`, { radio: link.id, devEui: r.devEui, detail: r.detail, rssiDbm: rx.rssiDbm });
+      return;
+    }
+    this.opts.metrics.inc('joins_accepted_total');
+    const devAddr = hex8(r.devAddr);
+    this.opts.log.info('device joined (OTAA); Join-accept scheduled', { device: r.device.id, devAddr, devNonce: r.devNonce, radio: link.id });
+    if (!this.downlinks.sendJoinAccept(r.device.id, this.metaOf(link, rx), r.phy, JOIN_ACCEPT_DELAY1_MS, JOIN_ACCEPT_DELAY2_MS)) {
+      this.opts.log.warn('Join-accept not transmitted: radio gone', { device: r.device.id, radio: link.id });
+    }
   }
 
   private metaOf(link: RadioLink, rx: RxPacket): RxMeta {

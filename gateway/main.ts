@@ -116,6 +116,9 @@ function ingestOptions(cfg: GatewayConfig, log: KerbLogger, metrics: Metrics): I
     downlinkMaxPerDevice: cfg.downlinks.maxPerDevice,
     downlinkMaxQueued: cfg.downlinks.maxQueued,
     acceptCounterLoss: cfg.gateway.acceptCounterLoss,
+    netId: parseInt(cfg.lorawan.netId, 16),
+    adr: cfg.lorawan.adr,
+    devStatusIntervalMs: cfg.lorawan.devStatusIntervalS * 1000,
   };
 }
 

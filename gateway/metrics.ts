@@ -43,6 +43,9 @@ export const KNOWN_METRICS: Record<string, Decl> = {
   downlink_results_total: { kind: 'counter', help: 'Downlink results published', labels: ['state'] },
   requests_total: { kind: 'counter', help: 'Gateway request/response commands handled', labels: ['command'] },
   devices_online: { kind: 'gauge', help: 'Devices whose last uplink is within the availability timeout' },
+  joins_accepted_total: { kind: 'counter', help: 'OTAA Join-requests answered with a Join-accept' },
+  downlink_decisions_total: { kind: 'counter', help: 'Accepted uplinks whose class A downlink decision is made (sent or nothing to send)' },
+  joins_rejected_total: { kind: 'counter', help: 'OTAA Join-requests refused (unknown DevEUI, MIC, DevNonce not above the last one, JoinEUI)', labels: ['reason'] },
 };
 
 type Any = Counter<string> | Gauge<string> | Histogram<string>;

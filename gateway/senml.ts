@@ -117,6 +117,9 @@ export function uplinkToSenml(u: Uplink, table: ReadingKind[] = READINGS): Senml
     { n: 'devaddr', vs: devAddrHex(u.devAddr) },
     { n: 'confirmed', vb: u.confirmed },
   );
+  // DevStatusAns (LoRaWAN 1.0.4 §5.6): raw battery level (0 external power, 1..254, 255 unknown) and
+  // the device's demodulation margin of our last DevStatusReq.
+  if (u.devStatus) recs.push({ n: 'devstatus_battery', v: u.devStatus.battery }, { n: 'devstatus_margin', u: 'dB', v: u.devStatus.marginDb });
   if (!r) recs.push({ n: 'payload', vd: u.payload });
   const first = recs[0]!;
   recs[0] = { bn: deviceBaseName(u.deviceId), bt: u.receivedAt / 1000, ...first };

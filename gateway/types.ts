@@ -32,6 +32,8 @@ export interface Uplink {
   readings: Readings | null;        // decoded when the port carries kerb readings or LPP
   receivedAt: number;               // gateway wall clock, ms since epoch
   meta: RxMeta;
+  /** DevStatusAns carried by this uplink (LoRaWAN 1.0.4 §5.6): battery 0 external, 1..254, 255 unknown; margin dB. */
+  devStatus?: { battery: number; marginDb: number };
 }
 
 /** A command to send to a device in its next class A receive window. */

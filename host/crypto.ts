@@ -1,7 +1,7 @@
 // node:crypto AES for the gateway, behind the same seam as shared/lorawan's portableAes. One ECB
 // cipher per key, reused for every block: with padding off, each update() of 16 bytes returns
 // exactly that block's ciphertext and keeps no state between calls (ECB has no chaining).
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Cipheriv } from 'node:crypto';
 import type { Aes, AesFactory } from '../shared/lorawan/aes.ts';
 
@@ -32,3 +32,21 @@ export const nodeAes: AesFactory = (key: Uint8Array): Aes => {
   }
   return aes;
 };
+
+/**
+ * The Join Server's encryption of a Join-accept (LoRaWAN 1.0.4 §6.2.6): aes128_decrypt(AppKey, …)
+ * in ECB over everything after MHDR, so that the end device recovers it with AES encrypt. Takes the
+ * plaintext from shared/lorawan/join.ts buildJoinAccept (MHDR | fields | MIC) and returns the frame
+ * for the air.
+ */
+export function encryptJoinAccept(appKey: Uint8Array, plain: Uint8Array): Uint8Array {
+  if (appKey.length !== 16) throw new Error('AES-128 key must be 16 bytes');
+  if ((plain.length - 1) % 16 !== 0) throw new Error(`Join-accept of ${plain.length} bytes: want 17 or 33`);
+  const d = createDecipheriv('aes-128-ecb', appKey, null);
+  d.setAutoPadding(false);
+  const body = Buffer.concat([d.update(plain.subarray(1)), d.final()]);
+  const out = new Uint8Array(plain.length);
+  out[0] = plain[0];
+  out.set(body, 1);
+  return out;
+}

@@ -15,6 +15,8 @@ export type Eui64 = Brand<string, 'Eui64'>;
 export type NwkSKey = Brand<Uint8Array, 'NwkSKey'>;
 /** Application session key (LoRaWAN 1.0.4 §6.1.4): FRMPayload on FPort > 0. */
 export type AppSKey = Brand<Uint8Array, 'AppSKey'>;
+/** Root key of an OTAA device (LoRaWAN 1.0.4 §6.2.3): the Join-request and Join-accept MICs, the session keys. */
+export type AppKey = Brand<Uint8Array, 'AppKey'>;
 
 const HEX8 = /^[0-9a-fA-F]{8}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
@@ -55,4 +57,8 @@ export function parseNwkSKey(text: unknown, field = 'nwkSKey'): NwkSKey {
 
 export function parseAppSKey(text: unknown, field = 'appSKey'): AppSKey {
   return parseKey(text, field) as AppSKey;
+}
+
+export function parseAppKey(text: unknown, field = 'appKey'): AppKey {
+  return parseKey(text, field) as AppKey;
 }

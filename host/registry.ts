@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Logger, Metrics } from './types.ts';
 import { KerbError } from './errors.ts';
-import { parseDevAddr, parseNwkSKey, parseAppSKey, type DevAddr, type NwkSKey, type AppSKey } from './ids.ts';
+import {
+  parseDevAddr, parseNwkSKey, parseAppSKey, parseEui64, parseAppKey, type DevAddr, type NwkSKey, type AppSKey, type Eui64, type AppKey,
+} from './ids.ts';
 import { READINGS, type ReadingKind } from '../shared/payload/readings.ts';
 
 export interface DeviceLocation { lat: number; lon: number; alt?: number }
@@ -35,6 +37,24 @@ export interface DeviceInfo {
    */
   legacySessionId: string;
 }
+
+/**
+ * An over-the-air-activated device (LoRaWAN 1.0.4 §6.2): the registry holds its root key only. Its
+ * session (DevAddr, NwkSKey, AppSKey) is made by a join and kept in the gateway's state folder
+ * (gateway/joins.ts); once it has one, the device is also a DeviceInfo like an ABP one.
+ */
+export interface OtaaInfo {
+  id: string;
+  name: string;
+  devEui: Eui64;
+  joinEui: Eui64;
+  appKey: AppKey;
+  location?: DeviceLocation;
+  profile: string;
+}
+
+/** A joined OTAA device's session, as the join server stored it. */
+export interface JoinedSession { devAddr: DevAddr; nwkSKey: NwkSKey; appSKey: AppSKey }
 
 export interface Profile {
   description: string;
@@ -83,7 +103,8 @@ export function checkProfile(name: string, p: Profile, table: ReadingKind[] = RE
 
 export const DEFAULT_PROFILE = 'kerb-street-v1';
 
-const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'location', 'profile', 'settings', 'consolePassword']);
+const KNOWN_KEYS = new Set(['id', 'name', 'devAddr', 'nwkSKey', 'appSKey', 'devEui', 'joinEui', 'appKey', 'location', 'profile', 'settings', 'consolePassword']);
+const HEX16 = /^[0-9a-fA-F]{16}$/;
 /** What Espruino's console accepts as a password (E.setPassword: at most 20 characters), kept to printable ASCII without quotes or backslashes. */
 const CONSOLE_PASSWORD_RE = /^[!#-&(-[\]-~]{1,20}$/;
 const ID_RE = /^[a-z0-9_-]{1,64}$/;
@@ -92,6 +113,8 @@ const HEX32 = /^[0-9a-fA-F]{32}$/;
 
 export interface RegistryParse {
   devices: DeviceInfo[];
+  /** OTAA entries (root keys only). */
+  otaa: OtaaInfo[];
   errors: string[];   // fatal: the file is rejected as a whole
   warnings: string[]; // accepted, but worth a log line (unknown keys, shared DevAddr)
 }
@@ -133,7 +156,8 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
   const errors: string[] = [];
   const warnings: string[] = [];
   const devices: DeviceInfo[] = [];
-  if (!isObj(doc)) return { devices, errors: ['top level: must be an object {"devices": [...]}'], warnings };
+  const otaa: OtaaInfo[] = [];
+  if (!isObj(doc)) return { devices, otaa, errors: ['top level: must be an object {"devices": [...]}'], warnings };
   for (const k of Object.keys(doc)) if (k !== 'devices' && k !== 'bridges' && !k.startsWith('$')) warnings.push(`top level: unknown key '${k}' ignored`);
   // Console passwords of locked radio bridges (kerb flash; host/console-passwords.ts).
   if (doc.bridges !== undefined) {
@@ -144,7 +168,8 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
       }
     }
   }
-  if (!Array.isArray(doc.devices)) return { devices, errors: ['devices: must be an array'], warnings };
+  if (!Array.isArray(doc.devices)) return { devices, otaa, errors: ['devices: must be an array'], warnings };
+  const euis = new Map<string, string>();
   const ids = new Map<string, number>();
   const addrs = new Map<number, string[]>();
   const sessions = new Map<string, string>();
@@ -166,10 +191,28 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
       errors.push(`${where('id')}: duplicate of devices[${ids.get(id)}]`);
     } else ids.set(id, i);
     if (d.name !== undefined && (typeof d.name !== 'string' || d.name.length > 200)) errors.push(`${where('name')}: must be a string of at most 200 characters`);
-    if (typeof d.devAddr !== 'string' || !HEX8.test(d.devAddr)) errors.push(`${where('devAddr')}: must be 8 hex digits (e.g. "26011BDA")`);
-    for (const k of ['nwkSKey', 'appSKey']) {
-      const v = d[k];
-      if (typeof v !== 'string' || !HEX32.test(v)) errors.push(`${where(k)}: must be 32 hex digits`);
+    // OTAA (root keys) or ABP (session keys), never both: a flashed session would bypass the join.
+    const isOtaa = d.appKey !== undefined || d.devEui !== undefined || d.joinEui !== undefined;
+    if (isOtaa) {
+      for (const k of ['devAddr', 'nwkSKey', 'appSKey']) {
+        if (d[k] !== undefined) errors.push(`${where(k)}: an OTAA device (devEui, joinEui, appKey) gets its session by joining; remove ${k}, or remove the OTAA keys for ABP`);
+      }
+      for (const k of ['devEui', 'joinEui']) {
+        const v = d[k];
+        if (typeof v !== 'string' || !HEX16.test(v)) errors.push(`${where(k)}: must be 16 hex digits (an EUI-64, e.g. "70B3D57ED0000001")`);
+      }
+      if (typeof d.appKey !== 'string' || !HEX32.test(d.appKey)) errors.push(`${where('appKey')}: must be 32 hex digits`);
+      if (typeof d.devEui === 'string') {
+        const e = d.devEui.toUpperCase();
+        if (euis.has(e)) errors.push(`${where('devEui')}: ${e} is already used by ${euis.get(e)}; a DevEUI names one device`);
+        else euis.set(e, `devices[${i}]`);
+      }
+    } else {
+      if (typeof d.devAddr !== 'string' || !HEX8.test(d.devAddr)) errors.push(`${where('devAddr')}: must be 8 hex digits (e.g. "26011BDA")`);
+      for (const k of ['nwkSKey', 'appSKey']) {
+        const v = d[k];
+        if (typeof v !== 'string' || !HEX32.test(v)) errors.push(`${where(k)}: must be 32 hex digits`);
+      }
     }
     let location: DeviceLocation | undefined;
     if (d.location !== undefined) {
@@ -201,6 +244,19 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
       for (const e of checkProfile(profile, profiles[profile]!, table)) errors.push(`${where('profile')}: ${e}`);
     }
     if (errors.length > n0) return;
+    if (isOtaa) {
+      const o: OtaaInfo = {
+        id: id as string,
+        name: typeof d.name === 'string' && d.name ? d.name : (id as string),
+        devEui: parseEui64(d.devEui, where('devEui')),
+        joinEui: parseEui64(d.joinEui, where('joinEui')),
+        appKey: parseAppKey(d.appKey, where('appKey')),
+        profile: profile as string,
+      };
+      if (location) o.location = location;
+      otaa.push(o);
+      return;
+    }
     const devAddr = parseDevAddr(d.devAddr, where('devAddr'));
     const nwkSKey = parseNwkSKey(d.nwkSKey, where('nwkSKey'));
     const appSKey = parseAppSKey(d.appSKey, where('appSKey'));
@@ -231,7 +287,19 @@ export function validateRegistry(doc: unknown, tables: RegistryTables = {}): Reg
       warnings.push(`${where('devAddr')}: ${dev.devAddrHex} is shared with ${same.slice(0, -1).join(', ')} (each frame is checked against every candidate's MIC; their NwkSKeys differ)`);
     } else addrs.set(devAddr, [dev.id]);
   });
-  return { devices, errors, warnings };
+  return { devices, otaa, errors, warnings };
+}
+
+/** The DeviceInfo of a joined OTAA device: an ABP-shaped entry over the session the join made. */
+export function joinedDevice(o: OtaaInfo, s: JoinedSession): DeviceInfo {
+  const dev: DeviceInfo = {
+    id: o.id, name: o.name, devAddr: s.devAddr, devAddrHex: (s.devAddr >>> 0).toString(16).toUpperCase().padStart(8, '0'),
+    nwkSKey: s.nwkSKey, appSKey: s.appSKey, profile: o.profile,
+    sessionId: sessionFingerprint(s.devAddr, s.nwkSKey),
+    legacySessionId: legacySessionFingerprint(s.devAddr, s.nwkSKey, s.appSKey),
+  };
+  if (o.location) dev.location = o.location;
+  return dev;
 }
 
 /** Parses registry text (JSON). JSON syntax errors become one error entry. */
@@ -240,7 +308,7 @@ export function parseRegistry(text: string): RegistryParse {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return { devices: [], errors: [`JSON syntax: ${(e as Error).message}`], warnings: [] };
+    return { devices: [], otaa: [], errors: [`JSON syntax: ${(e as Error).message}`], warnings: [] };
   }
   return validateRegistry(doc);
 }
@@ -256,6 +324,10 @@ export interface RegistryOptions {
 /** The loaded registry, with lookups by id and DevAddr, reloadable in place. */
 export class Registry {
   private devices: DeviceInfo[] = [];
+  private abp: DeviceInfo[] = [];
+  private otaa: OtaaInfo[] = [];
+  private otaaByEui = new Map<string, OtaaInfo>();
+  private sessionOf: (id: string, devEui: string) => JoinedSession | undefined = () => undefined;
   private byId = new Map<string, DeviceInfo>();
   private byAddr = new Map<number, DeviceInfo[]>();
   private lastHash = '';
@@ -271,6 +343,21 @@ export class Registry {
   }
 
   list(): DeviceInfo[] { return this.devices; }
+  /** OTAA entries, joined or not. */
+  listOtaa(): OtaaInfo[] { return this.otaa; }
+  /** The OTAA entry with this DevEUI (16 upper-case hex digits). */
+  otaaDevice(devEui: string): OtaaInfo | undefined { return this.otaaByEui.get(devEui); }
+  /**
+   * Where joined OTAA devices get their sessions (the join server's store). Joined devices are
+   * listed, looked up and verified like ABP ones; call refreshSessions() after a join.
+   */
+  setSessionSource(f: (id: string, devEui: string) => JoinedSession | undefined): void {
+    this.sessionOf = f;
+    this.refreshSessions();
+  }
+  refreshSessions(): void {
+    this.apply(this.abp, this.otaa);
+  }
   get(id: string): DeviceInfo | undefined { return this.byId.get(id); }
   /** All devices with this DevAddr (normally one; several may share one, each tried by MIC). */
   byDevAddr(devAddr: number): DeviceInfo[] { return this.byAddr.get(devAddr >>> 0) ?? []; }
@@ -285,7 +372,7 @@ export class Registry {
     const r = this.readAndParse();
     if (r === 'missing') {
       this.opts.log.warn('device registry file not found; no devices accepted until it exists (create it with kerb device add <id> --registry <path>, or point --registry / KERB_REGISTRY at the existing one)', { path: this.opts.path });
-      this.apply([]);
+      this.apply([], []);
       return;
     }
     if (r === 'unchanged') return;
@@ -293,7 +380,7 @@ export class Registry {
       throw new KerbError('registry_invalid', `${this.opts.path}: invalid device registry:\n  ${r.errors.join('\n  ')}`);
     }
     for (const w of r.warnings) this.opts.log.warn(`registry: ${w}`, { path: this.opts.path });
-    this.apply(r.devices);
+    this.apply(r.devices, r.otaa);
     this.opts.log.info('device registry loaded', { path: this.opts.path, devices: r.devices.length });
   }
 
@@ -323,8 +410,8 @@ export class Registry {
     }
     for (const w of r.warnings) this.opts.log.warn(`registry: ${w}`, { path: this.opts.path });
     const before = new Set(this.devices.map((d) => d.id));
-    this.apply(r.devices);
-    const after = new Set(r.devices.map((d) => d.id));
+    this.apply(r.devices, r.otaa);
+    const after = new Set(this.devices.map((d) => d.id));
     const added = [...after].filter((x) => !before.has(x));
     const removed = [...before].filter((x) => !after.has(x));
     this.opts.log.info('device registry reloaded', { path: this.opts.path, devices: r.devices.length, added, removed });
@@ -399,7 +486,15 @@ export class Registry {
     return r;
   }
 
-  private apply(devices: DeviceInfo[]): void {
+  private apply(abp: DeviceInfo[], otaa: OtaaInfo[]): void {
+    this.abp = abp;
+    this.otaa = otaa;
+    this.otaaByEui = new Map(otaa.map((o) => [o.devEui as string, o]));
+    const devices = abp.slice();
+    for (const o of otaa) {
+      const s = this.sessionOf(o.id, o.devEui);
+      if (s) devices.push(joinedDevice(o, s));
+    }
     this.devices = devices;
     this.byId = new Map(devices.map((d) => [d.id, d]));
     this.byAddr = new Map();

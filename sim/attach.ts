@@ -49,6 +49,8 @@ export class SimRadio {
   private heartbeat = 0;
   /** Called with the target node of each TxRequest (lockstep releases its hold). */
   onTxRequest: ((node: number) => void) | null = null;
+  private readonly byAddr = new Map<number, number>();
+  private readonly byJoinEnd = new Map<number, number>();
 
   private readonly fleet: Fleet;
   readonly gw: number;
@@ -93,6 +95,14 @@ export class SimRadio {
   deliver(f: AirFrame, rssiDbm: number, snrDb: number): void {
     if (!this.out) return;
     this.counts.rx++;
+    // Who a later downlink is for: data frames by DevAddr (OTAA nodes get theirs from the join),
+    // Join-accepts by the time of the Join-request they answer.
+    const b = f.payload;
+    if (b.length >= 5 && b[0]! >> 5 !== 0) this.byAddr.set((b[1]! | (b[2]! << 8) | (b[3]! << 16) | (b[4]! << 24)) >>> 0, f.src);
+    else if (b.length > 0 && b[0]! >> 5 === 0) {
+      this.byJoinEnd.set(tsUsOf(f.endMs), f.src);
+      if (this.byJoinEnd.size > 4096) this.byJoinEnd.delete(this.byJoinEnd.keys().next().value as number);
+    }
     this.send({ type: LINK_RX, payload: f.payload, rssiDbm: Math.round(rssiDbm), snrDb: Math.round(snrDb * 4) / 4, freqHz: f.freqHz, sf: f.sf, bwHz: f.bwHz, cr: f.cr, tsUs: tsUsOf(f.endMs) });
     const now = this.fleet.clock.now();
     if (now - this.heartbeat > 60_000) {
@@ -108,7 +118,7 @@ export class SimRadio {
     const fleet = this.fleet;
     const now = fleet.clock.now();
     const at = req.atUs === 0 ? now : virtualAt(req.atUs, now);
-    const target = this.targetOf(req.payload);
+    const target = this.targetOf(req.payload, req.atUs);
     this.onTxRequest?.(target);
     const result = (status: number, startMs: number) => {
       if (status === LINK_TX_OK) this.counts.txOk++;
@@ -131,10 +141,19 @@ export class SimRadio {
     );
   }
 
-  /** Node index from the DevAddr the simulator assigns (0x26000000 | index + 1); -1 if not ours. */
-  private targetOf(phy: Uint8Array): number {
+  /** Node index a downlink is for: by DevAddr, by Join-request time for a Join-accept; -1 if not ours. */
+  private targetOf(phy: Uint8Array, atUs: number): number {
+    if (phy.length > 0 && phy[0]! >> 5 === 1) {
+      for (const d of [5_000_000, 6_000_000]) {
+        const n = this.byJoinEnd.get((atUs - d + 4294967296) % 4294967296);
+        if (n !== undefined) return n;
+      }
+      return -1;
+    }
     if (phy.length < 5) return -1;
     const a = (phy[1]! | (phy[2]! << 8) | (phy[3]! << 16) | (phy[4]! << 24)) >>> 0;
+    const known = this.byAddr.get(a);
+    if (known !== undefined) return known;
     const i = (a & 0xffffff) - 1;
     return a >>> 24 === 0x26 && i >= 0 && i < this.fleet.devices.length ? i : -1;
   }
@@ -179,9 +198,9 @@ export function registryFor(fleet: Fleet): { devices: unknown[] } {
     devices: fleet.devices.map((d) => ({
       id: d.id,
       name: `Simulated sensor ${d.index + 1}`,
-      devAddr: d.devAddr.toString(16).toUpperCase().padStart(8, '0'),
-      nwkSKey: hex(d.nwkSKey),
-      appSKey: hex(d.appSKey),
+      ...(d.devEui && d.appKey
+        ? { devEui: hex(d.devEui), joinEui: '0000000000000000', appKey: hex(d.appKey) }
+        : { devAddr: d.devAddr.toString(16).toUpperCase().padStart(8, '0'), nwkSKey: hex(d.nwkSKey), appSKey: hex(d.appSKey) }),
       location: { lat: d.lat, lon: d.lon },
       profile: 'kerb-street-v1',
     })),
@@ -352,8 +371,20 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
       const m = handle.metrics;
       const rec = await m.value('frames_received_total');
       if (rec < written()) return false;
-      const done = (await m.value('uplinks_total')) + (await m.value('frames_rejected_total')) + (await m.value('frames_duplicate_total'));
+      const done = (await m.value('uplinks_total')) + (await m.value('frames_rejected_total')) + (await m.value('frames_duplicate_total')) +
+        (await m.value('joins_accepted_total')) + (await m.value('joins_rejected_total'));
       return done >= rec;
+    };
+    const macFleet = fleet.scenario.nodes.adr || fleet.scenario.nodes.otaa;
+    /** Every accepted uplink has its downlink decision (gateway/downlinks.ts downlink_decisions_total). */
+    const syncDecisions = async (timeoutMs: number): Promise<void> => {
+      await syncGateway(timeoutMs);
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const m = handle.metrics;
+        if ((await m.value('downlink_decisions_total')) >= (await m.value('uplinks_accepted_total'))) return;
+        await sleep(1);
+      }
     };
     const syncGateway = async (timeoutMs: number): Promise<void> => {
       const until = Date.now() + timeoutMs;
@@ -471,7 +502,13 @@ export async function runWithGateway(fleet: Fleet, o: AttachOptions): Promise<Ga
         await queueDue();
         const wrote = radios.reduce((a, r) => a + r.counts.rx, 0) - before;
         sinceYield += wrote;
-        if (holdNode >= 0 && holds.get(holdNode) === target) {
+        if (wrote > 0 && macFleet) {
+          // Nodes that speak MAC commands (ADR) may get a downlink after any uplink: the slice is
+          // shorter than RX1, so waiting here for the gateway's decision on every uplink of the
+          // slice puts each TxRequest ahead of its receive window.
+          await syncDecisions(grace);
+          sinceYield = 0;
+        } else if (holdNode >= 0 && holds.get(holdNode) === target) {
           // Let the gateway verify, persist and answer; it runs on this same event loop (or
           // behind the pty), so yield until its TxRequest arrives.
           await waitForTx(holdNode);

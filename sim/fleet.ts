@@ -35,6 +35,9 @@ export interface SimDevice {
   lat: number;
   lon: number;
   sf: number;
+  /** OTAA root keys (scenario nodes.otaa): DevEUI, AppKey; JoinEUI is all zeros. */
+  devEui?: Uint8Array;
+  appKey?: Uint8Array;
 }
 
 export interface SimGateway {
@@ -316,6 +319,11 @@ export class Fleet {
     }
     const ll = toLatLon(this.origin, pos);
     const dev: SimDevice = { index: i, id: `sim-${String(i + 1).padStart(5, '0')}`, devAddr, nwkSKey, appSKey, pos, lat: ll.lat, lon: ll.lon, sf };
+    if (s.nodes.otaa) {
+      // A locally administered EUI-64 (IEEE: U/L bit set) carrying the node index.
+      dev.devEui = Uint8Array.from([0x02, 0x6b, 0x65, 0x72, 0x62, (i >> 16) & 255, (i >> 8) & 255, i & 255]);
+      dev.appKey = r.fork('appkey').bytes(16);
+    }
     this.devices.push(dev);
     this.stats.sf[i] = sf;
     this.sites.push(this.env.site(r.fork('site')));
@@ -343,6 +351,8 @@ export class Fleet {
           freqs: nodeFreqs(this.plan, s.nodes.channels, s.nodes.bwHz),
           ...(s.nodes.payloadBytes === 'auto' ? {} : { payloadBytes: s.nodes.payloadBytes }),
           ...(s.region === 'EU868' ? {} : { rx1Of: this.plan.rx1, rx2: { freqHz: this.plan.rx2.freqHz, bwHz: this.plan.rx2.bwHz } }),
+          adr: s.nodes.adr,
+          otaa: dev.devEui && dev.appKey ? { devEui: dev.devEui, joinEui: new Uint8Array(8), appKey: dev.appKey, aes: simAes } : undefined,
         },
         r.fork('traffic'),
         (t) => this.sample(i, t),
@@ -356,6 +366,14 @@ export class Fleet {
           },
           onRxTime: (n, ms) => {
             this.stats.rxMs[n]! += ms;
+          },
+          onJoinRequest: (n, toaMs) => {
+            this.stats.joinRequests[n]!++;
+            this.stats.airtimeMs[n]! += toaMs;
+          },
+          onJoined: (n, a) => {
+            this.stats.joinedAtMs[n] = this.clock.now();
+            this.devices[n]!.devAddr = a;
           },
         },
       );
@@ -490,6 +508,9 @@ export class Fleet {
 
   private onUplink(n: number, fcnt: number, fport: number, sf: number, len: number, readings: Readings | null, plain: Uint8Array | null): void {
     this.stats.sent[n]!++;
+    // The SF in use: ADR moves it, and the summary reports each node at its latest one.
+    this.stats.sf[n] = sf;
+    this.devices[n]!.sf = sf;
     this.stats.airtimeMs[n]! += timeOnAirMs(sf, this.scenario.nodes.bwHz, this.scenario.nodes.cr, len, 8, true, true);
     if (this.opts.recordDelivered) this.pending.set(n * 4294967296 + fcnt, { node: n, fcnt, fport, readings, plain });
     this.lastFcnt[n] = fcnt;
@@ -498,6 +519,9 @@ export class Fleet {
   private onUplinkEnd(f: AirFrame, rx: GatewayReception[]): void {
     const n = f.src;
     const st = this.stats;
+    // A Join-request (MType 0) is not a reading: its airtime is counted at transmission, the rest
+    // shows in the join figures.
+    if (f.payload.length > 0 && f.payload[0]! >> 5 === 0) return;
     let ok = 0;
     let coll = false;
     let busy = false;

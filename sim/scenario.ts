@@ -72,6 +72,10 @@ export interface Scenario {
     txPowerDbm: number;
     antennaGainDb: number;
     rxWindows: boolean;
+    /** ADR: nodes set the ADR bit and follow LinkADRReq (simple mode, with the real gateway). */
+    adr: boolean;
+    /** OTAA: nodes join through the real gateway before their first uplink (simple mode). */
+    otaa: boolean;
     dutyCycle: boolean;
     rx2Sf: number;
     /** Uplink channels: 'all' = the region's default channels, 'concentrator' = its 8-channel plan, or a list of Hz. */
@@ -113,6 +117,8 @@ export const DEFAULT_SCENARIO: Scenario = {
     txPowerDbm: 14,
     antennaGainDb: 0,
     rxWindows: true,
+    adr: false,
+    otaa: false,
     dutyCycle: true,
     rx2Sf: 12,
     channels: 'all',

@@ -18,10 +18,18 @@ import type { DutyCycle } from '../shared/lorawan/dutycycle.ts';
 import { encodeReadings } from '../shared/payload/kerb.ts';
 import type { Readings } from '../shared/payload/kerb.ts';
 import type { Prng } from './prng.ts';
+import { createMacDevice, onDownlinkMac, uplinkMac, nextJoinAtMs } from '../shared/lorawan/device-mac.ts';
+import { encodeJoinRequest, openJoinAccept, deriveSessionKey, KEY_NWK_S, KEY_APP_S } from '../shared/lorawan/join.ts';
+import type { AesFactory } from '../shared/lorawan/aes.ts';
+import { timeOnAirMs } from '../shared/lorawan/airtime.ts';
+import type { MacDevice } from '../shared/lorawan/device-mac.ts';
 
 /** LoRaWAN 1.0.x Regional Parameters, EU868: RECEIVE_DELAY1 = 1 s, RECEIVE_DELAY2 = 2 s. */
 export const RECEIVE_DELAY1_MS = 1000;
 export const RECEIVE_DELAY2_MS = 2000;
+/** RP002-1.0.3 EU868: JOIN_ACCEPT_DELAY1 = 5 s, JOIN_ACCEPT_DELAY2 = 6 s. */
+export const JOIN_ACCEPT_DELAY1_MS = 5000;
+export const JOIN_ACCEPT_DELAY2_MS = 6000;
 /** Windows open this much early, as LoRaMac-node does to absorb timing error (RegionCommon window offset). */
 export const RX_EARLY_MS = 1;
 /** Receive window length: long enough to detect a preamble (8 symbols at the window's SF) plus margin. */
@@ -54,6 +62,20 @@ export interface SimpleNodeConfig {
   rx1Of?: (freqHz: number, sf: number, bwHz: number) => { freqHz: number; sf: number; bwHz: number };
   /** RX2 frequency and bandwidth (default EU868: 869.525 MHz, 125 kHz; SF from rx2Sf). */
   rx2?: { freqHz: number; bwHz: number };
+  /**
+   * ADR (LoRaWAN 1.0.4 §4.3.1.1, §5.3): set the ADR bit, follow LinkADRReq from the network (data
+   * rate, TX power index = 2 dB below txPowerDbm per step), answer the MAC commands and fall back
+   * per ADR_ACK_LIMIT/ADR_ACK_DELAY (shared/lorawan/device-mac.ts). NbTrans is not modelled: each
+   * uplink is sent once.
+   */
+  adr?: boolean;
+  /**
+   * OTAA (LoRaWAN 1.0.4 §6.2): join before the first uplink — Join-request at cfg.sf with a DevNonce
+   * counter, Join-accept in the join windows, session keys derived from it, retries after the §7
+   * back-off (toa / aggregated duty cycle, plus up to 10 % random spread). devAddr and session are
+   * replaced by the join's.
+   */
+  otaa?: { devEui: Uint8Array; joinEui: Uint8Array; appKey: Uint8Array; aes: AesFactory };
 }
 
 export interface UplinkInfo {
@@ -73,6 +95,9 @@ export interface NodeHooks {
   onDownlink(node: number, fport: number, payload: Uint8Array, window: 1 | 2): void;
   /** Time spent with the receiver on (ms), for the energy model. */
   onRxTime(node: number, ms: number): void;
+  /** OTAA: a Join-request about to be sent (its time on air), and a join completed. */
+  onJoinRequest?(node: number, toaMs: number): void;
+  onJoined?(node: number, devAddr: number): void;
 }
 
 export class SimpleNode {
@@ -81,6 +106,11 @@ export class SimpleNode {
   private dc: DutyCycle | null;
   private timer = 0;
   private running = false;
+  private mac: MacDevice | null;
+  private devNonce = 0;
+  private firstJoinAt = -1;
+  /** False until an OTAA node has joined. */
+  joined: boolean;
 
   readonly index: number;
   private readonly clock: Clock;
@@ -107,10 +137,21 @@ export class SimpleNode {
     this.hooks = hooks;
     this.fcnt = cfg.fcntStart;
     this.dc = cfg.dutyCycle ? createDutyCycle() : null;
+    this.mac = cfg.adr ? createMacDevice(12 - cfg.sf) : null;
+    this.joined = !cfg.otaa;
+  }
+
+  /** Current spreading factor (moves under ADR). */
+  get sf(): number {
+    return this.mac ? 12 - this.mac.dr : this.cfg.sf;
   }
 
   start(firstInMs?: number): void {
     this.running = true;
+    if (!this.joined) {
+      this.timer = this.clock.setTimeout(() => this.join(), firstInMs ?? this.rng.range(0, 10_000));
+      return;
+    }
     this.schedule(firstInMs ?? (this.cfg.traffic === 'poisson' ? this.rng.exp(this.cfg.intervalMs) : this.rng.range(0, this.cfg.intervalMs)));
   }
 
@@ -152,6 +193,55 @@ export class SimpleNode {
     return { freq: best, wait: bestAt - now };
   }
 
+  private join(): void {
+    if (!this.running) return;
+    const o = this.cfg.otaa!;
+    const now = this.clock.now();
+    if (this.firstJoinAt < 0) this.firstJoinAt = now;
+    const ch = this.pickChannel(now, 0);
+    if (ch.wait > 0) {
+      this.timer = this.clock.setTimeout(() => this.join(), ch.wait);
+      return;
+    }
+    const c = this.cfg;
+    const nonce = this.devNonce++;
+    const phy = encodeJoinRequest(o.aes(o.appKey), o.joinEui, o.devEui, nonce);
+    const p: RadioParams = { freqHz: ch.freq, sf: c.sf, bwHz: c.bwHz, cr: c.cr, powerDbm: c.txPowerDbm, invertIq: false };
+    const toa = timeOnAirMs(c.sf, c.bwHz, c.cr, phy.length, 8, true, true);
+    this.hooks.onJoinRequest?.(this.index, toa);
+    this.radio.transmit(p, phy, (status) => {
+      const end = this.clock.now();
+      if (status === RADIO_OK && this.dc) this.dc.record(ch.freq, now, end - now);
+      const retry = (): void => {
+        if (this.joined || !this.running) return;
+        const at = nextJoinAtMs(this.firstJoinAt, now, toa);
+        const wait = Math.max(0, at - this.clock.now()) * (1 + 0.1 * this.rng.next());
+        this.timer = this.clock.setTimeout(() => this.join(), wait);
+      };
+      this.openWindows(p, end, JOIN_ACCEPT_DELAY1_MS, JOIN_ACCEPT_DELAY2_MS, (raw) => this.handleJoinAccept(raw, nonce), retry);
+    });
+  }
+
+  private handleJoinAccept(raw: Uint8Array, devNonce: number): boolean {
+    const o = this.cfg.otaa!;
+    const k = o.aes(o.appKey);
+    const ja = openJoinAccept(k, raw);
+    if (typeof ja === 'number') return false;
+    this.cfg.devAddr = ja.devAddr;
+    this.cfg.session = {
+      nwkSKey: o.aes(deriveSessionKey(k, KEY_NWK_S, ja.joinNonce, ja.netId, devNonce)),
+      appSKey: o.aes(deriveSessionKey(k, KEY_APP_S, ja.joinNonce, ja.netId, devNonce)),
+    };
+    this.fcnt = 0;
+    this.fcntDown = -1;
+    if (this.cfg.adr) this.mac = createMacDevice(12 - this.cfg.sf);
+    this.joined = true;
+    this.hooks.onJoined?.(this.index, ja.devAddr);
+    // The first reading soon after the join (spread so a join storm does not become an uplink storm).
+    this.schedule(this.rng.range(0, Math.min(this.cfg.intervalMs, 60_000)));
+    return true;
+  }
+
   private uplink(): void {
     if (!this.running) return;
     const now = this.clock.now();
@@ -170,32 +260,44 @@ export class SimpleNode {
       return;
     }
     const c = this.cfg;
+    let sf = c.sf;
+    let powerDbm = c.txPowerDbm;
+    let fopts: Uint8Array = new Uint8Array(0);
+    let adrAckReq = false;
+    if (this.mac) {
+      const m = uplinkMac(this.mac, 0, true);
+      fopts = m.fopts;
+      adrAckReq = m.adrAckReq;
+      sf = 12 - this.mac.dr;
+      powerDbm = c.txPowerDbm - 2 * this.mac.txPower;
+    }
     const f: DataFrame = {
       mtype: MTYPE_UNCONFIRMED_UP,
       devAddr: c.devAddr,
-      adr: false,
-      adrAckReq: false,
+      adr: this.mac !== null,
+      adrAckReq,
       ack: false,
       fpending: false,
       fcnt: this.fcnt & 0xffff,
-      fopts: new Uint8Array(0),
+      fopts,
       fport,
       payload,
       mic: 0,
     };
     const phy = sealFrame(c.session, f, this.fcnt);
-    const p: RadioParams = { freqHz: ch.freq, sf: c.sf, bwHz: c.bwHz, cr: c.cr, powerDbm: c.txPowerDbm, invertIq: false };
-    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf: c.sf, fport, phy, readings, payload });
+    const p: RadioParams = { freqHz: ch.freq, sf, bwHz: c.bwHz, cr: c.cr, powerDbm, invertIq: false };
+    this.hooks.onUplink(this.index, { fcnt: this.fcnt, freqHz: ch.freq, sf, fport, phy, readings, payload });
     this.fcnt++;
     this.radio.transmit(p, phy, (status) => {
       const end = this.clock.now();
       if (status === RADIO_OK && this.dc) this.dc.record(ch.freq, now, end - now);
-      if (c.rxWindows) this.openWindows(p, end);
+      if (c.rxWindows) this.openWindows(p, end, RECEIVE_DELAY1_MS, RECEIVE_DELAY2_MS, (raw, w) => this.handleDownlink(raw, w), () => {});
       this.schedule(Math.max(0, this.nextGap() - (end - now)));
     });
   }
 
-  private openWindows(up: RadioParams, txEnd: number): void {
+  /** Class A receive windows after an uplink ending at txEnd; onFrame says whether a frame was for us. */
+  private openWindows(up: RadioParams, txEnd: number, delay1: number, delay2: number, onFrame: (raw: Uint8Array, window: 1 | 2) => boolean, onNone: () => void): void {
     const c = this.cfg;
     const d1 = c.rx1Of ? c.rx1Of(up.freqHz, up.sf, up.bwHz) : up;
     const rx1: RadioParams = { freqHz: d1.freqHz, sf: d1.sf, bwHz: d1.bwHz, cr: up.cr, powerDbm: 0, invertIq: true };
@@ -204,17 +306,17 @@ export class SimpleNode {
       const opened = this.clock.now();
       this.radio.receive(rx1, rxWindowMs(rx1.sf, rx1.bwHz), (st, rx) => {
         this.hooks.onRxTime(this.index, this.clock.now() - opened);
-        if (st === RADIO_OK && rx && this.handleDownlink(rx.payload, 1)) return;
-        const wait = txEnd + RECEIVE_DELAY2_MS - this.clock.now();
+        if (st === RADIO_OK && rx && onFrame(rx.payload, 1)) return;
+        const wait = txEnd + delay2 - this.clock.now();
         this.clock.setTimeout(() => {
           const opened2 = this.clock.now();
           this.radio.receive(rx2, rxWindowMs(rx2.sf, rx2.bwHz), (st2, rx2got) => {
             this.hooks.onRxTime(this.index, this.clock.now() - opened2);
-            if (st2 === RADIO_OK && rx2got) this.handleDownlink(rx2got.payload, 2);
+            if (!(st2 === RADIO_OK && rx2got && onFrame(rx2got.payload, 2))) onNone();
           });
         }, Math.max(0, wait - RX_EARLY_MS));
       });
-    }, Math.max(0, txEnd + RECEIVE_DELAY1_MS - RX_EARLY_MS - this.clock.now()));
+    }, Math.max(0, txEnd + delay1 - RX_EARLY_MS - this.clock.now()));
   }
 
   /** Verifies a downlink addressed to this node; true when accepted. */
@@ -225,6 +327,7 @@ export class SimpleNode {
     const plain = openFrame(this.cfg.session, raw, f, fc);
     if (typeof plain === 'number') return false;
     this.fcntDown = fc;
+    if (this.mac) onDownlinkMac(this.mac, f.fport === 0 ? plain : f.fopts, 255, 0);
     this.hooks.onDownlink(this.index, f.fport, plain, window);
     return true;
   }

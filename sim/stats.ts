@@ -20,6 +20,9 @@ export class Stats {
   readonly airtimeMs: Float64Array;
   readonly rxMs: Float64Array;
   readonly downlinks: Uint32Array;
+  /** OTAA: Join-requests sent, and virtual ms of the join (NaN until joined). */
+  readonly joinRequests: Uint32Array;
+  readonly joinedAtMs: Float64Array;
   readonly sf: Uint8Array;
   readonly gwDecoded: Uint32Array;
   readonly gwCollisions: Uint32Array;
@@ -61,6 +64,8 @@ export class Stats {
     this.airtimeMs = new Float64Array(nodes);
     this.rxMs = new Float64Array(nodes);
     this.downlinks = new Uint32Array(nodes);
+    this.joinRequests = new Uint32Array(nodes);
+    this.joinedAtMs = new Float64Array(nodes).fill(NaN);
     this.sf = new Uint8Array(nodes);
     this.gwDecoded = new Uint32Array(gateways);
     this.gwCollisions = new Uint32Array(gateways);

@@ -48,7 +48,7 @@ export interface ModelsSummary {
   region: string;
   gateway: { model: string; channelsHz: number[]; sfs: number[]; demodulators: number | 'unlimited'; connect: string; halfDuplex: true };
   radio: { capture: boolean; coSfThresholdDb: number; orthogonality: string; shadowing: boolean; pathLoss: { d0M: number; pl0Db: number; gamma: number; sigmaDb: number } };
-  nodes: { mode: string; bwHz: number; cr: string; payload: string; txPowerDbm: number; sf: string; channelsHz: number[] | string; dutyCycle: boolean };
+  nodes: { mode: string; bwHz: number; cr: string; payload: string; txPowerDbm: number; sf: string; channelsHz: number[] | string; dutyCycle: boolean; adr: boolean; otaa: boolean };
   /** jitter: ± fraction of the interval (simple nodes); null where the node application times its own reports. */
   traffic: { kind: string; intervalS: number; jitter: number | null };
   /** Time on air of the uplinks actually sent, per SF (ms; mean over the frames of that SF). */
@@ -90,6 +90,10 @@ export interface Summary {
   perSf: Record<string, { nodes: number; sent: number; delivered: number; deliveryRatio: number; collided: number; airtimeS: number }>;
   gateways: { id: string; x: number; y: number; lat: number; lon: number; decoded: number; collisions: number; lostWhileTransmitting: number; lostNoDemodulator: number; lostOtherSf: number; downlinks: number }[];
   battery: { capacityMah: number; medianLifeDays: number; minLifeDays: number };
+  /** Charge drawn over the run (energy model), in all and by the radio transmitting, per delivered reading. */
+  energy: { chargeMah: number; txChargeMah: number; perDeliveredMah: number; txPerDeliveredUah: number };
+  /** OTAA runs: Join-requests sent, nodes joined, time from start to join (virtual s). */
+  joins?: { requests: number; joined: number; nodes: number; medianS: number; p95S: number; maxS: number };
   gatewaySide?: GatewaySideCounts;
   area: { widthM: number; heightM: number; origin: { lat: number; lon: number } };
   notes: string[];
@@ -197,6 +201,8 @@ export function summarize(f: Fleet, elapsedMs = f.clock.now()): Summary {
       downlinks: s.gwDownlinks[g.index]!,
     })),
     battery: { capacityMah: sc.nodes.battery.capacityMah, medianLifeDays: r(median(lives), 1), minLifeDays: r(lives.length ? Math.min(...lives) : NaN, 1) },
+    energy: energyOf(f, elapsedMs, delivered),
+    ...(sc.nodes.otaa ? { joins: joinsOf(f) } : {}),
     area: { widthM: r(f.width, 1), heightM: r(f.height, 1), origin: f.origin },
     notes: [...f.notes],
     nodes,
@@ -222,12 +228,38 @@ function modelsOf(f: Fleet, perSf: Summary['perSf']): ModelsSummary {
       txPowerDbm: sc.nodes.txPowerDbm, sf: String(sc.nodes.sf),
       channelsHz: sc.nodes.mode === 'simple' ? nodeFreqs(f.plan, nc, sc.nodes.bwHz) : 'node application (EU868 default channels)',
       dutyCycle: sc.nodes.mode === 'simple' ? sc.nodes.dutyCycle && f.plan.dutyCycle : true,
+      adr: !!sc.nodes.adr, otaa: !!sc.nodes.otaa,
     },
     traffic: sc.nodes.mode === 'simple'
       ? { kind: sc.nodes.traffic, intervalS: sc.nodes.intervalS, jitter: sc.nodes.traffic === 'periodic' ? sc.nodes.jitter : null }
       : { kind: 'periodic (node application)', intervalS: sc.nodes.intervalS, jitter: null },
     timeOnAirMs: toa,
   };
+}
+
+function energyOf(f: Fleet, elapsedMs: number, delivered: number): Summary['energy'] {
+  const b = f.scenario.nodes.battery;
+  let all = 0;
+  let air = 0;
+  for (let i = 0; i < f.devices.length; i++) {
+    all += f.stats.chargeMah(b, i, elapsedMs);
+    air += f.stats.airtimeMs[i]!;
+  }
+  const tx = (b.txMa * air) / 3600_000;
+  return { chargeMah: r(all, 2), txChargeMah: r(tx, 3), perDeliveredMah: delivered ? r(all / delivered) : 0, txPerDeliveredUah: delivered ? r((1000 * tx) / delivered, 2) : 0 };
+}
+
+function joinsOf(f: Fleet): NonNullable<Summary['joins']> {
+  const t: number[] = [];
+  let req = 0;
+  for (let i = 0; i < f.devices.length; i++) {
+    req += f.stats.joinRequests[i]!;
+    const at = f.stats.joinedAtMs[i]!;
+    if (!Number.isNaN(at)) t.push(at / 1000);
+  }
+  t.sort((a, b) => a - b);
+  const q = (p: number): number => (t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))]! : NaN);
+  return { requests: req, joined: t.length, nodes: f.devices.length, medianS: r(q(0.5), 1), p95S: r(q(0.95), 1), maxS: r(t.length ? t[t.length - 1]! : NaN, 1) };
 }
 
 /** A few lines for a human on stdout. */
@@ -242,6 +274,8 @@ export function formatSummary(s: Summary): string {
     `airtime: ${o.airtimeS} s total, duty cycle mean ${o.dutyCycleMeanPct.toFixed(3)} % / max ${o.dutyCycleMaxPct.toFixed(3)} % (${s.models.region === 'EU868' ? 'EU868 limit 1 %' : `${s.models.region}: no duty-cycle limit`})`,
     `battery (${s.battery.capacityMah} mAh): median ${s.battery.medianLifeDays} days, worst ${s.battery.minLifeDays} days`,
   ];
+  lines.push(`energy: ${s.energy.chargeMah} mAh in all, ${s.energy.perDeliveredMah} mAh per delivered reading (radio TX ${s.energy.txPerDeliveredUah} µAh)`);
+  if (s.joins) lines.push(`joins: ${s.joins.joined} of ${s.joins.nodes} nodes joined with ${s.joins.requests} Join-requests; time to join median ${s.joins.medianS} s, 95 % ${s.joins.p95S} s, last ${s.joins.maxS} s`);
   if (o.downlinksSent) lines.push(`downlinks: ${o.downlinksDelivered} of ${o.downlinksSent} received by their node`);
   const g = s.gatewaySide;
   if (g) {

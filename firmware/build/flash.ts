@@ -92,17 +92,21 @@ export function deviceConfigJson(registryText: string, deviceId: string, setting
   const reg = parseRegistry(registryText);
   if (reg.errors.length) throw new Error(`registry: ${reg.errors.join('; ')}`);
   const dev = reg.devices.find((d) => d.id === deviceId);
-  if (!dev) throw new Error(`device '${deviceId}' is not in the registry (${reg.devices.map((d) => d.id).join(', ') || 'empty'})`);
+  const otaa = reg.otaa.find((d) => d.id === deviceId);
+  if (!dev && !otaa) throw new Error(`device '${deviceId}' is not in the registry (${[...reg.devices, ...reg.otaa].map((d) => d.id).join(', ') || 'empty'})`);
   // Optional per-device firmware settings: registry entry "settings": {"intervalS": 300, ...}.
   const raw = (JSON.parse(registryText) as { devices?: Record<string, unknown>[] }).devices?.find((d) => d.id === deviceId);
   const fromRegistry = (raw && typeof raw.settings === 'object' && raw.settings) ? raw.settings as Record<string, unknown> : {};
   // Layout read by firmware/src/config.ts: numbers and byte arrays, no hex parsing on the device.
-  const cfg: Record<string, unknown> = { id: dev.id, devAddrHex: dev.devAddrHex, devAddr: dev.devAddr >>> 0, nwkSKey: Array.from(dev.nwkSKey), appSKey: Array.from(dev.appSKey) };
+  // OTAA: the root key and EUIs only (LoRaWAN 1.0.4 §6.2); session keys come from the join, never from flashing.
+  const cfg: Record<string, unknown> = otaa
+    ? { id: otaa.id, devEui: Array.from(Buffer.from(otaa.devEui, 'hex')), joinEui: Array.from(Buffer.from(otaa.joinEui, 'hex')), appKey: Array.from(otaa.appKey) }
+    : { id: dev!.id, devAddrHex: dev!.devAddrHex, devAddr: dev!.devAddr >>> 0, nwkSKey: Array.from(dev!.nwkSKey), appSKey: Array.from(dev!.appSKey) };
   for (const [k, v] of Object.entries({ ...fromRegistry, ...settings })) {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`setting ${k} must be a number`);
     cfg[k] = v;
   }
-  if ((cfg.nwkSKey as number[]).length !== 16 || (cfg.appSKey as number[]).length !== 16) throw new Error('keys must be 16 bytes');
+  if (!otaa && ((cfg.nwkSKey as number[]).length !== 16 || (cfg.appSKey as number[]).length !== 16)) throw new Error('keys must be 16 bytes');
   return JSON.stringify(cfg);
 }
 

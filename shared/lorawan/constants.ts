@@ -44,3 +44,6 @@ export const ERR_FOPTS_WITH_PORT0 = 7; // §4.3.1.6: MAC commands in both FOpts 
 export const ERR_MIC = 8;              // MIC mismatch: wrong keys, wrong FCnt32 or corrupted frame
 export const ERR_FCNT_MISMATCH = 9;    // the 32-bit FCnt given does not end in the 16 bits on air
 export const ERR_FCNT_EXHAUSTED = 10;  // no 32-bit FCnt above the last one: session must be re-keyed
+export const ERR_NOT_JOIN_REQUEST = 11; // MType is not 0 (Join-request)
+export const ERR_NOT_JOIN_ACCEPT = 12;  // MType is not 1 (Join-accept)
+export const ERR_JOIN_LENGTH = 13;      // Join-request not 23 bytes, Join-accept not 17 or 33 (§6.2.5, §6.2.6)

@@ -32,8 +32,8 @@ describe('kerb keys', () => {
       expect(k.appSKey).toMatch(/^[0-9A-F]{32}$/);
       expect(k.nwkSKey).not.toBe(k.appSKey);
     }
-    // Default NetID 0x000013 (type 0, NwkID 0x13): DevAddr 0x26000000..0x27FFFFFF.
-    for (const k of [ka, kb]) expect(parseInt(k.devAddr, 16) >>> 25).toBe(0x13);
+    // Default NetID 0x000000 (type 0, NwkID 0, reserved for private networks): DevAddr 0x00000000..0x01FFFFFF.
+    for (const k of [ka, kb]) expect(parseInt(k.devAddr, 16) >>> 25).toBe(0);
     // Experimental NetID 0x000001: NwkID 1 → 0x02000000..0x03FFFFFF.
     expect(parseInt(kx.devAddr, 16) >>> 25).toBe(1);
     expect(ka.nwkSKey).not.toBe(kb.nwkSKey);
@@ -93,6 +93,36 @@ describe('kerb device', () => {
       expect(parseRegistry(fs.readFileSync(file, 'utf8')).devices.length).toBe(2);
     } finally {
       reg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('adds OTAA devices with root keys only (--otaa) and refuses session keys beside them', async () => {
+    const dir = tmpDir('cli-otaa');
+    const file = path.join(dir, 'devices.json');
+    try {
+      const r = await kerb(['device', 'add', 'lamp-otaa', '--otaa', '--registry', file]);
+      expect(r.code, r.stderr).toBe(0);
+      const p = JSON.parse(r.stdout);
+      expect(Object.keys(p).sort()).toEqual(['appKey', 'devEui', 'id', 'joinEui']);
+      // A random DevEUI is a locally administered unicast EUI-64 (IEEE: U/L bit set, I/G bit clear).
+      expect(parseInt(p.devEui.slice(0, 2), 16) & 3).toBe(2);
+      expect(p.joinEui).toBe('0000000000000000');
+      expect(p.appKey).toMatch(/^[0-9A-F]{32}$/);
+      const given = await kerb(['device', 'add', 'lamp-otaa-2', '--otaa', '--deveui', '70-B3-D5-7E-D0-00-00-01', '--joineui', '70B3D57ED0000000', '--appkey', '2b7e151628aed2a6abf7158809cf4f3c', '--registry', file]);
+      expect(given.code, given.stderr).toBe(0);
+      const parsed = parseRegistry(fs.readFileSync(file, 'utf8'));
+      expect(parsed.errors).toEqual([]);
+      expect(parsed.devices).toEqual([]);
+      expect(parsed.otaa.map((o) => [o.id, o.devEui, o.joinEui])).toEqual([['lamp-otaa', p.devEui, '0000000000000000'], ['lamp-otaa-2', '70B3D57ED0000001', '70B3D57ED0000000']]);
+      const mixed = await kerb(['device', 'add', 'lamp-x', '--otaa', '--devaddr', '01020304', '--nwkskey', p.appKey, '--appskey', p.appKey, '--registry', file]);
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toMatch(/get their DevAddr and session keys by joining/);
+      const noOtaa = await kerb(['device', 'add', 'lamp-y', '--appkey', p.appKey, '--registry', file]);
+      expect(noOtaa.code).toBe(2);
+      const list = await kerb(['device', 'list', '--registry', file]);
+      expect(list.stdout).toMatch(/lamp-otaa +OTAA/);
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

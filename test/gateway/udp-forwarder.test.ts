@@ -114,6 +114,35 @@ describe('Semtech UDP packet forwarder radio', () => {
     }
   });
 
+  it('answers an OTAA Join-request from a forwarder with a txpk at JOIN_ACCEPT_DELAY1 that lora-packet opens', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-udp-join-'));
+    dirs.push(stateDir);
+    const appKey = '2B7E151628AED2A6ABF7158809CF4F3C';
+    writeRegistry(path.join(stateDir, 'devices.json'), [{ id: 'otaa-1', devEui: '0200000000000B01', joinEui: '0000000000000000', appKey }]);
+    const gw = await startGateway(
+      { gateway: { id: 'gw-join', stateDir }, http: { enabled: false }, homeassistant: { enabled: false }, broker: { port: 0 }, radios: [{ type: 'udp', host: '127.0.0.1', port: 0 }] },
+      { log: createLogger({ level: 'error', sink: { write: () => true } }) },
+    );
+    const fwd = new ForwarderEmulator('aa555a0000000103', gw.udpPorts[0]!);
+    await fwd.bind();
+    try {
+      const pt = fwd.pull();
+      await waitUntil(() => fwd.pullAcks.includes(pt), 5000, 'PULL_ACK');
+      const key = Buffer.from(appKey, 'hex');
+      const req = lp.fromFields({ MType: 'Join Request', AppEUI: Buffer.alloc(8), DevEUI: Buffer.from('0200000000000B01', 'hex'), DevNonce: Buffer.from([0, 3]) }, undefined, undefined, key);
+      fwd.push({ rxpk: [ForwarderEmulator.rxpk(Uint8Array.from(req.getPHYPayload()!), { tmst: 1000, freq: 868.5, datr: 'SF11BW125' })] });
+      const { txpk } = await waitUntil(() => fwd.txpks[0], 5000, 'txpk');
+      expect(txpk).toMatchObject({ imme: false, tmst: 1000 + 5_000_000, freq: 868.5, datr: 'SF11BW125', ipol: true });
+      const ja = lp.fromWire(lp.decryptJoinAccept(lp.fromWire(Buffer.from(txpk.data as string, 'base64')), key));
+      expect(lp.verifyMIC(ja, undefined, key)).toBe(true);
+      expect(ja.NetID!.toString('hex')).toBe('000000');
+      expect(gw.ingest.registry.list().map((d) => d.id)).toEqual(['otaa-1']);
+    } finally {
+      await fwd.close();
+      await gw.stop();
+    }
+  });
+
   it('drops datagrams from addresses not in the allow list, and counts them', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kerb-udp-allow-'));
     dirs.push(stateDir);

@@ -27,3 +27,23 @@ describe('docs/protocol.md §1', () => {
     }
   });
 });
+
+describe('docs/protocol.md §6–§7', () => {
+  const joinSection = doc.slice(doc.indexOf('## 6.'), doc.indexOf('## 7.')).replace(/\s+/g, '').toUpperCase();
+  const macSection = doc.slice(doc.indexOf('## 7.'), doc.indexOf('## 8.')).replace(/\s+/g, '').toUpperCase();
+  const join = loadVectors<{ requests: { hex: string }[]; accepts: { hex: string; acceptPlain: string; nwkSKey: string; appSKey: string }[] }>('lorawan-join.json');
+  const mac = loadVectors<{ commands: { hex: string }[] }>('lorawan-mac.json');
+  it('quotes the join worked example exactly as in the vectors', () => {
+    expect(joinSection).toContain(join.requests[0]!.hex);
+    const a = join.accepts[0]!;
+    for (const x of [a.hex, a.acceptPlain, a.nwkSKey, a.appSKey]) expect(joinSection).toContain(x);
+  });
+  it('every MAC example quoted is a vector', () => {
+    const quoted = [...doc.slice(doc.indexOf('## 7.'), doc.indexOf('## 8.')).matchAll(/`((?:[0-9A-F]{2,}\s?)+)`/g)].map((m) => m[1]!.replace(/\s+/g, ''));
+    const known = new Set(mac.commands.map((c) => c.hex.toUpperCase()));
+    const examples = quoted.filter((q) => q.length >= 4 && /^0[2-9A-D]/.test(q) && !q.startsWith('020B'));
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    for (const e of examples) expect(known.has(e), e).toBe(true);
+    expect(macSection).toContain('020B0106FE14');
+  });
+});
