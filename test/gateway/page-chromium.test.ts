@@ -128,7 +128,7 @@ describe.skipIf(missing !== null && !process.env.CI)('the gateway page in headle
 
     // The gateway panel and the map.
     await expect.poll(() => page.locator('#gateway dd[data-key="MQTT broker"]').textContent()).toMatch(/^connected · mqtt:\/\/127\.0\.0\.1:\d+$/);
-    expect(await page.locator('#radios li').first().textContent()).toMatch(/▲ up sim:/);
+    expect(await page.locator('#radios li').first().textContent()).toMatch(/▲ up udp:[0-9a-f]{16}/); // the quickstart's simulated packet forwarder, by its gateway EUI
     expect(await page.locator('#map-svg a.map-device').count()).toBe(25);
     expect(await page.locator('#map-svg a.map-device[data-freshness="fresh"]').count()).toBeGreaterThan(0);
     // Tiles at one zoom level, fetched by the browser from the tile server, under the devices.
